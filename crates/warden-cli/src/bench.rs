@@ -1,0 +1,246 @@
+//! `warden bench`: measures the engine on the database it is pointed at — session validation (no write
+//! due, and with refresh), the users page and the audit page at the first and a deep position, with and
+//! without filters. Figures go in docs/PERFORMANCE.md; nothing here asserts a time.
+
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+use warden_core::admin::{self, UserQuery, UserSort};
+use warden_core::audit::{self, AuditFilter};
+use warden_core::sessions::{self, ClientInfo};
+use warden_core::{Actor, Clock, Db, Result, Secret, SystemClock};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Iterations per measurement
+    #[arg(long, default_value_t = 200)]
+    iterations: u32,
+    /// Sessions created (by signing in the demo support user) for the validation benchmark
+    #[arg(long, default_value_t = 20)]
+    sessions: u32,
+}
+
+#[derive(Serialize)]
+struct Figure {
+    name: String,
+    n: usize,
+    p50_us: u128,
+    p95_us: u128,
+    p99_us: u128,
+}
+
+fn figure(name: &str, mut samples: Vec<u128>) -> Figure {
+    samples.sort_unstable();
+    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Figure {
+        name: name.into(),
+        n: samples.len(),
+        p50_us: pick(0.50),
+        p95_us: pick(0.95),
+        p99_us: pick(0.99),
+    }
+}
+
+async fn time<F, Fut>(iterations: u32, mut f: F) -> Result<Vec<u128>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut out = Vec::with_capacity(iterations as usize);
+    for i in 0..iterations {
+        let t = Instant::now();
+        f(i).await?;
+        out.push(t.elapsed().as_micros());
+    }
+    Ok(out)
+}
+
+pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<()> {
+    let clock = SystemClock;
+    let now = clock.now();
+    let n = args.iterations.max(10);
+    let mut figures = Vec::new();
+
+    // Tokens to validate: fresh sessions of ordinary demo users (their password is the shared demo one).
+    let page = admin::users_page(
+        db,
+        actor,
+        &UserQuery {
+            role: Some(warden_core::Role::User),
+            locked: Some(false),
+            limit: args.sessions.clamp(1, 500),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    let mut tokens: Vec<Secret> = Vec::new();
+    for u in &page.users {
+        if u.user.totp_enabled || u.user.disabled {
+            continue;
+        }
+        let info = ClientInfo {
+            ip: Some("127.0.0.1".into()),
+            user_agent: Some("warden-bench".into()),
+            client: Some("bench".into()),
+            ..Default::default()
+        };
+        if let Ok(warden_core::auth::SignIn::Complete { token, .. }) = warden_core::auth::sign_in(
+            db,
+            clock.now(),
+            &u.user.email,
+            &Secret::new(warden_core::demo::USER_PASSWORD),
+            &info,
+        )
+        .await
+        {
+            tokens.push(token);
+        }
+    }
+    if !tokens.is_empty() {
+        let info = ClientInfo {
+            ip: Some("127.0.0.1".into()),
+            ..Default::default()
+        };
+        // Warm: the first validation after sign-in writes nothing (no refresh or last-seen update due).
+        let samples = time(n, |i| {
+            let tok = tokens[i as usize % tokens.len()].clone();
+            let info = info.clone();
+            async move { sessions::validate(db, clock.now(), &tok, &info).await.map(|_| ()) }
+        })
+        .await?;
+        figures.push(figure("validate session (no write due)", samples));
+        let samples = time(n, |_| async {
+            sessions::validate(
+                db,
+                clock.now(),
+                &Secret::new("not-a-real-token-000000000000000000000000000"),
+                &info,
+            )
+            .await
+            .err()
+            .map(|_| ())
+            .ok_or_else(|| warden_core::Error::Unexpected("garbage validated".into()))
+        })
+        .await?;
+        figures.push(figure("validate unknown token", samples));
+    }
+
+    let users_first = UserQuery {
+        limit: 50,
+        ..Default::default()
+    };
+    figures.push(figure(
+        "users page 1 (50, by created)",
+        time(n, |_| async {
+            admin::users_page(db, actor, &users_first, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+    // A deep position: walk 20 pages in, then time the next page.
+    let mut deep = UserQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    for _ in 0..20 {
+        match admin::users_page(db, actor, &deep, now).await?.next_cursor {
+            Some(c) => deep.after = Some(c),
+            None => break,
+        }
+    }
+    deep.limit = 50;
+    figures.push(figure(
+        "users page deep (~10k in, 50)",
+        time(n, |_| async {
+            admin::users_page(db, actor, &deep, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+    let search = UserQuery {
+        search: Some("ana.s".into()),
+        limit: 50,
+        ..Default::default()
+    };
+    figures.push(figure(
+        "users search 'ana.s' (50)",
+        time(n, |_| async {
+            admin::users_page(db, actor, &search, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+    let locked = UserQuery {
+        locked: Some(true),
+        sort: UserSort::LastActive,
+        limit: 50,
+        ..Default::default()
+    };
+    figures.push(figure(
+        "users locked, by last active (50)",
+        time(n, |_| async {
+            admin::users_page(db, actor, &locked, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+
+    let all = AuditFilter::default();
+    figures.push(figure(
+        "audit page 1 (50)",
+        time(n, |_| async {
+            audit::list(db, actor, &all, None, 50).await.map(|_| ())
+        })
+        .await?,
+    ));
+    let head = audit::list(db, actor, &all, None, 1)
+        .await?
+        .events
+        .first()
+        .map(|e| e.seq)
+        .unwrap_or(0);
+    let middle = Some(head / 2);
+    figures.push(figure(
+        "audit page at the middle (50)",
+        time(n, |_| async {
+            audit::list(db, actor, &all, middle, 50).await.map(|_| ())
+        })
+        .await?,
+    ));
+    let failures = AuditFilter {
+        action: Some("auth.".into()),
+        status: Some(audit::Status::Failure),
+        ..Default::default()
+    };
+    figures.push(figure(
+        "audit failed sign-ins, middle (50)",
+        time(n, |_| async {
+            audit::list(db, actor, &failures, middle, 50).await.map(|_| ())
+        })
+        .await?,
+    ));
+
+    // Clean up the bench's own sessions.
+    for t in &tokens {
+        if let Ok(me) = sessions::validate(db, clock.now(), t, &ClientInfo::default()).await {
+            let _ = sessions::sign_out(db, clock.now(), &me).await;
+        }
+    }
+
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures).unwrap_or_default());
+    } else {
+        println!(
+            "{} on {} ({} iterations each)",
+            db.backend().name(),
+            chrono::Utc::now().format("%Y-%m-%d"),
+            n
+        );
+        println!(
+            "{:<40} {:>10} {:>10} {:>10}",
+            "MEASUREMENT", "p50 µs", "p95 µs", "p99 µs"
+        );
+        for f in &figures {
+            println!("{:<40} {:>10} {:>10} {:>10}", f.name, f.p50_us, f.p95_us, f.p99_us);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,664 @@
+//! `warden`: the command line of the Warden auth engine. Every command is a thin door onto warden-core:
+//! parse arguments, call one core function, print a table (or JSON with `--json`). Errors print their
+//! stable code and message and exit non-zero.
+
+mod bench;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+use warden_core::admin::{self, SessionQuery, UserQuery, UserSort};
+use warden_core::audit::{self, AuditFilter, Status};
+use warden_core::clock::{format_ms, parse_time};
+use warden_core::{demo, policy_store, Actor, Clock, Db, Error, Result, Role, SystemClock};
+
+use output::{ago, opt, Table};
+
+#[derive(Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "Warden: sessions, lockout, policy and audit of an application's auth database"
+)]
+struct Cli {
+    /// Database URL: sqlite://path/to/warden.db or postgres://user@host/db
+    #[arg(long, global = true, env = "WARDEN_DB", hide_env_values = true)]
+    db: Option<String>,
+    /// Print JSON instead of tables (for scripts)
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or upgrade the Warden schema (a SQLite file is created if missing)
+    Migrate,
+    /// Fill an empty database with a realistic demo data set and print the demo credentials
+    Demo {
+        /// How many users (sessions, attempts and audit events scale with it)
+        #[arg(long, default_value_t = 500)]
+        users: u32,
+        /// Seed: the same seed and --at give the same data
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Reference time the 90 days of history lead up to (RFC 3339); default now
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Print a new random data key for WARDEN_DATA_KEY
+    Keygen,
+    /// Browse users
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Browse and end sessions
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// Clear a user's lockout
+    Unlock {
+        /// Email or id
+        user: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show, change and list versions of the policy
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Read and verify the audit log
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Measure session validation and the admin pages on this database (see docs/PERFORMANCE.md)
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// List users, newest first (keyset-paged: pass --after the cursor printed at the end)
+    List {
+        /// Prefix of the email, the name or a word of the name
+        #[arg(long)]
+        search: Option<String>,
+        /// Only locked accounts
+        #[arg(long)]
+        locked: bool,
+        /// Only this role: user, support or security_admin
+        #[arg(long)]
+        role: Option<String>,
+        /// Sort by: created or last-active
+        #[arg(long, default_value = "created")]
+        sort: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Show one user with lockout state, sessions and recent audit events
+    Show {
+        /// Email or id
+        user: String,
+    },
+    /// Create a user (the password is read from WARDEN_PASSWORD)
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "user")]
+        role: String,
+        #[arg(long, env = "WARDEN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Mark the email as verified
+        #[arg(long)]
+        verified: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionsCmd {
+    /// List sessions, newest first
+    List {
+        /// Email or id of one user
+        #[arg(long)]
+        user: Option<String>,
+        /// Only live sessions
+        #[arg(long)]
+        active: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// End one session
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End every live session of a user
+    RevokeUser {
+        /// Email or id
+        user: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// Show the policy in force
+    Show,
+    /// Change policy values: warden policy set session.ttl=12h lockout.threshold=3 --note "why"
+    Set {
+        /// key=value pairs (see `warden policy show` for the keys)
+        #[arg(required = true)]
+        assignments: Vec<String>,
+        #[arg(long)]
+        note: String,
+    },
+    /// List every policy version with author, time and note
+    History,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// List events, newest first (pass --before the cursor printed at the end for the next page)
+    List(AuditListArgs),
+    /// Walk the hash chain and report the first broken link, if any (the check is audited)
+    Verify,
+}
+
+#[derive(Args)]
+struct AuditListArgs {
+    /// Actor id or a part of the actor's label (email, user@host)
+    #[arg(long)]
+    actor: Option<String>,
+    /// Target user (email or id)
+    #[arg(long)]
+    user: Option<String>,
+    /// Action, or a group ending in a dot: session.  user.  policy.  auth.
+    #[arg(long)]
+    action: Option<String>,
+    /// success or failure
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    ip: Option<String>,
+    /// From this time (RFC 3339 or YYYY-MM-DD)
+    #[arg(long)]
+    from: Option<String>,
+    /// Until this time (exclusive)
+    #[arg(long)]
+    to: Option<String>,
+    /// Text in the reason
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long)]
+    before: Option<i64>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                eprintln!("{}", serde_json::to_string(&e.to_payload()).unwrap_or_default());
+            } else {
+                eprintln!("error [{}]: {e}", e.code());
+            }
+            ExitCode::from(match e {
+                Error::InvalidInput { .. } | Error::PolicyInvalid { .. } | Error::DatabaseUrl(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}
+
+fn need_db(cli: &Cli) -> Result<&str> {
+    cli.db
+        .as_deref()
+        .ok_or_else(|| Error::invalid("--db", "give the database URL with --db or WARDEN_DB"))
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let clock = SystemClock;
+    let now = clock.now();
+    match &cli.command {
+        Command::Keygen => {
+            let key = warden_core::totp::DataKey::generate();
+            println!("{}", key.to_base64().expose());
+            return Ok(());
+        }
+        Command::Migrate => {
+            let db = Db::connect(need_db(&cli)?, true).await?;
+            let n = db.migrate().await?;
+            if cli.json {
+                print_json(&json!({ "applied": n, "backend": db.backend().name() }));
+            } else if n == 0 {
+                println!("The {} schema is up to date.", db.backend().name());
+            } else {
+                println!(
+                    "Applied {n} migration(s) on {}: the schema is up to date.",
+                    db.backend().name()
+                );
+            }
+            return Ok(());
+        }
+        Command::Demo { users, seed, at } => {
+            let db = Db::connect(need_db(&cli)?, true).await?;
+            let at = at.as_deref().map(|s| parse_time("--at", s)).transpose()?.unwrap_or(now);
+            let quiet = cli.json;
+            let report = demo::generate(
+                &db,
+                &demo::DemoOptions {
+                    users: *users,
+                    seed: *seed,
+                    now: at,
+                },
+                |p| {
+                    if !quiet {
+                        eprintln!("  {p}");
+                    }
+                },
+            )
+            .await?;
+            if cli.json {
+                print_json(&report);
+            } else {
+                println!("Demo data set ready in {:.1} s:", report.elapsed_ms as f64 / 1000.0);
+                println!(
+                    "  {} users ({} locked), {} sessions ({} active), {} session events, {} login attempts, {} audit events",
+                    report.users, report.locked_users, report.sessions, report.active_sessions, report.session_events,
+                    report.login_attempts, report.audit_events
+                );
+                println!();
+                println!("Demo credentials (demo data only):");
+                println!(
+                    "  security admin  {}  password {}  TOTP secret {}",
+                    report.admin_email, report.admin_password, report.admin_totp_secret
+                );
+                println!(
+                    "  support         {}  password {}",
+                    report.support_email, report.support_password
+                );
+                println!("  other users     password {}", report.user_password);
+                println!("  data key        WARDEN_DATA_KEY={}", report.data_key);
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let db = Db::open(need_db(&cli)?).await?;
+    let actor = Actor::cli(now);
+    match cli.command {
+        Command::Migrate | Command::Demo { .. } | Command::Keygen => unreachable!("handled above"),
+        Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,
+        Command::Users(UsersCmd::List {
+            search,
+            locked,
+            role,
+            sort,
+            limit,
+            after,
+        }) => {
+            let sort = match sort.as_str() {
+                "created" => UserSort::Created,
+                "last-active" | "last_active" => UserSort::LastActive,
+                _ => return Err(Error::invalid("--sort", "must be created or last-active")),
+            };
+            let q = UserQuery {
+                search,
+                locked: locked.then_some(true),
+                role: role.as_deref().map(Role::parse).transpose()?,
+                sort,
+                after,
+                limit,
+                ..Default::default()
+            };
+            let page = admin::users_page(&db, &actor, &q, now).await?;
+            if cli.json {
+                return Ok(print_json(&page));
+            }
+            let mut t = Table::new(&[
+                "EMAIL",
+                "NAME",
+                "ROLE",
+                "STATUS",
+                "2FA",
+                "SESSIONS",
+                "LAST ACTIVE",
+                "ID",
+            ]);
+            for s in &page.users {
+                let u = &s.user;
+                let status = if u.locked_permanently {
+                    "locked (permanent)".to_string()
+                } else if let Some(t) = u.locked_until {
+                    format!("locked until {}", format_ms(t))
+                } else if !u.email_verified {
+                    "unverified".into()
+                } else {
+                    "ok".into()
+                };
+                t.row(vec![
+                    u.email.clone(),
+                    u.name.clone(),
+                    u.role.as_str().into(),
+                    status,
+                    if u.totp_enabled { "on" } else { "off" }.into(),
+                    s.active_sessions.to_string(),
+                    u.last_active_at.map(|t| ago(now, t)).unwrap_or_else(|| "never".into()),
+                    u.id.to_string(),
+                ]);
+            }
+            t.print();
+            match page.next_cursor {
+                Some(c) => println!("\nmore: --after {c}"),
+                None => println!("\n{} user(s)", page.users.len()),
+            }
+        }
+        Command::Users(UsersCmd::Show { user }) => {
+            let d = admin::user_detail(&db, &actor, &user, now).await?;
+            if cli.json {
+                return Ok(print_json(&d));
+            }
+            let u = &d.user;
+            println!("{} <{}>  {}  id {}", u.name, u.email, u.role.as_str(), u.id);
+            println!(
+                "  created {}   last active {}",
+                format_ms(u.created_at),
+                u.last_active_at.map(format_ms).unwrap_or_else(|| "never".into())
+            );
+            println!(
+                "  email {}   two-factor {}",
+                if u.email_verified { "verified" } else { "unverified" },
+                if u.totp_enabled { "on" } else { "off" }
+            );
+            let lock = if u.locked_permanently {
+                "LOCKED until an administrator unlocks it".to_string()
+            } else if let Some(t) = u.locked_until {
+                format!("LOCKED until {}", format_ms(t))
+            } else {
+                "not locked".into()
+            };
+            println!(
+                "  lockout: {lock}; {} recent failure(s), {} lock(s){}",
+                u.failed_count,
+                u.lock_count,
+                u.last_failed_at
+                    .map(|t| format!(", last failure {} from {}", format_ms(t), opt(&u.last_failed_ip)))
+                    .unwrap_or_default()
+            );
+            println!("\nSessions:");
+            sessions_table(&d.sessions, now).print();
+            println!("\nRecent activity:");
+            audit_table(&d.recent_activity).print();
+        }
+        Command::Users(UsersCmd::Add {
+            email,
+            name,
+            role,
+            password,
+            verified,
+        }) => {
+            let id =
+                warden_core::auth::sign_up(&db, now, &email, &name, &password.into(), Role::parse(&role)?, verified)
+                    .await?;
+            if cli.json {
+                print_json(&json!({ "id": id }));
+            } else {
+                println!("Created {email} ({role}), id {id}.");
+            }
+        }
+        Command::Sessions(SessionsCmd::List {
+            user,
+            active,
+            limit,
+            after,
+        }) => {
+            let page = admin::sessions_page(
+                &db,
+                &actor,
+                &SessionQuery {
+                    user,
+                    active,
+                    after,
+                    limit,
+                },
+                now,
+            )
+            .await?;
+            if cli.json {
+                return Ok(print_json(&page));
+            }
+            sessions_table(&page.sessions, now).print();
+            match page.next_cursor {
+                Some(c) => println!("\nmore: --after {c}"),
+                None => println!("\n{} session(s)", page.sessions.len()),
+            }
+        }
+        Command::Sessions(SessionsCmd::Revoke { id, reason }) => {
+            let id = Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("id", "must be a session id (a UUID)"))?;
+            let ended = admin::revoke_session(&db, &actor, now, id, &reason).await?;
+            if cli.json {
+                print_json(&json!({ "revoked": ended }));
+            } else if ended {
+                println!("Session {id} ended.");
+            } else {
+                println!("Session {id} had already ended; recorded in the audit log.");
+            }
+        }
+        Command::Sessions(SessionsCmd::RevokeUser { user, reason }) => {
+            let n = admin::revoke_user_sessions(&db, &actor, now, &user, &reason).await?;
+            if cli.json {
+                print_json(&json!({ "revoked": n }));
+            } else {
+                println!("Ended {n} session(s) of {user}.");
+            }
+        }
+        Command::Unlock { user, reason } => {
+            let u = admin::unlock_user(&db, &actor, now, &user, &reason).await?;
+            if cli.json {
+                print_json(&u);
+            } else {
+                println!("{} is unlocked.", u.email);
+            }
+        }
+        Command::Policy(PolicyCmd::Show) => {
+            let (version, policy) = policy_store::current(&db).await?;
+            if cli.json {
+                return Ok(print_json(&json!({ "version": version, "policy": policy })));
+            }
+            println!(
+                "Policy version {version}{}",
+                if version == 0 { " (defaults; never changed)" } else { "" }
+            );
+            let mut t = Table::new(&["KEY", "VALUE"]);
+            for (k, v) in policy.entries() {
+                t.row(vec![k.to_string(), v]);
+            }
+            t.print();
+        }
+        Command::Policy(PolicyCmd::Set { assignments, note }) => {
+            let pairs = assignments
+                .iter()
+                .map(|a| {
+                    a.split_once('=')
+                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                        .ok_or_else(|| Error::invalid(a.as_str(), "must be key=value, e.g. session.ttl=12h"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let update = policy_store::set(&db, &actor, now, &pairs, &note).await?;
+            if cli.json {
+                return Ok(print_json(&update));
+            }
+            println!("Saved policy version {}:", update.version);
+            for c in &update.changes {
+                println!("  {}: {} -> {}", c.key, c.from, c.to);
+            }
+            if update.changes.is_empty() {
+                println!("  (no value changed)");
+            }
+        }
+        Command::Policy(PolicyCmd::History) => {
+            let versions = policy_store::history(&db, &actor).await?;
+            if cli.json {
+                return Ok(print_json(&versions));
+            }
+            let mut t = Table::new(&["VERSION", "AT", "BY", "NOTE", "CHANGES"]);
+            for (i, v) in versions.iter().enumerate() {
+                let older = versions.get(i + 1).map(|o| o.policy.clone()).unwrap_or_default();
+                let changes: Vec<String> = older
+                    .diff(&v.policy)
+                    .iter()
+                    .map(|c| format!("{}: {} -> {}", c.key, c.from, c.to))
+                    .collect();
+                t.row(vec![
+                    v.version.to_string(),
+                    format_ms(v.created_at),
+                    v.created_by.clone(),
+                    v.note.clone(),
+                    changes.join("; "),
+                ]);
+            }
+            t.print();
+        }
+        Command::Audit(AuditCmd::List(a)) => {
+            let target_user = match a.user.as_deref() {
+                Some(u) => Some(warden_core::users::find(&db, u).await?.id),
+                None => None,
+            };
+            let status = match a.status.as_deref() {
+                None => None,
+                Some("success") => Some(Status::Success),
+                Some("failure") => Some(Status::Failure),
+                Some(_) => return Err(Error::invalid("--status", "must be success or failure")),
+            };
+            let filter = AuditFilter {
+                actor: a.actor,
+                target_user,
+                action: a.action,
+                status,
+                ip: a.ip,
+                from: a.from.as_deref().map(|s| parse_time("--from", s)).transpose()?,
+                to: a.to.as_deref().map(|s| parse_time("--to", s)).transpose()?,
+                reason: a.reason,
+                ..Default::default()
+            };
+            let page = audit::list(&db, &actor, &filter, a.before, a.limit).await?;
+            if cli.json {
+                return Ok(print_json(&page));
+            }
+            audit_table(&page.events).print();
+            match page.next_cursor {
+                Some(c) => println!("\nmore: --before {c}"),
+                None => println!("\n{} event(s)", page.events.len()),
+            }
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let quiet = cli.json;
+            let report = audit::verify(&db, &actor, now, |done, total| {
+                if !quiet && total > 0 {
+                    eprint!("\r  verified {done} of {total} events");
+                }
+            })
+            .await?;
+            if !quiet {
+                eprintln!();
+            }
+            if cli.json {
+                print_json(&report);
+            } else if report.is_intact() {
+                println!("Audit chain intact: {} events verified.", report.events_verified);
+            } else {
+                println!(
+                    "AUDIT CHAIN BROKEN at event {}: {} ({} events verified before it).",
+                    report.broken_at.unwrap_or_default(),
+                    report.detail.clone().unwrap_or_default(),
+                    report.events_verified
+                );
+            }
+            if let Some(seq) = report.broken_at {
+                return Err(Error::AuditChainBroken {
+                    seq,
+                    detail: report.detail.unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sessions_table(sessions: &[warden_core::sessions::SessionView], now: i64) -> Table {
+    let mut t = Table::new(&[
+        "ID",
+        "STATUS",
+        "DEVICE",
+        "BROWSER",
+        "OS",
+        "IP",
+        "PLACE",
+        "METHOD",
+        "CREATED",
+        "LAST SEEN",
+        "EXPIRES",
+    ]);
+    for v in sessions {
+        let s = &v.session;
+        let status = match (&s.revoke_reason, v.status.as_str()) {
+            (Some(r), _) => format!(
+                "ended ({r}{})",
+                s.revoked_by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default()
+            ),
+            (None, st) => st.to_string(),
+        };
+        t.row(vec![
+            s.id.to_string(),
+            status,
+            s.device.clone(),
+            format!("{} {}", opt(&s.browser), s.browser_version.as_deref().unwrap_or(""))
+                .trim()
+                .to_string(),
+            opt(&s.os),
+            opt(&s.ip),
+            match (&s.city, &s.country) {
+                (Some(c), Some(k)) => format!("{c}, {k}"),
+                (None, Some(k)) => k.clone(),
+                _ => "-".into(),
+            },
+            s.auth_method.clone(),
+            format_ms(s.created_at),
+            ago(now, s.last_seen_at),
+            format_ms(s.expires_at),
+        ]);
+    }
+    t
+}
+
+fn audit_table(events: &[audit::AuditEvent]) -> Table {
+    let mut t = Table::new(&["SEQ", "AT", "ACTOR", "ACTION", "STATUS", "TARGET", "REASON"]);
+    for e in events {
+        t.row(vec![
+            e.seq.to_string(),
+            format_ms(e.at),
+            e.actor_label.clone(),
+            e.action.clone(),
+            e.status.clone(),
+            e.target_user_id.map(|u| u.to_string()).unwrap_or_else(|| "-".into()),
+            e.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,374 @@
+//! The `warden` binary end to end, on a real SQLite file and a real PostgreSQL database: what an
+//! operator types and what they see, exit codes included.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A fresh database for one test: a SQLite file in a temporary folder, or a new PostgreSQL database on
+/// the server of WARDEN_TEST_POSTGRES_URL (dropped afterwards).
+struct TestDb {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/w.db", dir.path().display());
+        TestDb {
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    fn postgres() -> Option<TestDb> {
+        let Ok(admin) = std::env::var("WARDEN_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("WARDEN_REQUIRE_POSTGRES").is_err(),
+                "WARDEN_REQUIRE_POSTGRES is set but WARDEN_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("postgres: skipped (WARDEN_TEST_POSTGRES_URL unset)");
+            return None;
+        };
+        let name = format!("warden_cli_{}", uuid::Uuid::now_v7().simple());
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .expect("URL with a database path");
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            pg: Some((admin, name)),
+        })
+    }
+
+    fn warden(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["--db", &self.url])
+            .args(args)
+            .env_remove("WARDEN_DB")
+            .env("USER", "operator")
+            .output()
+            .expect("run warden")
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.warden(args);
+        assert!(
+            out.status.success(),
+            "warden {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).expect("JSON output")
+    }
+
+    /// Runs and expects failure with this exit code; returns stderr.
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.warden(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "warden {args:?}: stdout {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).expect("utf-8")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            psql(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(url)
+            .await
+            .expect("connect to the test PostgreSQL server");
+        sqlx::query(sql).execute(&mut c).await.expect(sql);
+    });
+}
+
+macro_rules! both {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn sqlite() {
+                let $db = TestDb::sqlite();
+                $body
+            }
+            #[test]
+            fn postgres() {
+                let Some($db) = TestDb::postgres() else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+const AT: &str = "2026-06-01T12:00:00Z";
+
+fn demo(db: &TestDb) -> Value {
+    db.json(&["demo", "--users", "60", "--seed", "7", "--at", AT])
+}
+
+both!(migrate_creates_the_schema_once, |db| {
+    let first = db.json(&["migrate"]);
+    assert!(
+        first["applied"].as_u64().unwrap() >= 1,
+        "a new database gets every migration"
+    );
+    let second = db.json(&["migrate"]);
+    assert_eq!(second["applied"], 0, "migrate is idempotent");
+});
+
+both!(commands_on_an_unmigrated_database_say_to_migrate, |db| {
+    if db.url.starts_with("sqlite") {
+        // A missing SQLite file is not created by a read command.
+        let err = db.fails(&["users", "list"], 1);
+        assert!(
+            err.contains("warden migrate"),
+            "the error must say what to do: {err}"
+        );
+    } else {
+        let err = db.fails(&["users", "list"], 1);
+        assert!(
+            err.contains("schema_missing") && err.contains("warden migrate"),
+            "{err}"
+        );
+    }
+});
+
+#[test]
+fn a_malformed_url_is_refused_with_its_rule() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["--db", "mysql://x/y", "users", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("database_url_invalid") && err.contains("sqlite://"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_db_argument_names_the_flag() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["users", "list"])
+        .env_remove("WARDEN_DB")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
+}
+
+both!(
+    demo_prints_credentials_and_is_deterministic_for_a_seed,
+    |db| {
+        let report = demo(&db);
+        assert_eq!(report["users"], 60);
+        assert_eq!(report["admin_email"], "admin@warden.demo");
+        assert!(report["admin_password"].as_str().unwrap().len() >= 12);
+        assert!(report["data_key"].as_str().unwrap().len() >= 43);
+        assert!(
+            report["sessions"].as_u64().unwrap() > 60,
+            "every user has sessions on average"
+        );
+        assert!(report["audit_events"].as_u64().unwrap() > 100);
+        let emails = |db: &TestDb| -> Vec<String> {
+            db.json(&["users", "list", "--limit", "500"])["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let other = TestDb::sqlite();
+        let report2 = demo(&other);
+        assert_eq!(
+            report["admin_password"], report2["admin_password"],
+            "same seed, same credentials"
+        );
+        assert_eq!(
+            report["sessions"], report2["sessions"],
+            "same seed, same sessions"
+        );
+        assert_eq!(emails(&db), emails(&other), "same seed, same users");
+        let err = db.fails(&["demo", "--users", "10"], 2);
+        assert!(
+            err.contains("already holds users"),
+            "a demo never mixes with existing data: {err}"
+        );
+    }
+);
+
+both!(
+    locked_users_can_be_found_and_unlocked_with_an_audited_reason,
+    |db| {
+        demo(&db);
+        // The demo's reference time is in the past, so its temporary locks have run out: lock one by policy.
+        let page = db.json(&["users", "list", "--locked"]);
+        let locked = page["users"].as_array().unwrap();
+        assert!(!locked.is_empty(), "the demo has a permanently locked user");
+        assert!(
+            locked.iter().all(|u| u["locked"] == true),
+            "--locked lists only locked users"
+        );
+        let email = locked[0]["email"].as_str().unwrap().to_owned();
+        let err = db.fails(&["unlock", &email, "--reason", " "], 2);
+        assert!(
+            err.contains("reason"),
+            "a blank reason is refused naming the field: {err}"
+        );
+        let out = db.ok(&["unlock", &email, "--reason", "caller verified by phone"]);
+        assert!(out.contains("unlocked"));
+        let shown = db.json(&["users", "show", &email]);
+        assert_eq!(shown["user"]["locked"], false);
+        let events = db.json(&[
+            "audit",
+            "list",
+            "--action",
+            "user.unlocked",
+            "--actor",
+            "operator@",
+        ]);
+        let ev = &events["events"][0];
+        assert_eq!(ev["reason"], "caller verified by phone");
+        assert_eq!(
+            ev["actor_kind"], "cli",
+            "the CLI acts as the OS user on this host"
+        );
+        assert!(ev["actor_label"].as_str().unwrap().starts_with("operator@"));
+    }
+);
+
+both!(policy_changes_are_validated_versioned_and_audited, |db| {
+    db.ok(&["migrate"]);
+    let err = db.fails(
+        &["policy", "set", "lockout.threshold=lots", "--note", "x"],
+        2,
+    );
+    assert!(
+        err.contains("lockout.threshold") && err.contains("whole number"),
+        "{err}"
+    );
+    let err = db.fails(
+        &["policy", "set", "session.idle_timeout=30d", "--note", "x"],
+        2,
+    );
+    assert!(
+        err.contains("session.idle_timeout") && err.contains("session.ttl"),
+        "cross-field rule named: {err}"
+    );
+    let err = db.fails(&["policy", "set", "session.colour=blue", "--note", "x"], 2);
+    assert!(err.contains("unknown policy key"), "{err}");
+    assert_eq!(
+        db.json(&["policy", "history"]).as_array().unwrap().len(),
+        0,
+        "nothing saved by a refused change"
+    );
+    let out = db.ok(&[
+        "policy",
+        "set",
+        "lockout.threshold=3",
+        "session.ttl=5d",
+        "--note",
+        "incident 42",
+    ]);
+    assert!(out.contains("lockout.threshold: 5 -> 3"), "{out}");
+    let shown = db.json(&["policy", "show"]);
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["policy"]["lockout"]["threshold"], 3);
+    let ev = &db.json(&["audit", "list", "--action", "policy."])["events"][0];
+    assert_eq!(ev["reason"], "incident 42");
+    assert!(
+        ev["metadata"]
+            .as_str()
+            .unwrap()
+            .contains("lockout.threshold"),
+        "the diff is in the audit metadata"
+    );
+});
+
+both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
+    demo(&db);
+    let email = "support@warden.demo";
+    let live = db.json(&["sessions", "list", "--user", email, "--active"]);
+    let n = live["sessions"].as_array().unwrap().len();
+    let out = db.json(&[
+        "sessions",
+        "revoke-user",
+        email,
+        "--reason",
+        "stolen laptop",
+    ]);
+    assert_eq!(
+        out["revoked"].as_u64().unwrap() as usize,
+        n.max(out["revoked"].as_u64().unwrap() as usize)
+    );
+    let after = db.json(&["sessions", "list", "--user", email, "--active"]);
+    assert_eq!(
+        after["sessions"].as_array().unwrap().len(),
+        0,
+        "no live session is left"
+    );
+    let err = db.fails(&["sessions", "revoke", "not-an-id", "--reason", "x"], 2);
+    assert!(err.contains("id"), "{err}");
+    let err = db.fails(
+        &[
+            "sessions",
+            "revoke",
+            "01890000-0000-7000-8000-000000000000",
+            "--reason",
+            "x",
+        ],
+        1,
+    );
+    assert!(err.contains("session_not_found"), "{err}");
+    let err = db.fails(&["users", "list", "--limit", "100000"], 2);
+    assert!(
+        err.contains("limit") && err.contains("500"),
+        "an oversized page names the bound: {err}"
+    );
+});
+
+both!(audit_verify_reports_an_intact_chain, |db| {
+    demo(&db);
+    let out = db.ok(&["audit", "verify"]);
+    assert!(out.contains("Audit chain intact"), "{out}");
+    let v = db.json(&["audit", "verify"]);
+    assert!(v["broken_at"].is_null());
+    assert!(v["events_verified"].as_i64().unwrap() > 100);
+    let last = &db.json(&["audit", "list", "--limit", "1"])["events"][0];
+    assert_eq!(
+        last["action"], "audit.verified",
+        "the check itself is audited"
+    );
+});

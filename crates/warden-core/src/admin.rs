@@ -1,0 +1,403 @@
+//! The admin API: what the console and the CLI call. Queries are keyset-paged (no deep OFFSET, no COUNT
+//! per page); every command checks the actor's permission, takes a reason and writes its audit event in
+//! the same transaction as the change.
+
+use sea_query::{Alias, Cond, Expr, Order, Query, SimpleExpr};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Record};
+use crate::authz::{Actor, Permission, Role};
+use crate::sessions::{self, SessionRow, SessionView, SESSION_COLUMNS};
+use crate::store::{build, Db};
+use crate::users::{self, UserRow, UserView, USER_COLUMNS};
+use crate::{with_db, with_tx, Error, Millis, Result};
+
+pub const MAX_PAGE: u32 = 500;
+
+fn check_limit(limit: u32) -> Result<u32> {
+    audit::check_limit(limit)
+}
+
+fn require_reason(reason: &str) -> Result<&str> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(Error::invalid(
+            "reason",
+            "a reason is required: say why, for the audit log",
+        ));
+    }
+    if r.chars().count() > 500 {
+        return Err(Error::invalid("reason", "must be at most 500 characters"));
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserSort {
+    /// Newest accounts first.
+    #[default]
+    Created,
+    /// Most recently active first (never-active users last).
+    LastActive,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserQuery {
+    /// Case-insensitive prefix of the email, of the name, or of any word of the name.
+    pub search: Option<String>,
+    pub locked: Option<bool>,
+    pub totp: Option<bool>,
+    pub verified: Option<bool>,
+    pub role: Option<Role>,
+    pub sort: UserSort,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserSummary {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub active_sessions: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UsersPage {
+    pub users: Vec<UserSummary>,
+    pub next_cursor: Option<String>,
+}
+
+fn like_prefix(s: &str) -> String {
+    format!("{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// Cursor: `<sort key>:<uuid>`; the sort key is the created_at (or last_active_at, -1 for never).
+fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
+    let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
+    let (k, id) = c.split_once(':').ok_or_else(bad)?;
+    Ok((k.parse().map_err(|_| bad())?, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// A page of users matching the query. Needs ViewUsers.
+pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> Result<UsersPage> {
+    actor.require(Permission::ViewUsers)?;
+    let limit = check_limit(q.limit)?;
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let mut cond = Cond::all();
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let s = s.to_lowercase();
+        if s.chars().count() > 254 {
+            return Err(Error::invalid("search", "must be at most 254 characters"));
+        }
+        let p = like_prefix(&s);
+        let word = format!("% {p}");
+        cond = cond.add(
+            Cond::any()
+                .add(col("email").like(sea_query::LikeExpr::new(p.clone()).escape('\\')))
+                .add(col("name_lower").like(sea_query::LikeExpr::new(p).escape('\\')))
+                .add(col("name_lower").like(sea_query::LikeExpr::new(word).escape('\\'))),
+        );
+    }
+    if let Some(locked) = q.locked {
+        let is_locked = Cond::any()
+            .add(col("locked_permanently").eq(true))
+            .add(col("locked_until").gt(now));
+        cond = cond.add(if locked { is_locked } else { is_locked.not() });
+    }
+    if let Some(t) = q.totp {
+        cond = cond.add(if t {
+            col("totp_enabled_at").is_not_null()
+        } else {
+            col("totp_enabled_at").is_null()
+        });
+    }
+    if let Some(v) = q.verified {
+        cond = cond.add(if v {
+            col("email_verified_at").is_not_null()
+        } else {
+            col("email_verified_at").is_null()
+        });
+    }
+    if let Some(r) = q.role {
+        cond = cond.add(col("role").eq(r.as_str()));
+    }
+    // Keyset on (key DESC, id DESC). For last activity, never-active users sort as -1 (last).
+    let key: SimpleExpr = match q.sort {
+        UserSort::Created => col("created_at").into(),
+        UserSort::LastActive => Expr::cust("COALESCE(last_active_at, -1)"),
+    };
+    if let Some(c) = q.after.as_deref() {
+        let (k, id) = parse_cursor(c)?;
+        cond = cond.add(
+            Cond::any()
+                .add(Expr::expr(key.clone()).lt(k))
+                .add(Cond::all().add(Expr::expr(key.clone()).eq(k)).add(col("id").lt(id))),
+        );
+    }
+    let mut sel = Query::select();
+    sel.from(Alias::new("users"));
+    for c in USER_COLUMNS.split(", ") {
+        sel.column(Alias::new(c.trim()));
+    }
+    sel.cond_where(cond)
+        .order_by_expr(key, Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(u64::from(limit) + 1);
+    let (sql, values) = build(db.backend(), &sel);
+    let mut rows: Vec<UserRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|u| {
+            let k = match q.sort {
+                UserSort::Created => u.created_at,
+                UserSort::LastActive => u.last_active_at.unwrap_or(-1),
+            };
+            format!("{k}:{}", u.id)
+        })
+    } else {
+        None
+    };
+    let counts = active_session_counts(db, &rows.iter().map(|u| u.id).collect::<Vec<_>>(), now).await?;
+    let users = rows
+        .iter()
+        .map(|u| UserSummary {
+            user: u.view(now),
+            active_sessions: counts.iter().find(|(id, _)| *id == u.id).map(|(_, n)| *n).unwrap_or(0),
+        })
+        .collect();
+    Ok(UsersPage { users, next_cursor })
+}
+
+async fn active_session_counts(db: &Db, ids: &[Uuid], now: Millis) -> Result<Vec<(Uuid, i64)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .column(Alias::new("user_id"))
+        .expr(Expr::col(Alias::new("id")).count())
+        .cond_where(
+            Cond::all()
+                .add(Expr::col(Alias::new("user_id")).is_in(ids.iter().copied()))
+                .add(Expr::col(Alias::new("revoked_at")).is_null())
+                .add(Expr::col(Alias::new("expires_at")).gt(now)),
+        )
+        .group_by_col(Alias::new("user_id"));
+    let (sql, values) = build(db.backend(), &q);
+    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?))
+}
+
+/// A user's page: profile and lockout card, sessions, recent audit entries about them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserView,
+    pub sessions: Vec<SessionView>,
+    pub recent_activity: Vec<audit::AuditEvent>,
+}
+
+pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Result<UserDetail> {
+    actor.require(Permission::ViewUsers)?;
+    let user = users::find(db, ident).await?;
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let sessions = sessions::of_user(db, user.id, false, now, 200).await?;
+    let recent = audit::list_unchecked(
+        db,
+        &audit::AuditFilter {
+            target_user: Some(user.id),
+            ..Default::default()
+        },
+        None,
+        20,
+    )
+    .await?;
+    Ok(UserDetail {
+        user: user.view(now),
+        sessions: sessions
+            .iter()
+            .map(|s| s.view(&policy, now, actor.session_id))
+            .collect(),
+        recent_activity: recent.events,
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionQuery {
+    /// Email or id of the user.
+    pub user: Option<String>,
+    /// Only live sessions (not revoked, not past expires_at).
+    pub active: bool,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionsPage {
+    pub sessions: Vec<SessionView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Sessions across users (or of one user), newest first, keyset-paged. Needs ViewSessions.
+pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis) -> Result<SessionsPage> {
+    actor.require(Permission::ViewSessions)?;
+    let limit = check_limit(q.limit)?;
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let mut cond = Cond::all();
+    if let Some(u) = q.user.as_deref() {
+        cond = cond.add(col("user_id").eq(users::find(db, u).await?.id));
+    }
+    if q.active {
+        cond = cond.add(col("revoked_at").is_null()).add(col("expires_at").gt(now));
+    }
+    if let Some(c) = q.after.as_deref() {
+        let (k, id) = parse_cursor(c)?;
+        cond = cond.add(
+            Cond::any()
+                .add(col("created_at").lt(k))
+                .add(Cond::all().add(col("created_at").eq(k)).add(col("id").lt(id))),
+        );
+    }
+    let mut sel = Query::select();
+    sel.from(Alias::new("sessions"));
+    for c in SESSION_COLUMNS.split(", ") {
+        sel.column(Alias::new(c.trim()));
+    }
+    sel.cond_where(cond)
+        .order_by(Alias::new("created_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(u64::from(limit) + 1);
+    let (sql, values) = build(db.backend(), &sel);
+    let mut rows: Vec<SessionRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|s| format!("{}:{}", s.created_at, s.id))
+    } else {
+        None
+    };
+    let (_, policy) = crate::policy_store::current(db).await?;
+    Ok(SessionsPage {
+        sessions: rows.iter().map(|s| s.view(&policy, now, actor.session_id)).collect(),
+        next_cursor,
+    })
+}
+
+/// Ends one session. Unknown ids answer `session_not_found`; an already-ended session is reported, not
+/// re-ended. Needs RevokeUserSessions.
+pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reason: &str) -> Result<bool> {
+    actor.require(Permission::RevokeUserSessions)?;
+    let reason = require_reason(reason)?;
+    let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
+    let mut tx = db.begin().await?;
+    let ended = sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await?;
+    let rec = Record::new("session.revoked")
+        .user(session.user_id)
+        .session(id)
+        .reason(reason)
+        .meta(json!({ "already_ended": !ended }));
+    audit::append(&mut tx, now, actor, rec).await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every live session of a user; returns how many. Needs RevokeUserSessions.
+pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<u64> {
+    actor.require(Permission::RevokeUserSessions)?;
+    let reason = require_reason(reason)?;
+    let user = users::find(db, user_ident).await?;
+    let mut tx = db.begin().await?;
+    let ids: Vec<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL"
+    )
+    .bind(user.id)
+    .fetch_all(c)
+    .await?);
+    let mut n = 0;
+    for id in ids {
+        if sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await? {
+            n += 1;
+        }
+    }
+    audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new("user.sessions_revoked")
+            .user(user.id)
+            .reason(reason)
+            .meta(json!({ "count": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Clears a user's lock and failure count. Needs UnlockUser. Unlocking a user who is not locked is
+/// allowed (it clears the failure count) and says so in the audit metadata.
+pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+    actor.require(Permission::UnlockUser)?;
+    let reason = require_reason(reason)?;
+    let user = users::find(db, user_ident).await?;
+    let mut tx = db.begin().await?;
+    let user = users::by_id_tx(&mut tx, user.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(user_ident.to_owned()))?;
+    let before = user.lockout();
+    let was_locked = crate::rules::current_lock(&before, now).is_some();
+    let after = crate::rules::unlock(&before);
+    users::store_lockout(&mut tx, user.id, &after, now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new("user.unlocked").user(user.id).reason(reason).meta(json!({
+            "was_locked": was_locked,
+            "was_permanent": before.locked_permanently,
+            "failed_count": before.failed_count,
+            "lock_count": before.lock_count,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    let user = users::by_id(db, user.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(user_ident.to_owned()))?;
+    Ok(user.view(now))
+}
+
+/// Switches a user's two-factor off and deletes their secret and backup codes, so they can enrol again.
+/// Needs ResetTotp.
+pub async fn reset_totp(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+    actor.require(Permission::ResetTotp)?;
+    let reason = require_reason(reason)?;
+    let user = users::find(db, user_ident).await?;
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $2 WHERE id = $1"
+    )
+    .bind(user.id)
+    .bind(now)
+    .execute(c)
+    .await?.rows_affected()
+    });
+    crate::auth::replace_backup_codes(&mut tx, user.id, &[]).await?;
+    audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new("user.totp_reset")
+            .user(user.id)
+            .reason(reason)
+            .meta(json!({ "was_enabled": user.totp_enabled_at.is_some() })),
+    )
+    .await?;
+    tx.commit().await?;
+    let user = users::by_id(db, user.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(user_ident.to_owned()))?;
+    Ok(user.view(now))
+}

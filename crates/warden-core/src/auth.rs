@@ -1,0 +1,507 @@
+//! Sign-in: password (argon2id), lockout, the TOTP or backup-code second step, and two-factor enrolment.
+//!
+//! An unknown email costs one dummy hash verification and answers exactly as a wrong password does.
+//! Every attempt lands in `login_attempts`; failures and locks are audited.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, Record};
+use crate::authz::{Actor, ActorKind};
+use crate::policy::Policy;
+use crate::rules::{self, Lock};
+use crate::sessions::{self, hash_token, ClientInfo, SessionRow};
+use crate::store::{Db, Tx};
+use crate::totp::{self, DataKey};
+use crate::users::{self, Email, UserRow};
+use crate::{password, with_db, with_tx, Error, Millis, Result, Secret};
+
+/// How long the second step may follow the first.
+pub const TOTP_CHALLENGE_TTL: Millis = 5 * crate::clock::MINUTE;
+pub const BACKUP_CODES: usize = 10;
+
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the session and its token (give it to the client once).
+    Complete { session: Box<SessionRow>, token: Secret },
+    /// Password accepted; a TOTP or backup code must follow with this challenge.
+    TotpRequired { challenge: Secret },
+}
+
+fn lock_error(lock: Lock) -> Error {
+    match lock {
+        Lock::Until(t) => Error::Locked { until: Some(t) },
+        Lock::Permanent => Error::Locked { until: None },
+    }
+}
+
+fn attempt_actor(user: Option<&UserRow>, email: &str, info: &ClientInfo, now: Millis) -> Actor {
+    Actor {
+        id: user.map(|u| u.id),
+        kind: ActorKind::User,
+        label: email.to_owned(),
+        role: user.map(UserRow::role).unwrap_or(crate::authz::Role::User),
+        authenticated_at: now,
+        session_id: None,
+        ip: info.ip.clone(),
+    }
+}
+
+async fn record_attempt(
+    tx: &mut Tx,
+    now: Millis,
+    user: Option<Uuid>,
+    email: &str,
+    info: &ClientInfo,
+    outcome: &str,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO login_attempts (at, user_id, email, ip, user_agent, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now)
+        .bind(user)
+        .bind(email)
+        .bind(&info.ip)
+        .bind(&info.user_agent)
+        .bind(outcome)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Counts a failed step (wrong password or code) against the user's lockout state, in one transaction
+/// with its attempt and audit records. Returns the error to answer.
+async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &str, policy: &Policy) -> Result<Error> {
+    let mut tx = db.begin().await?;
+    let user = users::by_id_tx(&mut tx, user_id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(user_id.to_string()))?;
+    let actor = attempt_actor(Some(&user), &user.email, info, now);
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        record_attempt(&mut tx, now, Some(user.id), &user.email, info, "locked").await?;
+        tx.commit().await?;
+        return Ok(lock_error(lock));
+    }
+    let outcome_state = rules::register_failure(&user.lockout(), &policy.lockout, now);
+    users::store_lockout(&mut tx, user.id, &outcome_state.state, now).await?;
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE users SET last_failed_at = $2, last_failed_ip = $3 WHERE id = $1"
+    )
+    .bind(user.id)
+    .bind(now)
+    .bind(&info.ip)
+    .execute(c)
+    .await?
+    .rows_affected());
+    record_attempt(&mut tx, now, Some(user.id), &user.email, info, outcome).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("auth.sign_in_failed")
+            .failed()
+            .user(user.id)
+            .meta(json!({ "outcome": outcome })),
+    )
+    .await?;
+    let answer = match outcome_state.locked {
+        Some(lock) => {
+            let until = match lock {
+                Lock::Until(t) => Some(t),
+                Lock::Permanent => None,
+            };
+            audit::append(
+                &mut tx,
+                now,
+                &Actor::system(),
+                Record::new("user.locked").user(user.id).meta(json!({
+                    "until": until,
+                    "permanent": until.is_none(),
+                    "lock_count": outcome_state.state.lock_count,
+                })),
+            )
+            .await?;
+            lock_error(lock)
+        }
+        None if outcome == "bad_totp" => Error::InvalidTotp,
+        None => Error::InvalidCredentials,
+    };
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// First step: email and password.
+pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &ClientInfo) -> Result<SignIn> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    if pw.expose().chars().count() > policy.password.max_length as usize {
+        // Guard the hasher; the answer is the same as for a wrong password.
+        return Err(Error::InvalidCredentials);
+    }
+    let email_norm = Email::parse(email).ok();
+    let user = match &email_norm {
+        Some(e) => users::by_email(db, e).await?,
+        None => None,
+    };
+    let Some(user) = user else {
+        let (pw, pp) = (pw.clone(), policy.password.clone());
+        tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
+            .await
+            .map_err(|e| Error::Unexpected(e.to_string()))?;
+        let tried = email_norm
+            .as_ref()
+            .map(Email::as_str)
+            .unwrap_or(email)
+            .chars()
+            .take(254)
+            .collect::<String>();
+        let mut tx = db.begin().await?;
+        record_attempt(&mut tx, now, None, &tried, info, "unknown_user").await?;
+        audit::append(
+            &mut tx,
+            now,
+            &attempt_actor(None, &tried, info, now),
+            Record::new("auth.sign_in_failed")
+                .failed()
+                .meta(json!({ "outcome": "unknown_user" })),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(Error::InvalidCredentials);
+    };
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        let mut tx = db.begin().await?;
+        record_attempt(&mut tx, now, Some(user.id), &user.email, info, "locked").await?;
+        tx.commit().await?;
+        return Err(lock_error(lock));
+    }
+    let (pw2, phc) = (pw.clone(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw2, &phc))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    if !ok {
+        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+    }
+    if user.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
+    if policy.email_verification.required_for_sign_in && user.email_verified_at.is_none() {
+        return Err(Error::EmailNotVerified);
+    }
+    if user.totp_enabled_at.is_some() {
+        let challenge = sessions::new_token();
+        with_db!(db, |p| {
+            sqlx::query(
+            "INSERT INTO verification_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, 'totp_challenge', $3, $4)"
+        )
+        .bind(hash_token(challenge.expose()))
+        .bind(user.id)
+        .bind(now)
+        .bind(now + TOTP_CHALLENGE_TTL)
+        .execute(p)
+        .await?.rows_affected()
+        });
+        return Ok(SignIn::TotpRequired { challenge });
+    }
+    let (session, token) = complete(db, now, &user, &policy, "password", info).await?;
+    Ok(SignIn::Complete {
+        session: Box::new(session),
+        token,
+    })
+}
+
+/// Second step: a TOTP code (±1 step, never a used step again) or a one-time backup code.
+pub async fn sign_in_totp(
+    db: &Db,
+    now: Millis,
+    key: &DataKey,
+    challenge: &Secret,
+    code: &str,
+    info: &ClientInfo,
+) -> Result<(SessionRow, Secret)> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let hash = hash_token(challenge.expose());
+    let user_id: Option<Uuid> = with_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT user_id FROM verification_tokens WHERE token_hash = $1 AND purpose = 'totp_challenge' AND used_at IS NULL AND expires_at > $2"
+    )
+    .bind(&hash)
+    .bind(now)
+    .fetch_optional(p)
+    .await?
+    });
+    let user_id = user_id.ok_or(Error::InvalidToken)?;
+    let user = users::by_id(db, user_id).await?.ok_or(Error::InvalidToken)?;
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        return Err(lock_error(lock));
+    }
+    let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
+    check_key(db, key).await?;
+    let secret = totp::open(key, sealed, user.id.as_bytes())?;
+    let code = code.trim();
+    let mut tx = db.begin().await?;
+    let method = if let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) {
+        // Claim the step atomically: a concurrent request with the same code loses.
+        let claimed = with_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
+        )
+        .bind(user.id)
+        .bind(step)
+        .execute(c)
+        .await?
+        .rows_affected()
+        });
+        (claimed == 1).then_some("password+totp")
+    } else {
+        let used = with_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE backup_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            )
+            .bind(user.id)
+            .bind(totp::hash_backup_code(key, code))
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        (used == 1).then_some("backup_code")
+    };
+    let Some(method) = method else {
+        drop(tx);
+        return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+    };
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1"
+    )
+    .bind(&hash)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    let (session, token) = complete_in(&mut tx, now, &user, &policy, method, info).await?;
+    tx.commit().await?;
+    Ok((session, token))
+}
+
+async fn complete(
+    db: &Db,
+    now: Millis,
+    user: &UserRow,
+    policy: &Policy,
+    method: &str,
+    info: &ClientInfo,
+) -> Result<(SessionRow, Secret)> {
+    let mut tx = db.begin().await?;
+    let out = complete_in(&mut tx, now, user, policy, method, info).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The successful end of a sign-in: reset the failure count, open the session, record and audit it.
+async fn complete_in(
+    tx: &mut Tx,
+    now: Millis,
+    user: &UserRow,
+    policy: &Policy,
+    method: &str,
+    info: &ClientInfo,
+) -> Result<(SessionRow, Secret)> {
+    users::store_lockout(tx, user.id, &rules::register_success(&user.lockout()), now).await?;
+    let (session, token) = sessions::create(tx, now, user, policy, method, info).await?;
+    with_tx!(tx, |c| sqlx::query(
+        "UPDATE users SET last_active_at = $2 WHERE id = $1"
+    )
+    .bind(user.id)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    record_attempt(tx, now, Some(user.id), &user.email, info, "success").await?;
+    let mut actor = attempt_actor(Some(user), &user.email, info, now);
+    actor.session_id = Some(session.id);
+    audit::append(
+        tx,
+        now,
+        &actor,
+        Record::new("auth.signed_in")
+            .user(user.id)
+            .session(session.id)
+            .meta(json!({
+                "auth_method": method,
+                "device": session.device,
+                "client": session.client,
+            })),
+    )
+    .await?;
+    Ok((session, token))
+}
+
+/// Checks the data key against the fingerprint the database recorded when the first secret was sealed,
+/// recording it on first use. A different key is a clear error, never garbage.
+pub async fn check_key(db: &Db, key: &DataKey) -> Result<()> {
+    let fp = key.fingerprint();
+    let stored: Option<String> = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT value FROM warden_meta WHERE key = 'data_key_fingerprint'"
+    )
+    .fetch_optional(p)
+    .await?);
+    match stored {
+        Some(s) if s == fp => Ok(()),
+        Some(_) => Err(Error::DataKey(
+            "this is not the data key of this database (its fingerprint differs): set WARDEN_DATA_KEY to the key the secrets were sealed with".into(),
+        )),
+        None => {
+            with_db!(db, |p| sqlx::query("INSERT INTO warden_meta (key, value) VALUES ('data_key_fingerprint', $1) ON CONFLICT (key) DO NOTHING")
+                .bind(&fp)
+                .execute(p)
+                .await?.rows_affected());
+            Ok(())
+        }
+    }
+}
+
+/// What a user gets when two-factor is switched on: shown once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TotpActivated {
+    pub backup_codes: Vec<String>,
+}
+
+/// Starts enrolment: a new secret, sealed with the data key and bound to the user, pending confirmation.
+pub async fn totp_begin(
+    db: &Db,
+    now: Millis,
+    key: &DataKey,
+    user: &UserRow,
+    issuer: &str,
+) -> Result<totp::TotpEnrollment> {
+    if user.totp_enabled_at.is_some() {
+        return Err(Error::TotpAlreadyEnabled);
+    }
+    check_key(db, key).await?;
+    let secret = totp::new_totp_secret();
+    let enrollment = totp::enrollment(&secret, &user.email, issuer)?;
+    let sealed = totp::seal(key, &secret, user.id.as_bytes());
+    with_db!(db, |p| sqlx::query(
+        "UPDATE users SET totp_secret = $2, totp_last_step = NULL, updated_at = $3 WHERE id = $1"
+    )
+    .bind(user.id)
+    .bind(sealed)
+    .bind(now)
+    .execute(p)
+    .await?
+    .rows_affected());
+    Ok(enrollment)
+}
+
+/// Confirms enrolment with a first valid code; switches two-factor on and returns fresh backup codes.
+pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, code: &str) -> Result<TotpActivated> {
+    if user.totp_enabled_at.is_some() {
+        return Err(Error::TotpAlreadyEnabled);
+    }
+    let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
+    let secret = totp::open(key, sealed, user.id.as_bytes())?;
+    let step = totp::verify_code(&secret, code, now, user.totp_last_step).ok_or(Error::InvalidTotp)?;
+    let codes = totp::generate_backup_codes(BACKUP_CODES);
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE users SET totp_enabled_at = $2, totp_last_step = $3, updated_at = $2 WHERE id = $1"
+    )
+    .bind(user.id)
+    .bind(now)
+    .bind(step)
+    .execute(c)
+    .await?
+    .rows_affected());
+    let hashes: Vec<String> = codes.iter().map(|c| totp::hash_backup_code(key, c.expose())).collect();
+    replace_backup_codes(&mut tx, user.id, &hashes).await?;
+    let actor = Actor {
+        id: Some(user.id),
+        kind: ActorKind::User,
+        label: user.email.clone(),
+        role: user.role(),
+        authenticated_at: now,
+        session_id: None,
+        ip: None,
+    };
+    audit::append(&mut tx, now, &actor, Record::new("user.totp_enabled").user(user.id)).await?;
+    tx.commit().await?;
+    Ok(TotpActivated {
+        backup_codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+    })
+}
+
+/// Replaces a user's backup codes with these (already keyed-hashed) ones; empty deletes them all.
+pub(crate) async fn replace_backup_codes(tx: &mut Tx, user_id: Uuid, hashes: &[String]) -> Result<()> {
+    with_tx!(tx, |c| sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    for hash in hashes {
+        with_tx!(tx, |c| sqlx::query(
+            "INSERT INTO backup_codes (user_id, code_hash) VALUES ($1, $2)"
+        )
+        .bind(user_id)
+        .bind(hash)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// Creates an account after checking the password policy (`password_rejected` names the rule).
+pub async fn sign_up(
+    db: &Db,
+    now: Millis,
+    email: &str,
+    name: &str,
+    pw: &Secret,
+    role: crate::authz::Role,
+    verified: bool,
+) -> Result<Uuid> {
+    let email = Email::parse(email)?;
+    let (_, policy) = crate::policy_store::current(db).await?;
+    password::check_strength(pw, &policy.password, &[email.as_str(), name])?;
+    let (pw2, pp) = (pw.clone(), policy.password.clone());
+    let phc = tokio::task::spawn_blocking(move || password::hash_password(&pw2, &pp))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    let mut tx = db.begin().await?;
+    let id = users::insert(
+        &mut tx,
+        now,
+        users::NewUser {
+            email: &email,
+            name,
+            role,
+            password_hash: &phc,
+            email_verified_at: verified.then_some(now),
+        },
+    )
+    .await?;
+    let actor = Actor {
+        id: Some(id),
+        kind: ActorKind::User,
+        label: email.as_str().to_owned(),
+        role,
+        authenticated_at: now,
+        session_id: None,
+        ip: None,
+    };
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("user.created")
+            .user(id)
+            .meta(json!({ "role": role.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

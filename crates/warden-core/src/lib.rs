@@ -1,0 +1,27 @@
+//! Warden's auth engine. The console, the HTTP server and the CLI are doors onto this crate: they parse
+//! input, call one function here and map the result. Rules are pure functions over values and a [`Clock`];
+//! storage sits in [`store`], one implementation per backend.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod password;
+pub mod policy;
+pub mod policy_store;
+pub mod rules;
+pub mod secret;
+pub mod sessions;
+pub mod store;
+pub mod totp;
+pub mod useragent;
+pub mod users;
+
+pub use authz::{Actor, Role};
+pub use clock::{Clock, ManualClock, Millis, SystemClock};
+pub use error::{Error, ErrorPayload, Result};
+pub use secret::Secret;
+pub use store::Db;

@@ -1,0 +1,505 @@
+//! Sessions: creation under the concurrent limit, validation by token with absolute, idle and sliding
+//! expiry, and revocation. The token is 256 random bits handed to the client once; only its SHA-256 is
+//! stored. Revocation marks rows and never deletes them: the timeline and the audit need them.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::audit::{self, Record};
+use crate::authz::{Actor, ActorKind};
+use crate::policy::{OnLimit, Policy, SessionLimits};
+use crate::rules::{self, EndReason, SessionStatus, SessionTimes, Validation};
+use crate::store::{Db, Tx};
+use crate::users::{UserRow, USER_COLUMNS};
+use crate::{useragent, with_db, with_tx, Error, Millis, Result, Secret};
+
+/// Where a request comes from, as the door saw it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// The application or door (`web`, `console`, `cli`, …).
+    pub client: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: Millis,
+    pub last_seen_at: Millis,
+    pub refreshed_at: Millis,
+    pub expires_at: Millis,
+    pub authenticated_at: Millis,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub device: String,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub auth_method: String,
+    pub client: Option<String>,
+    pub privileged: bool,
+    pub elevated_until: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
+}
+
+pub const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_seen_at, refreshed_at, expires_at, authenticated_at, ip, \
+    user_agent, device, browser, browser_version, os, country, city, auth_method, client, privileged, elevated_until, \
+    revoked_at, revoked_by, revoke_reason";
+
+impl SessionRow {
+    pub fn times(&self) -> SessionTimes {
+        SessionTimes {
+            created_at: self.created_at,
+            refreshed_at: self.refreshed_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            revoked: self.revoked_at.is_some(),
+        }
+    }
+
+    pub fn status(&self, policy: &Policy, now: Millis) -> SessionStatus {
+        rules::status_at(&self.times(), &policy.session_limits(self.privileged), now)
+    }
+
+    pub fn view(&self, policy: &Policy, now: Millis, current: Option<Uuid>) -> SessionView {
+        SessionView {
+            status: self.status(policy, now),
+            is_current: current == Some(self.id),
+            session: self.clone(),
+        }
+    }
+}
+
+/// A session as the doors show it: the row, its status now, and whether it is the caller's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    #[serde(flatten)]
+    pub session: SessionRow,
+    pub status: SessionStatus,
+    pub is_current: bool,
+}
+
+pub fn new_token() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    use base64::Engine;
+    Secret::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A session was ended: record it on the row (if still live) and in its timeline. Returns whether this
+/// call ended it (false when it had already ended).
+pub(crate) async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: &str, by: Option<&str>) -> Result<bool> {
+    let ended: Option<(Uuid, Option<String>)> = with_tx!(tx, |c| {
+        sqlx::query_as(
+        "UPDATE sessions SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE id = $1 AND revoked_at IS NULL \
+         RETURNING user_id, ip"
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .bind(reason)
+    .fetch_optional(c)
+    .await?
+    });
+    let Some((user_id, ip)) = ended else {
+        return Ok(false);
+    };
+    let kind = if matches!(reason, "idle" | "absolute" | "expired") {
+        "expired"
+    } else {
+        "revoked"
+    };
+    event(tx, id, user_id, now, kind, ip.as_deref(), Some(reason)).await?;
+    Ok(true)
+}
+
+pub(crate) async fn event(
+    tx: &mut Tx,
+    session_id: Uuid,
+    user_id: Uuid,
+    at: Millis,
+    kind: &str,
+    ip: Option<&str>,
+    detail: Option<&str>,
+) -> Result<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO session_events (session_id, user_id, at, kind, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .bind(at)
+        .bind(kind)
+        .bind(ip)
+        .bind(detail)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Creates a session for `user` inside `tx`, enforcing the concurrent limit of the user's policy
+/// (ordinary or privileged): `reject` answers `session_limit_reached`, `evict_oldest` ends the oldest
+/// live sessions (reason `evicted`, audited). Returns the session and its token (shown once).
+pub(crate) async fn create(
+    tx: &mut Tx,
+    now: Millis,
+    user: &UserRow,
+    policy: &Policy,
+    auth_method: &str,
+    info: &ClientInfo,
+) -> Result<(SessionRow, Secret)> {
+    let privileged = user.role().is_privileged();
+    let limits: SessionLimits = policy.session_limits(privileged);
+    let live: Vec<Uuid> = with_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id"
+    )
+    .bind(user.id)
+    .bind(now)
+    .fetch_all(c)
+    .await?
+    });
+    let max = limits.max_concurrent as usize;
+    if live.len() >= max {
+        match limits.on_limit {
+            OnLimit::Reject => {
+                return Err(Error::SessionLimitReached {
+                    limit: limits.max_concurrent,
+                })
+            }
+            OnLimit::EvictOldest => {
+                let system = Actor::system();
+                for id in &live[..live.len() + 1 - max] {
+                    if end(tx, now, *id, "evicted", None).await? {
+                        audit::append(
+                            tx,
+                            now,
+                            &system,
+                            Record::new("session.evicted")
+                                .user(user.id)
+                                .session(*id)
+                                .meta(json!({ "max_concurrent": limits.max_concurrent })),
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+    }
+    let token = new_token();
+    let agent = useragent::parse(info.user_agent.as_deref());
+    let row = SessionRow {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        created_at: now,
+        last_seen_at: now,
+        refreshed_at: now,
+        expires_at: rules::initial_expiry(now, &limits),
+        authenticated_at: now,
+        ip: info.ip.clone(),
+        user_agent: info.user_agent.as_ref().map(|s| s.chars().take(512).collect()),
+        device: agent.device,
+        browser: agent.browser,
+        browser_version: agent.browser_version,
+        os: agent.os,
+        country: info.country.clone(),
+        city: info.city.clone(),
+        auth_method: auth_method.to_owned(),
+        client: info.client.clone(),
+        privileged,
+        elevated_until: None,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+    };
+    with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, refreshed_at, expires_at, authenticated_at, \
+         ip, user_agent, device, browser, browser_version, os, country, city, auth_method, client, privileged) \
+         VALUES ($1, $2, $3, $4, $4, $4, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    )
+    .bind(row.id)
+    .bind(row.user_id)
+    .bind(hash_token(token.expose()))
+    .bind(now)
+    .bind(row.expires_at)
+    .bind(&row.ip)
+    .bind(&row.user_agent)
+    .bind(&row.device)
+    .bind(&row.browser)
+    .bind(&row.browser_version)
+    .bind(&row.os)
+    .bind(&row.country)
+    .bind(&row.city)
+    .bind(&row.auth_method)
+    .bind(&row.client)
+    .bind(row.privileged)
+    .execute(c)
+    .await?.rows_affected()
+    });
+    event(
+        tx,
+        row.id,
+        user.id,
+        now,
+        "created",
+        row.ip.as_deref(),
+        Some(auth_method),
+    )
+    .await?;
+    Ok((row, token))
+}
+
+/// A validated session and its user.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: SessionRow,
+    pub user: UserRow,
+}
+
+impl Authenticated {
+    /// The actor for actions taken through this session.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.user.id),
+            kind: ActorKind::User,
+            label: self.user.email.clone(),
+            role: self.user.role(),
+            authenticated_at: self.session.authenticated_at,
+            session_id: Some(self.session.id),
+            ip: self.session.ip.clone(),
+        }
+    }
+}
+
+/// Validates a token under the policy in force now. Writes only when a refresh or a coarse last-seen
+/// update is due, or when the session is found expired (then it is ended with its reason). Any failure —
+/// garbage, unknown, revoked, expired, disabled user — answers `unauthenticated`.
+pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -> Result<Authenticated> {
+    let t = token.expose();
+    if t.is_empty() || t.len() > 256 {
+        return Err(Error::Unauthenticated);
+    }
+    let hash = hash_token(t);
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+    let session: Option<SessionRow> = with_db!(db, |p| sqlx::query_as(&sql).bind(&hash).fetch_optional(p).await?);
+    let Some(mut session) = session else {
+        return Err(Error::Unauthenticated);
+    };
+    if session.revoked_at.is_some() {
+        return Err(Error::Unauthenticated);
+    }
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let limits = policy.session_limits(session.privileged);
+    match rules::validate_session(&session.times(), &limits, now) {
+        Validation::Invalid(reason) => {
+            if reason != EndReason::Revoked {
+                let mut tx = db.begin().await?;
+                end(&mut tx, now, session.id, reason.as_str(), None).await?;
+                tx.commit().await?;
+            }
+            Err(Error::Unauthenticated)
+        }
+        Validation::Valid { refreshed, touch } => {
+            let user_sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+            let user: UserRow = with_db!(db, |p| sqlx::query_as(&user_sql)
+                .bind(session.user_id)
+                .fetch_one(p)
+                .await?);
+            if user.disabled_at.is_some() {
+                return Err(Error::Unauthenticated);
+            }
+            let ip_changed = matches!((&info.ip, &session.ip), (Some(new), Some(old)) if new != old);
+            if touch || ip_changed {
+                let mut tx = db.begin().await?;
+                let (refreshed_at, expires_at) = refreshed
+                    .map(|r| (r.refreshed_at, r.expires_at))
+                    .unwrap_or((session.refreshed_at, session.expires_at));
+                let ip = if ip_changed {
+                    info.ip.clone()
+                } else {
+                    session.ip.clone()
+                };
+                let updated = with_tx!(&mut tx, |c| {
+                    sqlx::query(
+                        "UPDATE sessions SET last_seen_at = $2, refreshed_at = $3, expires_at = $4, ip = $5 \
+                     WHERE id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(session.id)
+                    .bind(now)
+                    .bind(refreshed_at)
+                    .bind(expires_at)
+                    .bind(&ip)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+                });
+                if updated == 0 {
+                    // Revoked between the read and this write: the revocation wins.
+                    return Err(Error::Unauthenticated);
+                }
+                if refreshed.is_some() {
+                    event(&mut tx, session.id, user.id, now, "refreshed", ip.as_deref(), None).await?;
+                }
+                if ip_changed {
+                    let detail = format!("from {}", session.ip.as_deref().unwrap_or("?"));
+                    event(
+                        &mut tx,
+                        session.id,
+                        user.id,
+                        now,
+                        "ip_changed",
+                        ip.as_deref(),
+                        Some(&detail),
+                    )
+                    .await?;
+                }
+                with_tx!(&mut tx, |c| sqlx::query(
+                    "UPDATE users SET last_active_at = $2 WHERE id = $1"
+                )
+                .bind(user.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
+                tx.commit().await?;
+                session.last_seen_at = now;
+                session.refreshed_at = refreshed_at;
+                session.expires_at = expires_at;
+                session.ip = ip;
+            }
+            Ok(Authenticated { session, user })
+        }
+    }
+}
+
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<SessionRow>> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+    Ok(with_db!(db, |p| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// All sessions of a user, newest first; with `live_only`, those not revoked and not past `expires_at`.
+pub async fn of_user(db: &Db, user_id: Uuid, live_only: bool, now: Millis, limit: u32) -> Result<Vec<SessionRow>> {
+    let limit = i64::from(limit);
+    Ok(if live_only {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        );
+        with_db!(db, |p| sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?)
+    } else {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        with_db!(db, |p| sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(p)
+            .await?)
+    })
+}
+
+/// The caller's own live sessions (the end-user door), the current one marked. Empty is `[]`.
+pub async fn list_own(db: &Db, now: Millis, me: &Authenticated) -> Result<Vec<SessionView>> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let rows = of_user(db, me.user.id, true, now, 1000).await?;
+    Ok(rows
+        .iter()
+        .map(|s| s.view(&policy, now, Some(me.session.id)))
+        .filter(|v| v.status == SessionStatus::Active)
+        .collect())
+}
+
+/// Ends one of the caller's own sessions. Unknown ids, other users' ids and already-ended sessions all
+/// answer `session_not_found`, revealing nothing.
+pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> Result<()> {
+    let actor = me.actor();
+    let mut tx = db.begin().await?;
+    let owner: Option<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?);
+    if owner != Some(me.user.id) {
+        return Err(Error::SessionNotFound);
+    }
+    let reason = if id == me.session.id {
+        "user_logout"
+    } else {
+        "user_revoked"
+    };
+    end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("session.revoked")
+            .user(me.user.id)
+            .session(id)
+            .meta(json!({ "by": "owner", "current": id == me.session.id })),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Ends all of the caller's sessions but the current one; returns how many were ended.
+pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u64> {
+    let actor = me.actor();
+    let mut tx = db.begin().await?;
+    let ids: Vec<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2"
+    )
+    .bind(me.user.id)
+    .bind(me.session.id)
+    .fetch_all(c)
+    .await?);
+    let mut n = 0;
+    for id in &ids {
+        if end(&mut tx, now, *id, "user_revoked", Some(&me.user.email)).await? {
+            n += 1;
+        }
+    }
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("session.others_revoked")
+            .user(me.user.id)
+            .meta(json!({ "count": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Signs out: ends the current session.
+pub async fn sign_out(db: &Db, now: Millis, me: &Authenticated) -> Result<()> {
+    revoke_own(db, now, me, me.session.id).await
+}

@@ -1,0 +1,86 @@
+//! Device, browser and OS from a User-Agent header, for the sessions table and the timeline.
+//! Parsing is woothee's (a maintained, table-driven parser); this module only maps its categories to
+//! Warden's device types and tells tablets from phones, which woothee groups together.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ParsedAgent {
+    /// `desktop`, `mobile`, `tablet`, `bot` or `unknown`.
+    pub device: String,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+}
+
+pub fn parse(user_agent: Option<&str>) -> ParsedAgent {
+    let Some(ua) = user_agent.map(str::trim).filter(|s| !s.is_empty()) else {
+        return ParsedAgent {
+            device: "unknown".into(),
+            ..Default::default()
+        };
+    };
+    let known = |s: &str| (!s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN).then(|| s.to_owned());
+    match woothee::parser::Parser::new().parse(ua) {
+        Some(r) => {
+            let device = match r.category {
+                "pc" => "desktop",
+                "smartphone" | "mobilephone" => {
+                    if ua.contains("iPad")
+                        || ua.contains("Tablet")
+                        || (ua.contains("Android") && !ua.contains("Mobile"))
+                    {
+                        "tablet"
+                    } else {
+                        "mobile"
+                    }
+                }
+                "crawler" => "bot",
+                _ => "unknown",
+            };
+            let os = known(r.os).map(|os| match known(&r.os_version) {
+                Some(v) if !os.contains(&v) => format!("{os} {v}"),
+                _ => os,
+            });
+            ParsedAgent {
+                device: device.into(),
+                browser: known(r.name),
+                browser_version: known(r.version),
+                os,
+            }
+        }
+        None => ParsedAgent {
+            device: "unknown".into(),
+            ..Default::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn desktop_chrome_on_windows() {
+        let p = parse(Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"));
+        assert_eq!(p.device, "desktop");
+        assert_eq!(p.browser.as_deref(), Some("Chrome"));
+        assert_eq!(p.browser_version.as_deref(), Some("120.0.0.0"));
+        assert!(p.os.unwrap().starts_with("Windows"));
+    }
+
+    #[test]
+    fn iphone_is_mobile_and_ipad_is_tablet() {
+        let phone = parse(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"));
+        assert_eq!(phone.device, "mobile");
+        let pad = parse(Some("Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"));
+        assert_eq!(pad.device, "tablet");
+    }
+
+    #[test]
+    fn missing_or_garbage_agent_is_unknown() {
+        assert_eq!(parse(None).device, "unknown");
+        assert_eq!(parse(Some("")).device, "unknown");
+        assert_eq!(parse(Some("\u{0}garbage")).device, "unknown");
+    }
+}
