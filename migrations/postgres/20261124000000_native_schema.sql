@@ -135,7 +135,7 @@ CREATE TABLE policy_versions (
 );
 
 CREATE TABLE verification_tokens (
-    token_hash uuid PRIMARY KEY,
+    token_hash BYTEA PRIMARY KEY,
     user_id    uuid NOT NULL REFERENCES users (id),
     purpose    TEXT NOT NULL,
     created_at BIGINT NOT NULL,

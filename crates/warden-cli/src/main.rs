@@ -166,7 +166,7 @@ enum PolicyCmd {
 #[derive(Subcommand)]
 enum AuditCmd {
     /// List events, newest first (pass --before the cursor printed at the end for the next page)
-    List(AuditListArgs),
+    List(Box<AuditListArgs>),
     /// Walk the hash chain and report the first broken link, if any (the check is audited)
     Verify,
 }
@@ -329,7 +329,8 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let page = admin::users_page(&db, &actor, &q, now).await?;
             if cli.json {
-                return Ok(print_json(&page));
+                print_json(&page);
+                return Ok(());
             }
             let mut t = Table::new(&[
                 "EMAIL",
@@ -372,7 +373,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Users(UsersCmd::Show { user }) => {
             let d = admin::user_detail(&db, &actor, &user, now).await?;
             if cli.json {
-                return Ok(print_json(&d));
+                print_json(&d);
+                return Ok(());
             }
             let u = &d.user;
             println!("{} <{}>  {}  id {}", u.name, u.email, u.role.as_str(), u.id);
@@ -441,7 +443,8 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             if cli.json {
-                return Ok(print_json(&page));
+                print_json(&page);
+                return Ok(());
             }
             sessions_table(&page.sessions, now).print();
             match page.next_cursor {
@@ -479,7 +482,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Policy(PolicyCmd::Show) => {
             let (version, policy) = policy_store::current(&db).await?;
             if cli.json {
-                return Ok(print_json(&json!({ "version": version, "policy": policy })));
+                print_json(&json!({ "version": version, "policy": policy }));
+                return Ok(());
             }
             println!(
                 "Policy version {version}{}",
@@ -502,7 +506,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             let update = policy_store::set(&db, &actor, now, &pairs, &note).await?;
             if cli.json {
-                return Ok(print_json(&update));
+                print_json(&update);
+                return Ok(());
             }
             println!("Saved policy version {}:", update.version);
             for c in &update.changes {
@@ -515,7 +520,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Policy(PolicyCmd::History) => {
             let versions = policy_store::history(&db, &actor).await?;
             if cli.json {
-                return Ok(print_json(&versions));
+                print_json(&versions);
+                return Ok(());
             }
             let mut t = Table::new(&["VERSION", "AT", "BY", "NOTE", "CHANGES"]);
             for (i, v) in versions.iter().enumerate() {
@@ -559,7 +565,8 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let page = audit::list(&db, &actor, &filter, a.before, a.limit).await?;
             if cli.json {
-                return Ok(print_json(&page));
+                print_json(&page);
+                return Ok(());
             }
             audit_table(&page.events).print();
             match page.next_cursor {

@@ -2,13 +2,14 @@
 //! per page); every command checks the actor's permission, takes a reason and writes its audit event in
 //! the same transaction as the change.
 
-use sea_query::{Alias, Cond, Expr, Order, Query, SimpleExpr};
+use sea_query::{Alias, Cond, Expr, Func, Order, Query, SimpleExpr};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission, Role};
+use crate::policy::Policy;
 use crate::sessions::{self, SessionRow, SessionView, SESSION_COLUMNS};
 use crate::store::{build, Db};
 use crate::users::{self, UserRow, UserView, USER_COLUMNS};
@@ -46,7 +47,8 @@ pub enum UserSort {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UserQuery {
-    /// Case-insensitive prefix of the email, of the name, or of any word of the name.
+    /// Case-insensitive prefix of the email, of the name, or of any word of the name. With an `@` it is
+    /// taken as the start of an email only (an index range: instant on millions of users).
     pub search: Option<String>,
     pub locked: Option<bool>,
     pub totp: Option<bool>,
@@ -93,19 +95,27 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         if s.chars().count() > 254 {
             return Err(Error::invalid("search", "must be at most 254 characters"));
         }
-        let p = like_prefix(&s);
-        let word = format!("% {p}");
-        cond = cond.add(
-            Cond::any()
-                .add(col("email").like(sea_query::LikeExpr::new(p.clone()).escape('\\')))
-                .add(col("name_lower").like(sea_query::LikeExpr::new(p).escape('\\')))
-                .add(col("name_lower").like(sea_query::LikeExpr::new(word).escape('\\'))),
-        );
+        if s.contains('@') {
+            // An email (or its start): a range on the unique email index, fast on any size.
+            cond = cond
+                .add(col("email").gte(s.clone()))
+                .add(col("email").lt(format!("{s}\u{10FFFF}")));
+        } else {
+            let p = like_prefix(&s);
+            let word = format!("% {p}");
+            cond = cond.add(
+                Cond::any()
+                    .add(col("email").like(sea_query::LikeExpr::new(p.clone()).escape('\\')))
+                    .add(col("name_lower").like(sea_query::LikeExpr::new(p).escape('\\')))
+                    .add(col("name_lower").like(sea_query::LikeExpr::new(word).escape('\\'))),
+            );
+        }
     }
     if let Some(locked) = q.locked {
+        // COALESCE: a never-locked user (NULL) is "not locked", not unknown.
         let is_locked = Cond::any()
             .add(col("locked_permanently").eq(true))
-            .add(col("locked_until").gt(now));
+            .add(Expr::expr(Func::coalesce([col("locked_until").into(), Expr::val(0i64).into()])).gt(now));
         cond = cond.add(if locked { is_locked } else { is_locked.not() });
     }
     if let Some(t) = q.totp {
@@ -161,7 +171,8 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
     } else {
         None
     };
-    let counts = active_session_counts(db, &rows.iter().map(|u| u.id).collect::<Vec<_>>(), now).await?;
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let counts = active_session_counts(db, &policy, &rows.iter().map(|u| u.id).collect::<Vec<_>>(), now).await?;
     let users = rows
         .iter()
         .map(|u| UserSummary {
@@ -172,7 +183,7 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
     Ok(UsersPage { users, next_cursor })
 }
 
-async fn active_session_counts(db: &Db, ids: &[Uuid], now: Millis) -> Result<Vec<(Uuid, i64)>> {
+async fn active_session_counts(db: &Db, policy: &Policy, ids: &[Uuid], now: Millis) -> Result<Vec<(Uuid, i64)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -180,12 +191,7 @@ async fn active_session_counts(db: &Db, ids: &[Uuid], now: Millis) -> Result<Vec
     q.from(Alias::new("sessions"))
         .column(Alias::new("user_id"))
         .expr(Expr::col(Alias::new("id")).count())
-        .cond_where(
-            Cond::all()
-                .add(Expr::col(Alias::new("user_id")).is_in(ids.iter().copied()))
-                .add(Expr::col(Alias::new("revoked_at")).is_null())
-                .add(Expr::col(Alias::new("expires_at")).gt(now)),
-        )
+        .cond_where(sessions::live_cond(policy, now).add(Expr::col(Alias::new("user_id")).is_in(ids.iter().copied())))
         .group_by_col(Alias::new("user_id"));
     let (sql, values) = build(db.backend(), &q);
     Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?))
@@ -203,7 +209,7 @@ pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Re
     actor.require(Permission::ViewUsers)?;
     let user = users::find(db, ident).await?;
     let (_, policy) = crate::policy_store::current(db).await?;
-    let sessions = sessions::of_user(db, user.id, false, now, 200).await?;
+    let sessions = sessions::of_user(db, user.id, None, 200).await?;
     let recent = audit::list_unchecked(
         db,
         &audit::AuditFilter {
@@ -228,7 +234,7 @@ pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Re
 pub struct SessionQuery {
     /// Email or id of the user.
     pub user: Option<String>,
-    /// Only live sessions (not revoked, not past expires_at).
+    /// Only live sessions (those that would validate now).
     pub active: bool,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
@@ -246,12 +252,13 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
     actor.require(Permission::ViewSessions)?;
     let limit = check_limit(q.limit)?;
     let col = |c: &str| Expr::col(Alias::new(c));
+    let (_, policy) = crate::policy_store::current(db).await?;
     let mut cond = Cond::all();
     if let Some(u) = q.user.as_deref() {
         cond = cond.add(col("user_id").eq(users::find(db, u).await?.id));
     }
     if q.active {
-        cond = cond.add(col("revoked_at").is_null()).add(col("expires_at").gt(now));
+        cond = cond.add(sessions::live_cond(&policy, now));
     }
     if let Some(c) = q.after.as_deref() {
         let (k, id) = parse_cursor(c)?;
@@ -278,7 +285,6 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
     } else {
         None
     };
-    let (_, policy) = crate::policy_store::current(db).await?;
     Ok(SessionsPage {
         sessions: rows.iter().map(|s| s.view(&policy, now, actor.session_id)).collect(),
         next_cursor,

@@ -182,6 +182,15 @@ fn v_bytes(b: Option<Vec<u8>>) -> Value {
     Value::Bytes(b.map(Box::new))
 }
 
+/// A time in `[from, to)`, or `from` when the span is empty (a user created an hour ago has no "day ago").
+fn between(r: &mut StdRng, from: Millis, to: Millis) -> Millis {
+    if to > from {
+        r.gen_range(from..to)
+    } else {
+        from
+    }
+}
+
 fn uuid_at(rng: &mut StdRng, ms: Millis) -> Uuid {
     let bytes: [u8; 10] = rng.gen();
     uuid::Builder::from_unix_timestamp_millis(ms.max(0) as u64, &bytes).into_uuid()
@@ -427,7 +436,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             let start = if recent {
                 now - r.gen_range(MINUTE..HOUR)
             } else {
-                r.gen_range(horizon..now - MINUTE)
+                between(&mut r, horizon, now - MINUTE)
             };
             let sid = uuid_at(&mut r, start);
             let agent = devices[r.gen_range(0..devices.len())];
@@ -455,7 +464,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 _ => "password",
             };
             // Activity: a run of use from the start, refreshed along the way.
-            let max_end = (start + limits.max_lifetime.as_millis()).min(now);
+            let max_end = (start + limits.max_lifetime.as_millis()).min(now - MINUTE);
             let span = r.gen_range(0..=(max_end - start).max(1));
             let mut last_seen = start + span;
             let mut refreshed_at = start;
@@ -610,7 +619,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
         let mut failed_count = 0i64;
         let mut last_failed: Option<(Millis, String)> = None;
         for _ in 0..r.gen_range(0..3) {
-            let at = r.gen_range(horizon..now);
+            let at = between(&mut r, horizon, now);
             let ip = format!("{home_ip}{}", r.gen_range(1..255));
             attempts_b.push(vec![
                 v_i(at),
@@ -638,7 +647,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             let burst_at = if locked_now {
                 now - r.gen_range(MINUTE..10 * MINUTE)
             } else {
-                r.gen_range(horizon..now - DAY)
+                between(&mut r, horizon, now - DAY)
             };
             let ip = format!(
                 "{}.{}.{}.{}",

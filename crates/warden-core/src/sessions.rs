@@ -3,6 +3,7 @@
 //! stored. Revocation marks rows and never deletes them: the timeline and the audit need them.
 
 use rand::RngCore;
+use sea_query::{Alias, Cond, Expr, Order, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -12,7 +13,7 @@ use crate::audit::{self, Record};
 use crate::authz::{Actor, ActorKind};
 use crate::policy::{OnLimit, Policy, SessionLimits};
 use crate::rules::{self, EndReason, SessionStatus, SessionTimes, Validation};
-use crate::store::{Db, Tx};
+use crate::store::{build, Db, Tx};
 use crate::users::{UserRow, USER_COLUMNS};
 use crate::{useragent, with_db, with_tx, Error, Millis, Result, Secret};
 
@@ -89,6 +90,39 @@ pub struct SessionView {
     pub session: SessionRow,
     pub status: SessionStatus,
     pub is_current: bool,
+}
+
+/// The SQL condition of a live session under `policy` at `now`: not revoked, not past `expires_at`, not
+/// idle longer than the idle timeout and not older than the maximum lifetime of its kind (ordinary or
+/// privileged). The same rules as [`rules::validate_session`], so a session counts as live exactly when it
+/// would validate.
+pub fn live_cond(policy: &Policy, now: Millis) -> Cond {
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let kind = |privileged: bool| {
+        let l = policy.session_limits(privileged);
+        Cond::all()
+            .add(col("privileged").eq(privileged))
+            .add(col("last_seen_at").gte(now.saturating_sub(l.idle_timeout.as_millis())))
+            .add(col("created_at").gt(now.saturating_sub(l.max_lifetime.as_millis())))
+    };
+    Cond::all()
+        .add(col("revoked_at").is_null())
+        .add(col("expires_at").gt(now))
+        .add(Cond::any().add(kind(false)).add(kind(true)))
+}
+
+/// Ids of a user's live sessions, oldest first.
+async fn live_ids(tx: &mut Tx, policy: &Policy, user_id: Uuid, now: Millis) -> Result<Vec<Uuid>> {
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .column(Alias::new("id"))
+        .cond_where(live_cond(policy, now).add(Expr::col(Alias::new("user_id")).eq(user_id)))
+        .order_by(Alias::new("created_at"), Order::Asc)
+        .order_by(Alias::new("id"), Order::Asc);
+    let (sql, values) = build(tx.backend(), &q);
+    Ok(with_tx!(tx, |c| sqlx::query_scalar_with(&sql, values)
+        .fetch_all(c)
+        .await?))
 }
 
 pub fn new_token() -> Secret {
@@ -168,15 +202,7 @@ pub(crate) async fn create(
 ) -> Result<(SessionRow, Secret)> {
     let privileged = user.role().is_privileged();
     let limits: SessionLimits = policy.session_limits(privileged);
-    let live: Vec<Uuid> = with_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id"
-    )
-    .bind(user.id)
-    .bind(now)
-    .fetch_all(c)
-    .await?
-    });
+    let live = live_ids(tx, policy, user.id, now).await?;
     let max = limits.max_concurrent as usize;
     if live.len() >= max {
         match limits.on_limit {
@@ -399,36 +425,29 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<SessionRow>> {
         .await?))
 }
 
-/// All sessions of a user, newest first; with `live_only`, those not revoked and not past `expires_at`.
-pub async fn of_user(db: &Db, user_id: Uuid, live_only: bool, now: Millis, limit: u32) -> Result<Vec<SessionRow>> {
-    let limit = i64::from(limit);
-    Ok(if live_only {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
-             ORDER BY created_at DESC, id DESC LIMIT $3"
-        );
-        with_db!(db, |p| sqlx::query_as(&sql)
-            .bind(user_id)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(p)
-            .await?)
-    } else {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-        );
-        with_db!(db, |p| sqlx::query_as(&sql)
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(p)
-            .await?)
-    })
+/// A user's sessions, newest first: all of them, or with `live` only those live under that policy now.
+pub async fn of_user(db: &Db, user_id: Uuid, live: Option<(&Policy, Millis)>, limit: u32) -> Result<Vec<SessionRow>> {
+    let mut cond = Cond::all().add(Expr::col(Alias::new("user_id")).eq(user_id));
+    if let Some((policy, now)) = live {
+        cond = cond.add(live_cond(policy, now));
+    }
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"));
+    for c in SESSION_COLUMNS.split(", ") {
+        q.column(Alias::new(c.trim()));
+    }
+    q.cond_where(cond)
+        .order_by(Alias::new("created_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(u64::from(limit));
+    let (sql, values) = build(db.backend(), &q);
+    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?))
 }
 
 /// The caller's own live sessions (the end-user door), the current one marked. Empty is `[]`.
 pub async fn list_own(db: &Db, now: Millis, me: &Authenticated) -> Result<Vec<SessionView>> {
     let (_, policy) = crate::policy_store::current(db).await?;
-    let rows = of_user(db, me.user.id, true, now, 1000).await?;
+    let rows = of_user(db, me.user.id, Some((&policy, now)), 1000).await?;
     Ok(rows
         .iter()
         .map(|s| s.view(&policy, now, Some(me.session.id)))

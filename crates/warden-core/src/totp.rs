@@ -581,9 +581,9 @@ mod tests {
             "the hash must depend on the data key"
         );
         assert_eq!(h.len(), 64);
-        assert_eq!(hash_backup_code("ABCD-EFGH"), h);
-        assert_eq!(hash_backup_code(" abcd efgh "), h);
-        assert_eq!(hash_backup_code("abcdefgh"), h);
-        assert_ne!(hash_backup_code("abcd-efgi"), h);
+        assert_eq!(hash_backup_code(&key, "ABCD-EFGH"), h);
+        assert_eq!(hash_backup_code(&key, " abcd efgh "), h);
+        assert_eq!(hash_backup_code(&key, "abcdefgh"), h);
+        assert_ne!(hash_backup_code(&key, "abcd-efgi"), h);
     }
 }

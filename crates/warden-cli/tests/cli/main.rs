@@ -89,10 +89,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {
-            psql(
-                admin,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            );
+            psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
@@ -151,10 +148,7 @@ both!(commands_on_an_unmigrated_database_say_to_migrate, |db| {
     if db.url.starts_with("sqlite") {
         // A missing SQLite file is not created by a read command.
         let err = db.fails(&["users", "list"], 1);
-        assert!(
-            err.contains("warden migrate"),
-            "the error must say what to do: {err}"
-        );
+        assert!(err.contains("warden migrate"), "the error must say what to do: {err}");
     } else {
         let err = db.fails(&["users", "list"], 1);
         assert!(
@@ -189,100 +183,75 @@ fn a_missing_db_argument_names_the_flag() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
 }
 
-both!(
-    demo_prints_credentials_and_is_deterministic_for_a_seed,
-    |db| {
-        let report = demo(&db);
-        assert_eq!(report["users"], 60);
-        assert_eq!(report["admin_email"], "admin@warden.demo");
-        assert!(report["admin_password"].as_str().unwrap().len() >= 12);
-        assert!(report["data_key"].as_str().unwrap().len() >= 43);
-        assert!(
-            report["sessions"].as_u64().unwrap() > 60,
-            "every user has sessions on average"
-        );
-        assert!(report["audit_events"].as_u64().unwrap() > 100);
-        let emails = |db: &TestDb| -> Vec<String> {
-            db.json(&["users", "list", "--limit", "500"])["users"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["email"].as_str().unwrap().to_owned())
-                .collect()
-        };
-        let other = TestDb::sqlite();
-        let report2 = demo(&other);
-        assert_eq!(
-            report["admin_password"], report2["admin_password"],
-            "same seed, same credentials"
-        );
-        assert_eq!(
-            report["sessions"], report2["sessions"],
-            "same seed, same sessions"
-        );
-        assert_eq!(emails(&db), emails(&other), "same seed, same users");
-        let err = db.fails(&["demo", "--users", "10"], 2);
-        assert!(
-            err.contains("already holds users"),
-            "a demo never mixes with existing data: {err}"
-        );
-    }
-);
+both!(demo_prints_credentials_and_is_deterministic_for_a_seed, |db| {
+    let report = demo(&db);
+    assert_eq!(report["users"], 60);
+    assert_eq!(report["admin_email"], "admin@warden.demo");
+    assert!(report["admin_password"].as_str().unwrap().len() >= 12);
+    assert!(report["data_key"].as_str().unwrap().len() >= 43);
+    assert!(
+        report["sessions"].as_u64().unwrap() > 60,
+        "every user has sessions on average"
+    );
+    assert!(report["audit_events"].as_u64().unwrap() > 100);
+    let emails = |db: &TestDb| -> Vec<String> {
+        db.json(&["users", "list", "--limit", "500"])["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let other = TestDb::sqlite();
+    let report2 = demo(&other);
+    assert_eq!(
+        report["admin_password"], report2["admin_password"],
+        "same seed, same credentials"
+    );
+    assert_eq!(report["sessions"], report2["sessions"], "same seed, same sessions");
+    assert_eq!(emails(&db), emails(&other), "same seed, same users");
+    let err = db.fails(&["demo", "--users", "10"], 2);
+    assert!(
+        err.contains("already holds users"),
+        "a demo never mixes with existing data: {err}"
+    );
+});
 
-both!(
-    locked_users_can_be_found_and_unlocked_with_an_audited_reason,
-    |db| {
-        demo(&db);
-        // The demo's reference time is in the past, so its temporary locks have run out: lock one by policy.
-        let page = db.json(&["users", "list", "--locked"]);
-        let locked = page["users"].as_array().unwrap();
-        assert!(!locked.is_empty(), "the demo has a permanently locked user");
-        assert!(
-            locked.iter().all(|u| u["locked"] == true),
-            "--locked lists only locked users"
-        );
-        let email = locked[0]["email"].as_str().unwrap().to_owned();
-        let err = db.fails(&["unlock", &email, "--reason", " "], 2);
-        assert!(
-            err.contains("reason"),
-            "a blank reason is refused naming the field: {err}"
-        );
-        let out = db.ok(&["unlock", &email, "--reason", "caller verified by phone"]);
-        assert!(out.contains("unlocked"));
-        let shown = db.json(&["users", "show", &email]);
-        assert_eq!(shown["user"]["locked"], false);
-        let events = db.json(&[
-            "audit",
-            "list",
-            "--action",
-            "user.unlocked",
-            "--actor",
-            "operator@",
-        ]);
-        let ev = &events["events"][0];
-        assert_eq!(ev["reason"], "caller verified by phone");
-        assert_eq!(
-            ev["actor_kind"], "cli",
-            "the CLI acts as the OS user on this host"
-        );
-        assert!(ev["actor_label"].as_str().unwrap().starts_with("operator@"));
-    }
-);
+both!(locked_users_can_be_found_and_unlocked_with_an_audited_reason, |db| {
+    demo(&db);
+    // The demo's reference time is in the past, so its temporary locks have run out: lock one by policy.
+    let page = db.json(&["users", "list", "--locked"]);
+    let locked = page["users"].as_array().unwrap();
+    assert!(!locked.is_empty(), "the demo has a permanently locked user");
+    assert!(
+        locked.iter().all(|u| u["locked"] == true),
+        "--locked lists only locked users"
+    );
+    let email = locked[0]["email"].as_str().unwrap().to_owned();
+    let err = db.fails(&["unlock", &email, "--reason", " "], 2);
+    assert!(
+        err.contains("reason"),
+        "a blank reason is refused naming the field: {err}"
+    );
+    let out = db.ok(&["unlock", &email, "--reason", "caller verified by phone"]);
+    assert!(out.contains("unlocked"));
+    let shown = db.json(&["users", "show", &email]);
+    assert_eq!(shown["user"]["locked"], false);
+    let events = db.json(&["audit", "list", "--action", "user.unlocked", "--actor", "operator@"]);
+    let ev = &events["events"][0];
+    assert_eq!(ev["reason"], "caller verified by phone");
+    assert_eq!(ev["actor_kind"], "cli", "the CLI acts as the OS user on this host");
+    assert!(ev["actor_label"].as_str().unwrap().starts_with("operator@"));
+});
 
 both!(policy_changes_are_validated_versioned_and_audited, |db| {
     db.ok(&["migrate"]);
-    let err = db.fails(
-        &["policy", "set", "lockout.threshold=lots", "--note", "x"],
-        2,
-    );
+    let err = db.fails(&["policy", "set", "lockout.threshold=lots", "--note", "x"], 2);
     assert!(
         err.contains("lockout.threshold") && err.contains("whole number"),
         "{err}"
     );
-    let err = db.fails(
-        &["policy", "set", "session.idle_timeout=30d", "--note", "x"],
-        2,
-    );
+    let err = db.fails(&["policy", "set", "session.idle_timeout=30d", "--note", "x"], 2);
     assert!(
         err.contains("session.idle_timeout") && err.contains("session.ttl"),
         "cross-field rule named: {err}"
@@ -309,10 +278,7 @@ both!(policy_changes_are_validated_versioned_and_audited, |db| {
     let ev = &db.json(&["audit", "list", "--action", "policy."])["events"][0];
     assert_eq!(ev["reason"], "incident 42");
     assert!(
-        ev["metadata"]
-            .as_str()
-            .unwrap()
-            .contains("lockout.threshold"),
+        ev["metadata"].as_str().unwrap().contains("lockout.threshold"),
         "the diff is in the audit metadata"
     );
 });
@@ -322,13 +288,7 @@ both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
     let email = "support@warden.demo";
     let live = db.json(&["sessions", "list", "--user", email, "--active"]);
     let n = live["sessions"].as_array().unwrap().len();
-    let out = db.json(&[
-        "sessions",
-        "revoke-user",
-        email,
-        "--reason",
-        "stolen laptop",
-    ]);
+    let out = db.json(&["sessions", "revoke-user", email, "--reason", "stolen laptop"]);
     assert_eq!(
         out["revoked"].as_u64().unwrap() as usize,
         n.max(out["revoked"].as_u64().unwrap() as usize)
@@ -367,8 +327,5 @@ both!(audit_verify_reports_an_intact_chain, |db| {
     assert!(v["broken_at"].is_null());
     assert!(v["events_verified"].as_i64().unwrap() > 100);
     let last = &db.json(&["audit", "list", "--limit", "1"])["events"][0];
-    assert_eq!(
-        last["action"], "audit.verified",
-        "the check itself is audited"
-    );
+    assert_eq!(last["action"], "audit.verified", "the check itself is audited");
 });

@@ -1,0 +1,15 @@
+//! Integration tests of the engine against real databases: every test runs on SQLite and, when
+//! `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL (`WARDEN_REQUIRE_POSTGRES=1` makes its absence a failure).
+
+#[macro_use]
+mod support;
+
+mod admin;
+mod audit;
+mod lockout;
+mod passwords;
+mod policy;
+mod schema;
+mod sessions;
+mod sign_in;
+mod totp;

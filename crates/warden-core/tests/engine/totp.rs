@@ -1,0 +1,217 @@
+//! Two-factor: enrolment, the second sign-in step, backup codes, the data key and admin reset.
+
+use uuid::Uuid;
+use warden_core::admin;
+use warden_core::auth::{self, SignIn};
+use warden_core::sessions::ClientInfo;
+use warden_core::totp::{self, DataKey};
+use warden_core::{Role, Secret};
+
+use crate::support::*;
+
+/// Enrols `id` in two-factor; returns the secret and the backup codes.
+pub(crate) async fn enrol(t: &T, id: Uuid) -> (Vec<u8>, Vec<String>) {
+    let user = t.user_row(id).await;
+    let enrollment = auth::totp_begin(&t.db, t.now(), &t.key, &user, "Warden")
+        .await
+        .expect("begin enrolment");
+    let secret = totp::secret_from_base32(enrollment.secret_base32.expose()).unwrap();
+    let user = t.user_row(id).await;
+    let code = totp::code_at(&secret, t.now());
+    let activated = auth::totp_confirm(&t.db, t.now(), &t.key, &user, &code)
+        .await
+        .expect("confirm with a valid code");
+    (secret, activated.backup_codes)
+}
+
+async fn challenge(t: &T, email: &str) -> Secret {
+    match t.try_sign_in(email, PASSWORD, &ClientInfo::default()).await {
+        Ok(SignIn::TotpRequired { challenge }) => challenge,
+        other => panic!("a user with two-factor must get a challenge, got {other:?}"),
+    }
+}
+
+/// A 6-digit code that is none of the codes valid around `now`.
+fn wrong_code(secret: &[u8], now: i64) -> String {
+    let valid: Vec<String> = [-30_000, 0, 30_000]
+        .iter()
+        .map(|d| totp::code_at(secret, now + d))
+        .collect();
+    (0..10)
+        .map(|d| format!("{d}{d}{d}{d}{d}{d}"))
+        .find(|c| !valid.contains(c))
+        .unwrap()
+}
+
+both!(enrolled_user_needs_a_code_and_a_code_works_once, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    let (secret, codes) = enrol(&t, uid).await;
+    assert_eq!(codes.len(), 10, "ten backup codes are shown once");
+    assert_eq!(
+        t.audit_action("user.totp_enabled").await.len(),
+        1,
+        "enrolment is audited"
+    );
+    assert!(t.user_row(uid).await.view(t.now()).totp_enabled);
+    t.advance(30 * SECOND);
+    let c = challenge(&t, "ana@example.com").await;
+    let code = totp::code_at(&secret, t.now());
+    let (session, token) = auth::sign_in_totp(&t.db, t.now(), &t.key, &c, &code, &ClientInfo::default())
+        .await
+        .expect("the current code completes the sign-in");
+    assert_eq!(session.auth_method, "password+totp");
+    t.validate(&token).await.expect("the session is valid");
+    // The same code again, in the same step, with a fresh challenge.
+    let c2 = challenge(&t, "ana@example.com").await;
+    assert_code(
+        auth::sign_in_totp(&t.db, t.now(), &t.key, &c2, &code, &ClientInfo::default()).await,
+        "invalid_totp",
+        "a code must not be accepted twice",
+    );
+    assert_code(
+        auth::sign_in_totp(
+            &t.db,
+            t.now(),
+            &t.key,
+            &c,
+            &totp::code_at(&secret, t.now() + 30_000),
+            &ClientInfo::default(),
+        )
+        .await,
+        "invalid_token",
+        "a challenge is used up by its sign-in",
+    );
+});
+
+both!(wrong_totp_codes_count_toward_lockout, |t| async move {
+    t.set_policy(&[("lockout.threshold", "3")]).await;
+    let uid = t.user("ana@example.com", Role::User).await;
+    let (secret, _) = enrol(&t, uid).await;
+    t.advance(30 * SECOND);
+    let c = challenge(&t, "ana@example.com").await;
+    let bad = wrong_code(&secret, t.now());
+    for _ in 0..2 {
+        assert_code(
+            auth::sign_in_totp(&t.db, t.now(), &t.key, &c, &bad, &ClientInfo::default()).await,
+            "invalid_totp",
+            "a wrong code",
+        );
+    }
+    assert_eq!(
+        t.user_row(uid).await.failed_count,
+        2,
+        "wrong codes are counted like wrong passwords"
+    );
+    assert_eq!(t.login_attempts().await.last().unwrap().1, "bad_totp");
+    assert_code(
+        auth::sign_in_totp(&t.db, t.now(), &t.key, &c, &bad, &ClientInfo::default()).await,
+        "locked",
+        "the third wrong code reaches the threshold",
+    );
+    let good = totp::code_at(&secret, t.now());
+    assert_code(
+        auth::sign_in_totp(&t.db, t.now(), &t.key, &c, &good, &ClientInfo::default()).await,
+        "locked",
+        "a locked account refuses even the right code",
+    );
+});
+
+both!(backup_code_works_once, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    let (_, codes) = enrol(&t, uid).await;
+    let c = challenge(&t, "ana@example.com").await;
+    let (session, _) = auth::sign_in_totp(
+        &t.db,
+        t.now(),
+        &t.key,
+        &c,
+        &codes[3].to_uppercase(),
+        &ClientInfo::default(),
+    )
+    .await
+    .expect("a backup code (in any case) completes the sign-in");
+    assert_eq!(session.auth_method, "backup_code");
+    let c2 = challenge(&t, "ana@example.com").await;
+    assert_code(
+        auth::sign_in_totp(&t.db, t.now(), &t.key, &c2, &codes[3], &ClientInfo::default()).await,
+        "invalid_totp",
+        "a backup code is single-use",
+    );
+    auth::sign_in_totp(&t.db, t.now(), &t.key, &c2, &codes[4], &ClientInfo::default())
+        .await
+        .expect("another code still works");
+});
+
+both!(wrong_data_key_is_refused, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    let (secret, _) = enrol(&t, uid).await;
+    t.advance(30 * SECOND);
+    let c = challenge(&t, "ana@example.com").await;
+    let other = DataKey::generate();
+    assert_code(
+        auth::sign_in_totp(
+            &t.db,
+            t.now(),
+            &other,
+            &c,
+            &totp::code_at(&secret, t.now()),
+            &ClientInfo::default(),
+        )
+        .await,
+        "data_key_invalid",
+        "a data key other than the database's must be refused clearly",
+    );
+    assert_code(
+        auth::check_key(&t.db, &other).await,
+        "data_key_invalid",
+        "the fingerprint check refuses it",
+    );
+    let bob = t.user("bob@example.com", Role::User).await;
+    let bob_row = t.user_row(bob).await;
+    assert_code(
+        auth::totp_begin(&t.db, t.now(), &other, &bob_row, "Warden").await,
+        "data_key_invalid",
+        "nothing is sealed with a wrong key",
+    );
+    assert!(t.user_row(bob).await.totp_secret.is_none());
+    auth::sign_in_totp(
+        &t.db,
+        t.now(),
+        &t.key,
+        &c,
+        &totp::code_at(&secret, t.now()),
+        &ClientInfo::default(),
+    )
+    .await
+    .expect("the right key still works");
+});
+
+both!(support_resets_two_factor, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    enrol(&t, uid).await;
+    let support = t.support_actor().await;
+    let view = admin::reset_totp(&t.db, &support, t.now(), "ana@example.com", "lost phone")
+        .await
+        .unwrap();
+    assert!(!view.totp_enabled, "two-factor is off after a reset");
+    let row = t.user_row(uid).await;
+    assert!(row.totp_secret.is_none(), "the secret is deleted");
+    assert_eq!(
+        t.count("SELECT count(*) FROM backup_codes").await,
+        0,
+        "the backup codes are deleted"
+    );
+    assert!(
+        matches!(
+            t.try_sign_in("ana@example.com", PASSWORD, &ClientInfo::default()).await,
+            Ok(SignIn::Complete { .. })
+        ),
+        "the password alone signs in again"
+    );
+    let ev = t.audit_action("user.totp_reset").await;
+    assert_eq!(ev.len(), 1, "the reset is audited");
+    assert_eq!(ev[0].reason.as_deref(), Some("lost phone"));
+    assert_eq!(ev[0].actor_label, "helpdesk@example.com");
+    assert_eq!(ev[0].target_user_id, Some(uid));
+    enrol(&t, uid).await;
+});
