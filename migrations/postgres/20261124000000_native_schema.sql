@@ -20,7 +20,7 @@ CREATE TABLE users (
     disabled_at        BIGINT,
     created_at         BIGINT NOT NULL,
     updated_at         BIGINT NOT NULL,
-    last_active_at     BIGINT,
+    last_active_at     BIGINT NOT NULL DEFAULT 0,
     failed_count       BIGINT NOT NULL DEFAULT 0,
     window_started_at  BIGINT,
     locked_until       BIGINT,

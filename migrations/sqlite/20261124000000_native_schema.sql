@@ -20,7 +20,7 @@ CREATE TABLE users (
     disabled_at        INTEGER,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
-    last_active_at     INTEGER,
+    last_active_at     INTEGER NOT NULL DEFAULT 0,
     failed_count       INTEGER NOT NULL DEFAULT 0,
     window_started_at  INTEGER,
     locked_until       INTEGER,

@@ -2,7 +2,7 @@
 //! per page); every command checks the actor's permission, takes a reason and writes its audit event in
 //! the same transaction as the change.
 
-use sea_query::{Alias, Cond, Expr, Func, Order, Query, SimpleExpr};
+use sea_query::{Alias, Cond, Expr, Order, Query, SimpleExpr};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -77,7 +77,7 @@ fn like_prefix(s: &str) -> String {
     format!("{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
-/// Cursor: `<sort key>:<uuid>`; the sort key is the created_at (or last_active_at, -1 for never).
+/// Cursor: `<sort key>:<uuid>`; the sort key is created_at or last_active_at (0 for never).
 fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
     let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
     let (k, id) = c.split_once(':').ok_or_else(bad)?;
@@ -112,11 +112,18 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         }
     }
     if let Some(locked) = q.locked {
-        // COALESCE: a never-locked user (NULL) is "not locked", not unknown.
-        let is_locked = Cond::any()
-            .add(col("locked_permanently").eq(true))
-            .add(Expr::expr(Func::coalesce([col("locked_until").into(), Expr::val(0i64).into()])).gt(now));
-        cond = cond.add(if locked { is_locked } else { is_locked.not() });
+        // Spelled out both ways (no NOT over a nullable comparison) so each side can use an index.
+        cond = cond.add(if locked {
+            Cond::any()
+                .add(col("locked_permanently").eq(true))
+                .add(col("locked_until").gt(now))
+        } else {
+            Cond::all().add(col("locked_permanently").eq(false)).add(
+                Cond::any()
+                    .add(col("locked_until").is_null())
+                    .add(col("locked_until").lte(now)),
+            )
+        });
     }
     if let Some(t) = q.totp {
         cond = cond.add(if t {
@@ -135,10 +142,10 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
     if let Some(r) = q.role {
         cond = cond.add(col("role").eq(r.as_str()));
     }
-    // Keyset on (key DESC, id DESC). For last activity, never-active users sort as -1 (last).
+    // Keyset on (key DESC, id DESC). Never-active users have last_active_at 0 and sort last.
     let key: SimpleExpr = match q.sort {
         UserSort::Created => col("created_at").into(),
-        UserSort::LastActive => Expr::cust("COALESCE(last_active_at, -1)"),
+        UserSort::LastActive => col("last_active_at").into(),
     };
     if let Some(c) = q.after.as_deref() {
         let (k, id) = parse_cursor(c)?;
@@ -164,7 +171,7 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         rows.last().map(|u| {
             let k = match q.sort {
                 UserSort::Created => u.created_at,
-                UserSort::LastActive => u.last_active_at.unwrap_or(-1),
+                UserSort::LastActive => u.last_active_at.unwrap_or(0),
             };
             format!("{k}:{}", u.id)
         })

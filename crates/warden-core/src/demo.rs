@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_query::{Alias, Query, SimpleExpr, Value};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -19,7 +18,7 @@ use crate::audit::{AuditEvent, GENESIS_HASH};
 use crate::authz::Role;
 use crate::clock::{DAY, HOUR, MINUTE};
 use crate::policy::{Duration, Policy};
-use crate::store::{build, Db, SchemaState, Tx};
+use crate::store::{Db, SchemaState, Tx};
 use crate::totp::{self, DataKey};
 use crate::{password, with_db, with_tx, Error, Millis, Result, Secret};
 
@@ -114,11 +113,21 @@ const AGENTS: &[&str] = &[
 ];
 const CLIENTS: &[&str] = &["web", "web", "web", "ios-app", "android-app"];
 
+/// One value of a generated row. Bound straight into the statement: the demo writes millions of rows,
+/// and going through a query builder's boxed values spent most of the time in the allocator.
+enum Cell {
+    I(Option<i64>),
+    S(Option<String>),
+    B(bool),
+    U(Option<Uuid>),
+    Bytes(Option<Vec<u8>>),
+}
+
 /// Rows to insert into one table, flushed in multi-row statements.
 struct Batch {
     table: &'static str,
     columns: &'static [&'static str],
-    rows: Vec<Vec<Value>>,
+    rows: Vec<Vec<Cell>>,
     written: u64,
 }
 
@@ -132,54 +141,79 @@ impl Batch {
         }
     }
 
-    fn push(&mut self, row: Vec<Value>) {
+    fn push(&mut self, row: Vec<Cell>) {
         debug_assert_eq!(row.len(), self.columns.len());
         self.rows.push(row);
     }
 
-    async fn flush(&mut self, db: &Db, tx: &mut Tx) -> Result<()> {
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
         // Stay under SQLite's 32766 bound parameters per statement (PostgreSQL allows 65535).
-        let per_stmt = (30_000 / self.columns.len()).max(1);
-        for chunk in self.rows.chunks(per_stmt) {
-            let mut q = Query::insert();
-            q.into_table(Alias::new(self.table))
-                .columns(self.columns.iter().map(|c| Alias::new(*c)));
-            for row in chunk {
-                q.values(row.iter().cloned().map(SimpleExpr::Value))
-                    .map_err(|e| Error::Unexpected(e.to_string()))?;
+        let width = self.columns.len();
+        let per_stmt = (30_000 / width).max(1);
+        let written = self.rows.len() as u64;
+        // Plain `?` on SQLite: it looks each named parameter (`$N`) up in a list, which is quadratic in a
+        // statement with thousands of them.
+        let numbered = tx.backend() == crate::store::Backend::Postgres;
+        let mut rows = std::mem::take(&mut self.rows).into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_stmt).collect();
+            let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));
+            for r in 0..chunk.len() {
+                sql.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..width {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    if numbered {
+                        sql.push_str(&format!("${}", r * width + c + 1));
+                    } else {
+                        sql.push('?');
+                    }
+                }
+                sql.push(')');
             }
-            let (sql, values) = build(db.backend(), &q);
-            with_tx!(tx, |c| sqlx::query_with(&sql, values).execute(c).await?.rows_affected());
+            with_tx!(tx, |c| {
+                let mut q = sqlx::query(&sql);
+                for cell in chunk.into_iter().flatten() {
+                    q = match cell {
+                        Cell::I(v) => q.bind(v),
+                        Cell::S(v) => q.bind(v),
+                        Cell::B(v) => q.bind(v),
+                        Cell::U(v) => q.bind(v),
+                        Cell::Bytes(v) => q.bind(v),
+                    };
+                }
+                q.execute(c).await?.rows_affected()
+            });
         }
-        self.written += self.rows.len() as u64;
-        self.rows.clear();
+        self.written += written;
         Ok(())
     }
 }
 
-fn v_uuid(u: Uuid) -> Value {
-    Value::Uuid(Some(Box::new(u)))
+fn v_uuid(u: Uuid) -> Cell {
+    Cell::U(Some(u))
 }
-fn v_opt_uuid(u: Option<Uuid>) -> Value {
-    Value::Uuid(u.map(Box::new))
+fn v_opt_uuid(u: Option<Uuid>) -> Cell {
+    Cell::U(u)
 }
-fn v_i(i: i64) -> Value {
-    Value::BigInt(Some(i))
+fn v_i(i: i64) -> Cell {
+    Cell::I(Some(i))
 }
-fn v_oi(i: Option<i64>) -> Value {
-    Value::BigInt(i)
+fn v_oi(i: Option<i64>) -> Cell {
+    Cell::I(i)
 }
-fn v_s(s: &str) -> Value {
-    Value::String(Some(Box::new(s.to_owned())))
+fn v_s(s: &str) -> Cell {
+    Cell::S(Some(s.to_owned()))
 }
-fn v_os(s: Option<&str>) -> Value {
-    Value::String(s.map(|s| Box::new(s.to_owned())))
+fn v_os(s: Option<&str>) -> Cell {
+    Cell::S(s.map(str::to_owned))
 }
-fn v_b(b: bool) -> Value {
-    Value::Bool(Some(b))
+fn v_b(b: bool) -> Cell {
+    Cell::B(b)
 }
-fn v_bytes(b: Option<Vec<u8>>) -> Value {
-    Value::Bytes(b.map(Box::new))
+fn v_bytes(b: Option<Vec<u8>>) -> Cell {
+    Cell::Bytes(b)
 }
 
 /// A time in `[from, to)`, or `from` when the span is empty (a user created an hour ago has no "day ago").
@@ -722,7 +756,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             v_oi(None),
             v_i(created_at),
             v_i(created_at),
-            v_oi(last_active),
+            v_i(last_active.unwrap_or(0)),
             v_i(failed_count),
             v_oi((failed_count > 0).then(|| now - HOUR)),
             v_oi(locked_until),
@@ -734,10 +768,10 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
         ]);
 
         if (i + 1) % CHUNK == 0 || i + 1 == opts.users {
-            users_b.flush(db, &mut tx).await?;
-            sessions_b.flush(db, &mut tx).await?;
-            events_b.flush(db, &mut tx).await?;
-            attempts_b.flush(db, &mut tx).await?;
+            users_b.flush(&mut tx).await?;
+            sessions_b.flush(&mut tx).await?;
+            events_b.flush(&mut tx).await?;
+            attempts_b.flush(&mut tx).await?;
             tx.commit().await?;
             tx = db.begin().await?;
             progress(&format!("{} of {} users", i + 1, opts.users));
@@ -886,7 +920,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
         }
         emit(&mut ev, &mut audit_b, &mut prev, &mut seq);
         if audit_b.rows.len() >= 50_000 {
-            audit_b.flush(db, &mut tx).await?;
+            audit_b.flush(&mut tx).await?;
         }
     }
     for (at, version, changes) in policy_pending.into_iter().rev() {
@@ -896,7 +930,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
         ev.metadata = json!({ "version": version, "changes": changes }).to_string();
         emit(&mut ev, &mut audit_b, &mut prev, &mut seq);
     }
-    audit_b.flush(db, &mut tx).await?;
+    audit_b.flush(&mut tx).await?;
     with_tx!(&mut tx, |c| sqlx::query(
         "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
     )
@@ -906,7 +940,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
     .await?
     .rows_affected());
     tx.commit().await?;
-    if let Db::Postgres(p) = db {
+    if let crate::store::Pool::Postgres(p) = &db.pool {
         sqlx::query("ANALYZE").execute(p).await?;
     }
     progress("done");

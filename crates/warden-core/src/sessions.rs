@@ -316,6 +316,13 @@ impl Authenticated {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionAndPolicy {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    policy_version: i64,
+}
+
 /// Validates a token under the policy in force now. Writes only when a refresh or a coarse last-seen
 /// update is due, or when the session is found expired (then it is ended with its reason). Any failure —
 /// garbage, unknown, revoked, expired, disabled user — answers `unauthenticated`.
@@ -325,15 +332,23 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
         return Err(Error::Unauthenticated);
     }
     let hash = hash_token(t);
-    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
-    let session: Option<SessionRow> = with_db!(db, |p| sqlx::query_as(&sql).bind(&hash).fetch_optional(p).await?);
-    let Some(mut session) = session else {
+    // One round trip: the session and the policy version in force, whose parsed form the handle caches.
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS}, (SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS policy_version \
+         FROM sessions WHERE token_hash = $1"
+    );
+    let found: Option<SessionAndPolicy> = with_db!(db, |p| sqlx::query_as(&sql).bind(&hash).fetch_optional(p).await?);
+    let Some(SessionAndPolicy {
+        mut session,
+        policy_version,
+    }) = found
+    else {
         return Err(Error::Unauthenticated);
     };
     if session.revoked_at.is_some() {
         return Err(Error::Unauthenticated);
     }
-    let (_, policy) = crate::policy_store::current(db).await?;
+    let policy = db.policy_version(policy_version).await?;
     let limits = policy.session_limits(session.privileged);
     match rules::validate_session(&session.times(), &limits, now) {
         Validation::Invalid(reason) => {

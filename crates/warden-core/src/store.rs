@@ -5,6 +5,7 @@
 //! each dialect. The [`with_db!`] and [`with_tx!`] macros compile a query body once per backend.
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -12,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use crate::policy::Policy;
 use crate::{Error, Result};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -32,9 +34,17 @@ impl Backend {
     }
 }
 
-/// A pool on one backend. Cheap to clone.
+/// A connection pool on one backend, with the parsed policy of the newest version it has seen (the
+/// version is re-read with every session validation, so a change made elsewhere applies on the next
+/// request). Cheap to clone.
 #[derive(Debug, Clone)]
-pub enum Db {
+pub struct Db {
+    pub pool: Pool,
+    policy: Arc<Mutex<Option<(i64, Arc<Policy>)>>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -50,9 +60,9 @@ pub enum Tx {
 #[macro_export]
 macro_rules! with_db {
     ($db:expr, |$c:ident| $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite($c) => $body,
-            $crate::store::Db::Postgres($c) => $body,
+        match &$db.pool {
+            $crate::store::Pool::Sqlite($c) => $body,
+            $crate::store::Pool::Postgres($c) => $body,
         }
     };
 }
@@ -90,6 +100,34 @@ pub enum SchemaState {
 }
 
 impl Db {
+    fn new(pool: Pool) -> Db {
+        Db {
+            pool,
+            policy: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The policy of `version` (0: the defaults), parsed once per version and handle.
+    pub(crate) async fn policy_version(&self, version: i64) -> Result<Arc<Policy>> {
+        if let Some((v, p)) = self
+            .policy
+            .lock()
+            .map_err(|_| Error::Unexpected("policy cache poisoned".into()))?
+            .as_ref()
+        {
+            if *v == version {
+                return Ok(p.clone());
+            }
+        }
+        let (v, p) = crate::policy_store::current(self).await?;
+        let p = Arc::new(p);
+        *self
+            .policy
+            .lock()
+            .map_err(|_| Error::Unexpected("policy cache poisoned".into()))? = Some((v, p.clone()));
+        Ok(p)
+    }
+
     /// Opens `url` (`sqlite://path`, `sqlite:path` or `postgres://…`). A SQLite file is created only when
     /// `create` is set (by `migrate` and `demo`); otherwise a missing file is a clear error.
     pub async fn connect(url: &str, create: bool) -> Result<Db> {
@@ -118,7 +156,7 @@ impl Db {
                 .connect_with(opts)
                 .await
                 .map_err(|e| Error::DatabaseUnreachable(format!("cannot open SQLite file `{path}`: {e}")))?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::new(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::DatabaseUrl(format!("not a valid PostgreSQL URL: {}", redact(&e.to_string()))))?;
@@ -130,7 +168,7 @@ impl Db {
                 .map_err(|e| {
                     Error::DatabaseUnreachable(format!("PostgreSQL at {}: {}", redact(url), redact(&e.to_string())))
                 })?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Pool::Postgres(pool)))
         } else {
             Err(Error::DatabaseUrl(format!(
                 "`{}` is not a database URL: use sqlite://path/to/file.db or postgres://user@host/db",
@@ -156,16 +194,16 @@ impl Db {
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
@@ -174,20 +212,20 @@ impl Db {
     }
 
     fn migrator(&self) -> &'static Migrator {
-        match self {
-            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
-            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
         }
     }
 
     pub async fn schema_state(&self) -> Result<SchemaState> {
-        let tables: Vec<String> = match self {
-            Db::Sqlite(p) => {
+        let tables: Vec<String> = match &self.pool {
+            Pool::Sqlite(p) => {
                 sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
                     .fetch_all(p)
                     .await?
             }
-            Db::Postgres(p) => {
+            Pool::Postgres(p) => {
                 sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
                 )

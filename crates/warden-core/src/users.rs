@@ -95,7 +95,7 @@ impl UserRow {
             totp_enabled: self.totp_enabled_at.is_some(),
             disabled: self.disabled_at.is_some(),
             created_at: self.created_at,
-            last_active_at: self.last_active_at,
+            last_active_at: self.last_active_at.filter(|t| *t > 0),
             locked: lock.is_some(),
             locked_until: match lock {
                 Some(crate::rules::Lock::Until(t)) => Some(t),

@@ -1,5 +1,6 @@
 //! Connecting, the schema check and migrations.
 
+use warden_core::store::Pool;
 use warden_core::store::SchemaState;
 use warden_core::{with_db, Db};
 
@@ -17,14 +18,14 @@ fn known_migrations() -> usize {
 }
 
 async fn tables(db: &Db) -> Vec<String> {
-    let mut v: Vec<String> = match db {
-        Db::Sqlite(p) => {
+    let mut v: Vec<String> = match &db.pool {
+        Pool::Sqlite(p) => {
             sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
                 .fetch_all(p)
                 .await
                 .unwrap()
         }
-        Db::Postgres(p) => sqlx::query_scalar(
+        Pool::Postgres(p) => sqlx::query_scalar(
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
         )
         .fetch_all(p)

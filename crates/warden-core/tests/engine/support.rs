@@ -2,6 +2,7 @@
 //! to create users and sessions.
 
 use std::sync::{Arc, Mutex};
+use warden_core::store::Pool;
 
 use sqlx::Connection;
 use tokio::sync::OnceCell;
@@ -401,8 +402,8 @@ impl T {
     /// Whether any column of any row of `table` holds `needle`, as text or as its bytes (hex).
     pub async fn table_contains(&self, table: &str, needle: &str) -> bool {
         let hex_needle = hex_upper(needle.as_bytes());
-        match &self.db {
-            Db::Postgres(p) => {
+        match &self.db.pool {
+            Pool::Postgres(p) => {
                 let sql = format!(
                     "SELECT count(*) FROM {table} t WHERE strpos(t::text, $1) > 0 OR strpos(upper(t::text), $2) > 0"
                 );
@@ -414,7 +415,7 @@ impl T {
                     .expect(&sql);
                 n > 0
             }
-            Db::Sqlite(p) => {
+            Pool::Sqlite(p) => {
                 let cols: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
                     .bind(table)
                     .fetch_all(p)
