@@ -40,8 +40,11 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Db {
     pub pool: Pool,
-    policy: Arc<Mutex<Option<(i64, Arc<Policy>)>>>,
+    policy: Arc<Mutex<Option<CachedPolicy>>>,
 }
+
+/// A policy version and its parsed form.
+type CachedPolicy = (i64, Arc<Policy>);
 
 #[derive(Debug, Clone)]
 pub enum Pool {
