@@ -435,6 +435,44 @@ pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
 }
 
 /// Replaces a user's backup codes with these (already keyed-hashed) ones; empty deletes them all.
+/// Switches two-factor off, for the user themself: only with a valid current code (a used step does not
+/// count), so a stolen session alone cannot remove the second factor. Deletes the secret and backup codes.
+pub async fn totp_disable(db: &Db, now: Millis, key: &DataKey, user: &UserRow, code: &str) -> Result<()> {
+    if user.totp_enabled_at.is_none() {
+        return Err(Error::TotpNotEnabled);
+    }
+    let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
+    check_key(db, key).await?;
+    let secret = totp::open(key, sealed, user.id.as_bytes())?;
+    let step = totp::verify_code(&secret, code, now, user.totp_last_step).ok_or(Error::InvalidTotp)?;
+    let mut tx = db.begin().await?;
+    let cleared = with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $2 \
+         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $3)"
+    )
+    .bind(user.id)
+    .bind(now)
+    .bind(step)
+    .execute(c)
+    .await?
+    .rows_affected());
+    if cleared != 1 {
+        return Err(Error::InvalidTotp);
+    }
+    replace_backup_codes(&mut tx, user.id, &[]).await?;
+    let actor = Actor {
+        id: Some(user.id),
+        kind: ActorKind::User,
+        label: user.email.clone(),
+        role: user.role(),
+        authenticated_at: now,
+        session_id: None,
+        ip: None,
+    };
+    audit::append(&mut tx, now, &actor, Record::new("user.totp_disabled").user(user.id)).await?;
+    tx.commit().await
+}
+
 pub(crate) async fn replace_backup_codes(tx: &mut Tx, user_id: Uuid, hashes: &[String]) -> Result<()> {
     with_tx!(tx, |c| sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
         .bind(user_id)

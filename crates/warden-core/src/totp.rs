@@ -29,6 +29,8 @@ use crate::secret::Secret;
 
 /// The environment variable holding the data key (base64 of 32 bytes).
 pub const DATA_KEY_ENV: &str = "WARDEN_DATA_KEY";
+/// Names a file holding the data key, used when `WARDEN_DATA_KEY` is not set.
+pub const DATA_KEY_FILE_ENV: &str = "WARDEN_DATA_KEY_FILE";
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
@@ -81,9 +83,27 @@ impl DataKey {
         Secret::new(STANDARD.encode(self.0))
     }
 
-    /// Reads and parses `WARDEN_DATA_KEY`. An empty value counts as not set.
+    /// Reads and parses `WARDEN_DATA_KEY`, or else the file named by `WARDEN_DATA_KEY_FILE` (for keys
+    /// kept in a configuration file readable only by the service). An empty value counts as not set.
     pub fn from_env() -> Result<DataKey> {
+        if let Ok(path) = std::env::var(DATA_KEY_FILE_ENV) {
+            if !path.trim().is_empty() && std::env::var(DATA_KEY_ENV).map_or(true, |v| v.trim().is_empty()) {
+                return Self::from_file(std::path::Path::new(path.trim()));
+            }
+        }
         Self::from_env_value(std::env::var(DATA_KEY_ENV))
+    }
+
+    /// Reads a key file: the base64 key, alone on its first non-empty line.
+    pub fn from_file(path: &std::path::Path) -> Result<DataKey> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::DataKey(format!("cannot read the data key file `{}`: {e}", path.display())))?;
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        DataKey::parse(line)
     }
 
     fn from_env_value(value: std::result::Result<String, std::env::VarError>) -> Result<DataKey> {
@@ -564,6 +584,25 @@ mod tests {
         let unique: std::collections::HashSet<_> = codes.iter().map(|c| c.expose().to_string()).collect();
         assert_eq!(unique.len(), 10);
         assert!(generate_backup_codes(0).is_empty());
+    }
+
+    #[test]
+    fn key_file_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DataKey::generate();
+        let path = dir.path().join("data.key");
+        std::fs::write(&path, format!("# warden data key\n{}\n", key.to_base64().expose())).unwrap();
+        assert!(
+            DataKey::from_file(&path).unwrap() == key,
+            "the key on the first non-comment line is read"
+        );
+        std::fs::write(&path, "short").unwrap();
+        assert_eq!(DataKey::from_file(&path).unwrap_err().code(), "data_key_invalid");
+        let missing = DataKey::from_file(&dir.path().join("none")).unwrap_err();
+        assert!(
+            missing.to_string().contains("cannot read the data key file"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -215,3 +215,54 @@ both!(support_resets_two_factor, |t| async move {
     assert_eq!(ev[0].target_user_id, Some(uid));
     enrol(&t, uid).await;
 });
+
+both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    let (secret, _) = enrol(&t, uid).await;
+    let user = t.user_row(uid).await;
+    let wrong = wrong_code(&secret, t.now());
+    assert_eq!(
+        auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_totp",
+        "a wrong code must not switch the second factor off"
+    );
+    let used = totp::code_at(&secret, t.now());
+    assert_eq!(
+        auth::totp_disable(&t.db, t.now(), &t.key, &user, &used)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_totp",
+        "the code that confirmed enrolment is spent and cannot be replayed"
+    );
+    t.advance(30 * SECOND);
+    let user = t.user_row(uid).await;
+    auth::totp_disable(&t.db, t.now(), &t.key, &user, &totp::code_at(&secret, t.now()))
+        .await
+        .expect("a fresh code disables");
+    let row = t.user_row(uid).await;
+    assert!(
+        row.totp_enabled_at.is_none() && row.totp_secret.is_none(),
+        "secret and flag are gone"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM backup_codes").await,
+        0,
+        "backup codes are gone"
+    );
+    assert_eq!(
+        t.audit_action("user.totp_disabled").await.len(),
+        1,
+        "disabling is audited"
+    );
+    assert_eq!(
+        auth::totp_disable(&t.db, t.now(), &t.key, &row, "123456")
+            .await
+            .unwrap_err()
+            .code(),
+        "totp_not_enabled"
+    );
+});
