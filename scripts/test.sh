@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test of Warden: the engine on SQLite and PostgreSQL, and the CLI.
+# Runs every test of Warden: the UI's lint, type check and unit tests; the engine and the CLI on SQLite
+# and PostgreSQL; the console's bindings check; and the real console window under Xvfb over WebDriver.
 # Uses WARDEN_TEST_POSTGRES_URL when set; otherwise starts a throwaway PostgreSQL cluster of its own
 # (installing the server if absent) and stops it afterwards. Fails if the PostgreSQL suite did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+export WARDEN_WINDOW_TESTS=1
+source scripts/setup-console.sh
+
+echo "test: UI (lint, type check, unit tests, build)"
+(cd ui && npm run lint && npm run check && npm test && npm run build)
 
 pg_dir=""
 cleanup() { [ -z "$pg_dir" ] || scripts/pg-throwaway.sh stop "$pg_dir"; }
@@ -21,24 +26,33 @@ export WARDEN_REQUIRE_POSTGRES=1
 
 log="$(mktemp)"
 set +e
-cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
+# The window tests need a display and the drivers: they run apart, below.
+cargo test --workspace --locked --no-fail-fast --exclude warden-console 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+cargo test --locked -p warden-console --lib 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "test: the console window (Xvfb, tauri-driver, WebKitWebDriver)"
+rm -rf artifacts/screenshots
+xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked -p warden-console --test window -- --test-threads=1 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 set -e
 
 sqlite_ok=$(grep -cE '::sqlite \.\.\. ok$' "$log" || true)
 pg_ok=$(grep -cE '::postgres \.\.\. ok$' "$log" || true)
+window_ok=$(sed -n '/Running tests\/window/,$p' "$log" | grep -cE '^test .* \.\.\. ok$' || true)
 rm -f "$log"
 echo
 echo "================ backends ================"
-echo "  SQLite     : ${sqlite_ok} tests passed"
-echo "  PostgreSQL : ${pg_ok} tests passed"
+echo "  SQLite         : ${sqlite_ok} tests passed"
+echo "  PostgreSQL     : ${pg_ok} tests passed"
+echo "  Console window : ${window_ok} scenarios passed (screenshots in artifacts/screenshots)"
 echo "=========================================="
 if [ "$status" -ne 0 ]; then
   echo "test: FAILED" >&2
   exit "$status"
 fi
-if [ "$pg_ok" -eq 0 ] || [ "$sqlite_ok" -eq 0 ]; then
-  echo "test: FAILED — a backend's suite did not run" >&2
+if [ "$pg_ok" -eq 0 ] || [ "$sqlite_ok" -eq 0 ] || [ "$window_ok" -eq 0 ]; then
+  echo "test: FAILED — a suite did not run" >&2
   exit 1
 fi
-echo "test: all passed on SQLite and PostgreSQL"
+echo "test: all passed"

@@ -35,8 +35,15 @@ fn require_reason(reason: &str) -> Result<&str> {
     Ok(r)
 }
 
+/// Privileged actions need an authentication newer than the policy's `privileged.reauth_after`.
+async fn require_fresh(db: &Db, actor: &Actor, now: Millis) -> Result<()> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    actor.require_fresh(now, policy.privileged.reauth_after.as_millis())
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum UserSort {
     /// Newest accounts first.
     #[default]
@@ -46,6 +53,7 @@ pub enum UserSort {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserQuery {
     /// Case-insensitive prefix of the email, of the name, or of any word of the name. With an `@` it is
     /// taken as the start of an email only (an index range: instant on millions of users).
@@ -61,13 +69,16 @@ pub struct UserQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserSummary {
     #[serde(flatten)]
     pub user: UserView,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub active_sessions: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UsersPage {
     pub users: Vec<UserSummary>,
     pub next_cursor: Option<String>,
@@ -206,6 +217,7 @@ async fn active_session_counts(db: &Db, policy: &Policy, ids: &[Uuid], now: Mill
 
 /// A user's page: profile and lockout card, sessions, recent audit entries about them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserDetail {
     pub user: UserView,
     pub sessions: Vec<SessionView>,
@@ -303,6 +315,7 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
 pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reason: &str) -> Result<bool> {
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
     let mut tx = db.begin().await?;
     let ended = sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await?;
@@ -320,6 +333,7 @@ pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reaso
 pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<u64> {
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
     let mut tx = db.begin().await?;
     let ids: Vec<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
@@ -353,6 +367,7 @@ pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_iden
 pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
     actor.require(Permission::UnlockUser)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
     let mut tx = db.begin().await?;
     let user = users::by_id_tx(&mut tx, user.id)
@@ -386,6 +401,7 @@ pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, 
 pub async fn reset_totp(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
     actor.require(Permission::ResetTotp)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
     let mut tx = db.begin().await?;
     with_tx!(&mut tx, |c| {

@@ -19,6 +19,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Status {
     Success,
     Failure,
@@ -79,8 +80,11 @@ impl<'a> Record<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEvent {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: Millis,
     pub actor_id: Option<Uuid>,
     pub actor_kind: String,

@@ -340,6 +340,100 @@ async fn complete_in(
     Ok((session, token))
 }
 
+/// Proves again who holds a live session (password, and a TOTP or backup code when two-factor is on), for
+/// privileged actions that need an authentication newer than `privileged.reauth_after`. Failures count
+/// toward lockout like a sign-in. On success the session's `authenticated_at` moves to now (timeline
+/// event `elevated`, audit `auth.reauthenticated`).
+pub async fn reauthenticate(
+    db: &Db,
+    now: Millis,
+    key: Option<&DataKey>,
+    me: &sessions::Authenticated,
+    pw: &Secret,
+    code: Option<&str>,
+    info: &ClientInfo,
+) -> Result<SessionRow> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let user = users::by_id(db, me.user.id).await?.ok_or(Error::Unauthenticated)?;
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        return Err(lock_error(lock));
+    }
+    if pw.expose().chars().count() > policy.password.max_length as usize {
+        return Err(Error::InvalidCredentials);
+    }
+    let (pw2, phc) = (pw.clone(), user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw2, &phc))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    if !ok {
+        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+    }
+    let mut tx = db.begin().await?;
+    if user.totp_enabled_at.is_some() {
+        let key = key.ok_or_else(|| Error::DataKey("the data key is needed to check two-factor codes".into()))?;
+        let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
+        let secret = totp::open(key, sealed, user.id.as_bytes())?;
+        let code = code.map(str::trim).unwrap_or("");
+        let claimed = match totp::verify_code(&secret, code, now, user.totp_last_step) {
+            Some(step) => with_tx!(&mut tx, |c| {
+                sqlx::query(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
+            )
+            .bind(user.id)
+            .bind(step)
+            .execute(c)
+            .await?
+            .rows_affected()
+            }),
+            None => with_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE backup_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL"
+            )
+            .bind(user.id)
+            .bind(totp::hash_backup_code(key, code))
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected()),
+        };
+        if claimed != 1 {
+            drop(tx);
+            return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+        }
+    }
+    let updated = with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE sessions SET authenticated_at = $2, last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+    )
+    .bind(me.session.id)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    if updated != 1 {
+        return Err(Error::Unauthenticated);
+    }
+    sessions::event(
+        &mut tx,
+        me.session.id,
+        user.id,
+        now,
+        "elevated",
+        info.ip.as_deref(),
+        Some("reauthenticated"),
+    )
+    .await?;
+    let mut actor = me.actor();
+    actor.authenticated_at = now;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("auth.reauthenticated").user(user.id).session(me.session.id),
+    )
+    .await?;
+    tx.commit().await?;
+    sessions::by_id(db, me.session.id).await?.ok_or(Error::Unauthenticated)
+}
+
 /// Checks the data key against the fingerprint the database recorded when the first secret was sealed,
 /// recording it on first use. A different key is a clear error, never garbage.
 pub async fn check_key(db: &Db, key: &DataKey) -> Result<()> {

@@ -73,6 +73,7 @@ pub enum Validation {
 /// The display status of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SessionStatus {
     Active,
     Idle,

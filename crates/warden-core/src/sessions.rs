@@ -29,13 +29,19 @@ pub struct ClientInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionRow {
     pub id: Uuid,
     pub user_id: Uuid,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub last_seen_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub refreshed_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub expires_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub authenticated_at: Millis,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -48,7 +54,9 @@ pub struct SessionRow {
     pub auth_method: String,
     pub client: Option<String>,
     pub privileged: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub elevated_until: Option<Millis>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub revoked_at: Option<Millis>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
@@ -85,6 +93,7 @@ impl SessionRow {
 
 /// A session as the doors show it: the row, its status now, and whether it is the caller's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionView {
     #[serde(flatten)]
     pub session: SessionRow,

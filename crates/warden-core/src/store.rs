@@ -134,6 +134,12 @@ impl Db {
     /// Opens `url` (`sqlite://path`, `sqlite:path` or `postgres://…`). A SQLite file is created only when
     /// `create` is set (by `migrate` and `demo`); otherwise a missing file is a clear error.
     pub async fn connect(url: &str, create: bool) -> Result<Db> {
+        Db::connect_with(url, None, create).await
+    }
+
+    /// As [`Db::connect`], with a PostgreSQL password given apart from the URL (kept out of URLs that are
+    /// saved or shown).
+    pub async fn connect_with(url: &str, password: Option<&crate::Secret>, create: bool) -> Result<Db> {
         let url = url.trim();
         if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
@@ -161,8 +167,11 @@ impl Db {
                 .map_err(|e| Error::DatabaseUnreachable(format!("cannot open SQLite file `{path}`: {e}")))?;
             Ok(Db::new(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
+            let mut opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::DatabaseUrl(format!("not a valid PostgreSQL URL: {}", redact(&e.to_string()))))?;
+            if let Some(pw) = password.filter(|p| !p.expose().is_empty()) {
+                opts = opts.password(pw.expose());
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -112,6 +112,7 @@ impl UserRow {
 
 /// What the doors may show of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -120,13 +121,19 @@ pub struct UserView {
     pub email_verified: bool,
     pub totp_enabled: bool,
     pub disabled: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_active_at: Option<Millis>,
     pub locked: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub locked_until: Option<Millis>,
     pub locked_permanently: bool,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub failed_count: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub lock_count: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_failed_at: Option<Millis>,
     pub last_failed_ip: Option<String>,
 }

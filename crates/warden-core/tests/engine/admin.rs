@@ -568,3 +568,88 @@ both!(unknown_user_is_user_not_found, |t| async move {
         );
     }
 });
+
+// Privileged actions need an authentication newer than privileged.reauth_after (15m by default); a
+// re-authentication on the live session (password, plus a code with two-factor) makes them possible again.
+both!(
+    stale_operators_must_reauthenticate_before_privileged_actions,
+    |t| async move {
+        let uid = t.user("ana@example.com", Role::User).await;
+        let support_id = t.user("desk@example.com", Role::Support).await;
+        let (_, token) = t.sign_in("desk@example.com").await;
+        t.advance(16 * MINUTE);
+        let me = t
+            .validate(&token)
+            .await
+            .expect("the support session is still live (idle 30m)");
+        let stale = me.actor();
+        for (what, code) in [
+            (
+                "unlock",
+                admin::unlock_user(&t.db, &stale, t.now(), "ana@example.com", "x")
+                    .await
+                    .map(|_| ())
+                    .unwrap_err()
+                    .code(),
+            ),
+            (
+                "reset",
+                admin::reset_totp(&t.db, &stale, t.now(), "ana@example.com", "x")
+                    .await
+                    .map(|_| ())
+                    .unwrap_err()
+                    .code(),
+            ),
+            (
+                "revoke all",
+                admin::revoke_user_sessions(&t.db, &stale, t.now(), "ana@example.com", "x")
+                    .await
+                    .map(|_| ())
+                    .unwrap_err()
+                    .code(),
+            ),
+        ] {
+            assert_eq!(
+                code, "reauth_required",
+                "{what} with a 16-minute-old authentication must ask for re-authentication"
+            );
+        }
+        let wrong = auth::reauthenticate(
+            &t.db,
+            t.now(),
+            Some(&t.key),
+            &me,
+            &Secret::new(WRONG_PASSWORD),
+            None,
+            &ClientInfo::default(),
+        )
+        .await;
+        assert_eq!(wrong.unwrap_err().code(), "invalid_credentials");
+        let session = auth::reauthenticate(
+            &t.db,
+            t.now(),
+            Some(&t.key),
+            &me,
+            &Secret::new(PASSWORD),
+            None,
+            &ClientInfo::default(),
+        )
+        .await
+        .expect("the right password re-authenticates");
+        assert_eq!(
+            session.authenticated_at,
+            t.now(),
+            "the session's authentication time moves to now"
+        );
+        let fresh = t.validate(&token).await.unwrap().actor();
+        admin::unlock_user(&t.db, &fresh, t.now(), "ana@example.com", "caller verified")
+            .await
+            .expect("fresh again");
+        assert_eq!(
+            t.audit_action("auth.reauthenticated").await.len(),
+            1,
+            "re-authentication is audited"
+        );
+        let _ = (uid, support_id);
+    }
+);

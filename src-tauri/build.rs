@@ -1,0 +1,31 @@
+//! The app manifest lists Warden's own commands, so each must be granted by a capability
+//! (capabilities/default.json); nothing is allowed by default.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "open_demo",
+    "open_sqlite",
+    "open_postgres",
+    "open_saved",
+    "forget_connection",
+    "disconnect",
+    "sign_in",
+    "sign_in_totp",
+    "reauthenticate",
+    "sign_out",
+    "me",
+    "list_users",
+    "get_user",
+    "unlock_user",
+    "reset_totp",
+    "revoke_session",
+    "revoke_user_sessions",
+    "get_policy",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

@@ -1,0 +1,653 @@
+//! Warden's desktop console: the Tauri shell. Each command translates its input, calls one warden-core
+//! function and maps the result; no business rule lives here. The console's own sign-in is a real
+//! privileged session in the connected database, validated on every command, so the privileged policy
+//! (idle timeout, re-authentication) applies to the operator exactly as to anyone else.
+
+mod connections;
+pub mod types;
+
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Manager, State};
+use tokio::sync::Mutex;
+use warden_core::admin::{self, UserDetail, UserQuery, UsersPage};
+use warden_core::auth::{self, SignIn};
+use warden_core::authz::Permission;
+use warden_core::sessions::{self, Authenticated, ClientInfo};
+use warden_core::totp::DataKey;
+use warden_core::users::UserView;
+use warden_core::{demo, policy_store, Clock, Db, Error, Secret, SystemClock};
+
+use types::*;
+
+/// The console's state: the open database and the operator's session on it.
+#[derive(Default)]
+pub struct Console(Mutex<Inner>);
+
+#[derive(Default)]
+struct Inner {
+    conn: Option<Conn>,
+    /// The operator's session token (held in memory only).
+    token: Option<Secret>,
+    /// The email of the last sign-in, for the lock screen.
+    email: Option<String>,
+    /// The pending second step of a sign-in.
+    challenge: Option<Secret>,
+}
+
+struct Conn {
+    db: Db,
+    key: Option<DataKey>,
+}
+
+fn now() -> i64 {
+    SystemClock.now()
+}
+
+fn client_info() -> ClientInfo {
+    ClientInfo {
+        ip: None,
+        user_agent: Some(format!(
+            "Warden Console/{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        )),
+        country: None,
+        city: None,
+        client: Some("console".into()),
+    }
+}
+
+/// Where the console keeps its files: `WARDEN_CONSOLE_DATA_DIR` when set (tests, portable use), else the
+/// OS's application data folder.
+fn data_dir(app: &AppHandle) -> Result<PathBuf, Error> {
+    let dir = match std::env::var_os("WARDEN_CONSOLE_DATA_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => app
+            .path()
+            .app_data_dir()
+            .map_err(|e| Error::Unexpected(format!("no data folder: {e}")))?,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Unexpected(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+fn set_title(app: &AppHandle, label: Option<&str>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(&match label {
+            Some(l) => format!("Warden — {l}"),
+            None => "Warden".into(),
+        });
+    }
+}
+
+fn no_connection() -> CommandError {
+    CommandError {
+        code: "not_connected".into(),
+        message: "Connect to a database first.".into(),
+        field: None,
+    }
+}
+
+/// The open database and the operator, validated now (an idle or ended session answers `unauthenticated`).
+async fn operator(inner: &Inner) -> CommandResult<(Db, Authenticated)> {
+    let conn = inner.conn.as_ref().ok_or_else(no_connection)?;
+    let token = inner.token.as_ref().ok_or(Error::Unauthenticated)?;
+    let me = sessions::validate(&conn.db, now(), token, &client_info()).await?;
+    Ok((conn.db.clone(), me))
+}
+
+async fn me_of(db: &Db, a: &Authenticated) -> CommandResult<Me> {
+    let (_, policy) = policy_store::current(db).await?;
+    let role = a.user.role();
+    Ok(Me {
+        user_id: a.user.id.to_string(),
+        email: a.user.email.clone(),
+        name: a.user.name.clone(),
+        role,
+        session_id: a.session.id.to_string(),
+        authenticated_at: a.session.authenticated_at,
+        reauth_after_ms: policy.privileged.reauth_after.as_millis(),
+        idle_timeout_ms: policy.session_limits(a.session.privileged).idle_timeout.as_millis(),
+        can: Capabilities {
+            unlock: role.allows(Permission::UnlockUser),
+            revoke_sessions: role.allows(Permission::RevokeUserSessions),
+            reset_totp: role.allows(Permission::ResetTotp),
+            view_policy: role.allows(Permission::ChangePolicy),
+        },
+    })
+}
+
+#[tauri::command]
+async fn app_info(app: AppHandle) -> CommandResult<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        saved: connections::views(&app)?,
+        keyring: connections::keyring_status(),
+    })
+}
+
+/// Opens the demo database in the data folder, creating and filling it on first use. Its credentials and
+/// data key live beside it (demo data only), so the demo signs in with two-factor out of the box.
+#[tauri::command]
+async fn open_demo(app: AppHandle, console: State<'_, Console>) -> CommandResult<Connected> {
+    let dir = data_dir(&app)?;
+    let path = dir.join("demo.db");
+    let creds_path = dir.join("demo-credentials.json");
+    let url = format!("sqlite://{}", path.display());
+    if !path.exists() || !creds_path.exists() {
+        let _ = std::fs::remove_file(&path);
+        let db = Db::connect(&url, true).await?;
+        let users = std::env::var("WARDEN_DEMO_USERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000);
+        let report = demo::generate(
+            &db,
+            &demo::DemoOptions {
+                users,
+                seed: 1,
+                now: now(),
+            },
+            |_| {},
+        )
+        .await?;
+        db.close().await;
+        let body = serde_json::to_vec_pretty(&report).map_err(|e| Error::Unexpected(e.to_string()))?;
+        std::fs::write(&creds_path, body)
+            .map_err(|e| Error::Unexpected(format!("cannot write {}: {e}", creds_path.display())))?;
+    }
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&creds_path)
+            .map_err(|e| Error::Unexpected(format!("cannot read {}: {e}", creds_path.display())))?,
+    )
+    .map_err(|e| Error::Unexpected(format!("demo credentials: {e}")))?;
+    let field = |k: &str| report[k].as_str().unwrap_or_default().to_owned();
+    let key = DataKey::parse(&field("data_key"))?;
+    let db = Db::open(&url).await?;
+    let connected = Connected {
+        label: "Demo database".into(),
+        backend: db.backend().name().into(),
+        display: path.display().to_string(),
+        demo: Some(DemoCredentials {
+            admin_email: field("admin_email"),
+            admin_password: field("admin_password"),
+            admin_totp_secret: field("admin_totp_secret"),
+            support_email: field("support_email"),
+            support_password: field("support_password"),
+        }),
+    };
+    connect(&app, &console, db, Some(key), &connected).await;
+    Ok(connected)
+}
+
+async fn connect(app: &AppHandle, console: &State<'_, Console>, db: Db, key: Option<DataKey>, connected: &Connected) {
+    let mut inner = console.0.lock().await;
+    if let Some(old) = inner.conn.take() {
+        old.db.close().await;
+    }
+    set_title(app, Some(&connected.label));
+    *inner = Inner {
+        conn: Some(Conn { db, key }),
+        token: None,
+        email: None,
+        challenge: None,
+    };
+}
+
+/// Opens a database by URL: with `create_schema`, an empty database gets the Warden schema; otherwise an
+/// empty one answers `schema_missing` so the UI can offer to create it.
+async fn open_url(url: &str, password: Option<&Secret>, create_schema: bool) -> Result<Db, Error> {
+    let db = Db::connect_with(url, password, false).await?;
+    if create_schema {
+        db.migrate().await?;
+    }
+    match db.schema_state().await? {
+        warden_core::store::SchemaState::Current => Ok(db),
+        _ => {
+            db.close().await;
+            Db::open(url).await
+        }
+    }
+}
+
+/// A data key typed on the connect screen, checked before anything is opened.
+fn typed_key(data_key: Option<String>) -> Result<Option<DataKey>, Error> {
+    match data_key.filter(|k| !k.trim().is_empty()) {
+        Some(k) => DataKey::parse(&k)
+            .map(Some)
+            .map_err(|e| Error::invalid("dataKey", e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// The deployment's data key: the one typed (kept in the keyring with a remembered connection), else the
+/// keyring's for a saved connection, else WARDEN_DATA_KEY (or WARDEN_DATA_KEY_FILE). Without it,
+/// two-factor codes cannot be checked; everything else works.
+fn data_key_for(typed: Option<DataKey>, saved_id: Option<&str>) -> Option<DataKey> {
+    if let (Some(k), Some(id)) = (&typed, saved_id) {
+        let _ = connections::set_secret(id, "data-key", &k.to_base64());
+    }
+    typed
+        .or_else(|| {
+            saved_id
+                .and_then(|id| connections::get_secret(id, "data-key"))
+                .and_then(|k| DataKey::parse(k.expose()).ok())
+        })
+        .or_else(|| DataKey::from_env().ok())
+}
+
+#[tauri::command]
+async fn open_sqlite(
+    app: AppHandle,
+    console: State<'_, Console>,
+    path: String,
+    create_schema: bool,
+    save: bool,
+    data_key: Option<String>,
+) -> CommandResult<Connected> {
+    let typed = typed_key(data_key)?;
+    let p = path.trim();
+    if p.is_empty() {
+        return Err(Error::invalid("path", "choose a SQLite file").into());
+    }
+    if !std::path::Path::new(p).is_file() {
+        return Err(Error::invalid("path", format!("no file at {p}")).into());
+    }
+    let url = format!("sqlite://{p}");
+    let db = open_url(&url, None, create_schema).await?;
+    let label = std::path::Path::new(p)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.into());
+    let saved = if save {
+        Some(connections::save(&app, "sqlite", &url, &label, None)?)
+    } else {
+        None
+    };
+    let connected = Connected {
+        label,
+        backend: db.backend().name().into(),
+        display: p.into(),
+        demo: None,
+    };
+    connect(
+        &app,
+        &console,
+        db,
+        data_key_for(typed, saved.as_ref().map(|s| s.id.as_str())),
+        &connected,
+    )
+    .await;
+    Ok(connected)
+}
+
+#[tauri::command]
+async fn open_postgres(
+    app: AppHandle,
+    console: State<'_, Console>,
+    url: String,
+    password: Option<String>,
+    create_schema: bool,
+    save: bool,
+    data_key: Option<String>,
+) -> CommandResult<Connected> {
+    let typed = typed_key(data_key)?;
+    let url = url.trim().to_owned();
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(Error::invalid(
+            "url",
+            "must start with postgres:// (e.g. postgres://warden@db.example:5432/auth)",
+        )
+        .into());
+    }
+    let pw = password.map(Secret::new);
+    let db = open_url(&url, pw.as_ref(), create_schema).await.map_err(|e| match e {
+        Error::DatabaseUrl(m) => Error::invalid("url", m),
+        other => other,
+    })?;
+    let display = warden_core::store::redact(&url);
+    let label = display
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("PostgreSQL")
+        .to_owned();
+    let saved = if save {
+        Some(connections::save(&app, "postgres", &display, &label, pw.as_ref())?)
+    } else {
+        None
+    };
+    let connected = Connected {
+        label,
+        backend: db.backend().name().into(),
+        display,
+        demo: None,
+    };
+    connect(
+        &app,
+        &console,
+        db,
+        data_key_for(typed, saved.as_ref().map(|s| s.id.as_str())),
+        &connected,
+    )
+    .await;
+    Ok(connected)
+}
+
+#[tauri::command]
+async fn open_saved(
+    app: AppHandle,
+    console: State<'_, Console>,
+    id: String,
+    password: Option<String>,
+    create_schema: bool,
+    data_key: Option<String>,
+) -> CommandResult<Connected> {
+    let typed = typed_key(data_key)?;
+    let saved = connections::list(&app)?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| Error::invalid("id", "no saved connection with this id"))?;
+    let pw = password
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+        .or_else(|| connections::get_secret(&saved.id, "password"));
+    let db = open_url(&saved.url, pw.as_ref(), create_schema).await?;
+    let display = warden_core::store::redact(&saved.url);
+    let connected = Connected {
+        label: saved.label.clone(),
+        backend: db.backend().name().into(),
+        display,
+        demo: None,
+    };
+    connect(&app, &console, db, data_key_for(typed, Some(&saved.id)), &connected).await;
+    Ok(connected)
+}
+
+#[tauri::command]
+async fn forget_connection(app: AppHandle, id: String) -> CommandResult<()> {
+    Ok(connections::forget(&app, &id)?)
+}
+
+#[tauri::command]
+async fn disconnect(app: AppHandle, console: State<'_, Console>) -> CommandResult<()> {
+    let mut inner = console.0.lock().await;
+    if let (Some(conn), Some(token)) = (&inner.conn, &inner.token) {
+        if let Ok(me) = sessions::validate(&conn.db, now(), token, &client_info()).await {
+            let _ = sessions::sign_out(&conn.db, now(), &me).await;
+        }
+    }
+    if let Some(conn) = inner.conn.take() {
+        conn.db.close().await;
+    }
+    *inner = Inner::default();
+    set_title(&app, None);
+    Ok(())
+}
+
+/// Opens the operator's session after a complete sign-in; the console is for support and security admins.
+async fn complete_sign_in(inner: &mut Inner, db: &Db, token: Secret) -> CommandResult<Me> {
+    let me = sessions::validate(db, now(), &token, &client_info()).await?;
+    if !me.user.role().is_privileged() {
+        let _ = sessions::sign_out(db, now(), &me).await;
+        return Err(Error::Forbidden("the console is for support staff and security admins".into()).into());
+    }
+    inner.email = Some(me.user.email.clone());
+    inner.token = Some(token);
+    inner.challenge = None;
+    me_of(db, &me).await
+}
+
+#[tauri::command]
+async fn sign_in(console: State<'_, Console>, email: String, password: String) -> CommandResult<SignInStep> {
+    let mut inner = console.0.lock().await;
+    let db = inner.conn.as_ref().ok_or_else(no_connection)?.db.clone();
+    match auth::sign_in(&db, now(), &email, &Secret::new(password), &client_info()).await? {
+        SignIn::Complete { token, .. } => Ok(SignInStep::Complete {
+            me: complete_sign_in(&mut inner, &db, token).await?,
+        }),
+        SignIn::TotpRequired { challenge } => {
+            inner.challenge = Some(challenge);
+            inner.email = Some(email.trim().to_lowercase());
+            Ok(SignInStep::TotpRequired)
+        }
+    }
+}
+
+fn key_of(inner: &Inner) -> CommandResult<DataKey> {
+    inner.conn.as_ref().ok_or_else(no_connection)?.key.clone().ok_or_else(|| {
+        Error::DataKey("this database's data key is not known to the console: set WARDEN_DATA_KEY (or WARDEN_DATA_KEY_FILE) before starting Warden to check two-factor codes".into()).into()
+    })
+}
+
+#[tauri::command]
+async fn sign_in_totp(console: State<'_, Console>, code: String) -> CommandResult<Me> {
+    let mut inner = console.0.lock().await;
+    let db = inner.conn.as_ref().ok_or_else(no_connection)?.db.clone();
+    let challenge = inner.challenge.clone().ok_or(Error::InvalidToken)?;
+    let key = key_of(&inner)?;
+    let (_, token) = auth::sign_in_totp(&db, now(), &key, &challenge, &code, &client_info()).await?;
+    complete_sign_in(&mut inner, &db, token).await
+}
+
+/// The lock screen and the "fresh sign-in needed" dialog: re-proves the operator on a live session, or
+/// signs them in again when the session has ended (idle, expired).
+#[tauri::command]
+async fn reauthenticate(console: State<'_, Console>, password: String, code: Option<String>) -> CommandResult<Me> {
+    let mut inner = console.0.lock().await;
+    let db = inner.conn.as_ref().ok_or_else(no_connection)?.db.clone();
+    let key = inner.conn.as_ref().and_then(|c| c.key.clone());
+    let pw = Secret::new(password);
+    let code = code.filter(|c| !c.trim().is_empty());
+    if let Ok((_, me)) = operator(&inner).await {
+        auth::reauthenticate(&db, now(), key.as_ref(), &me, &pw, code.as_deref(), &client_info()).await?;
+        let me = sessions::validate(
+            &db,
+            now(),
+            inner.token.as_ref().ok_or(Error::Unauthenticated)?,
+            &client_info(),
+        )
+        .await?;
+        return me_of(&db, &me).await;
+    }
+    let email = inner.email.clone().ok_or(Error::Unauthenticated)?;
+    match auth::sign_in(&db, now(), &email, &pw, &client_info()).await? {
+        SignIn::Complete { token, .. } => complete_sign_in(&mut inner, &db, token).await,
+        SignIn::TotpRequired { challenge } => {
+            let Some(code) = code else {
+                return Err(CommandError {
+                    code: "totp_required".into(),
+                    message: "Enter your two-factor code too.".into(),
+                    field: Some("code".into()),
+                });
+            };
+            let key = key_of(&inner)?;
+            let (_, token) = auth::sign_in_totp(&db, now(), &key, &challenge, &code, &client_info()).await?;
+            complete_sign_in(&mut inner, &db, token).await
+        }
+    }
+}
+
+#[tauri::command]
+async fn sign_out(console: State<'_, Console>) -> CommandResult<()> {
+    let mut inner = console.0.lock().await;
+    if let Ok((db, me)) = operator(&inner).await {
+        sessions::sign_out(&db, now(), &me).await?;
+    }
+    inner.token = None;
+    inner.challenge = None;
+    Ok(())
+}
+
+#[tauri::command]
+async fn me(console: State<'_, Console>) -> CommandResult<Option<Me>> {
+    let inner = console.0.lock().await;
+    if inner.token.is_none() {
+        return Ok(None);
+    }
+    let (db, me) = operator(&inner).await?;
+    Ok(Some(me_of(&db, &me).await?))
+}
+
+#[tauri::command]
+async fn list_users(console: State<'_, Console>, query: UserQuery) -> CommandResult<UsersPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::users_page(&db, &me.actor(), &query, now()).await?)
+}
+
+#[tauri::command]
+async fn get_user(console: State<'_, Console>, id: String) -> CommandResult<UserDetail> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::user_detail(&db, &me.actor(), &id, now()).await?)
+}
+
+#[tauri::command]
+async fn unlock_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::unlock_user(&db, &me.actor(), now(), &id, &reason).await?)
+}
+
+#[tauri::command]
+async fn reset_totp(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::reset_totp(&db, &me.actor(), now(), &id, &reason).await?)
+}
+
+#[tauri::command]
+async fn revoke_session(console: State<'_, Console>, session_id: String, reason: String) -> CommandResult<bool> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let id =
+        uuid::Uuid::parse_str(session_id.trim()).map_err(|_| Error::invalid("session_id", "must be a session id"))?;
+    Ok(admin::revoke_session(&db, &me.actor(), now(), id, &reason).await?)
+}
+
+#[tauri::command]
+async fn revoke_user_sessions(console: State<'_, Console>, user_id: String, reason: String) -> CommandResult<u64> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::revoke_user_sessions(&db, &me.actor(), now(), &user_id, &reason).await?)
+}
+
+#[tauri::command]
+async fn get_policy(console: State<'_, Console>) -> CommandResult<PolicyView> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    me.actor().require(Permission::ChangePolicy)?;
+    let (version, policy) = policy_store::current(&db).await?;
+    Ok(PolicyView {
+        version,
+        entries: policy
+            .entries()
+            .into_iter()
+            .map(|(k, v)| PolicyEntry {
+                key: k.to_owned(),
+                value: v,
+            })
+            .collect(),
+    })
+}
+
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .manage(Console::default())
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            open_demo,
+            open_sqlite,
+            open_postgres,
+            open_saved,
+            forget_connection,
+            disconnect,
+            sign_in,
+            sign_in_totp,
+            reauthenticate,
+            sign_out,
+            me,
+            list_users,
+            get_user,
+            unlock_user,
+            reset_totp,
+            revoke_session,
+            revoke_user_sessions,
+            get_policy,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running the Warden console");
+}
+
+/// The TypeScript declarations of every type that crosses the IPC boundary, generated with ts-rs and
+/// committed under ui/src/lib/backend/generated. This test fails when they are stale; run it with
+/// `WARDEN_UPDATE_BINDINGS=1` to rewrite them.
+#[cfg(test)]
+mod bindings {
+    use std::path::{Path, PathBuf};
+
+    use ts_rs::{Config, TS};
+
+    use super::types::*;
+
+    fn export_all(dir: &Path) {
+        let cfg = Config::new().with_out_dir(dir).with_large_int("number");
+        macro_rules! export {
+            ($($t:ty),* $(,)?) => { $( <$t as TS>::export_all(&cfg).expect(stringify!($t)); )* };
+        }
+        export!(
+            CommandError,
+            AppInfo,
+            Connected,
+            Me,
+            SignInStep,
+            PolicyView,
+            warden_core::admin::UserQuery,
+            warden_core::admin::UsersPage,
+            warden_core::admin::UserDetail,
+            warden_core::users::UserView,
+        );
+    }
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                    .filter(|e| e.file_name() != "index.ts")
+                    .map(|e| {
+                        (
+                            e.file_name().to_string_lossy().into_owned(),
+                            std::fs::read_to_string(e.path()).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn typescript_bindings_are_current() {
+        let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/backend/generated");
+        let fresh = tempfile::tempdir().expect("temp dir");
+        export_all(fresh.path());
+        let want = files(fresh.path());
+        if std::env::var_os("WARDEN_UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(&committed).expect("create the bindings folder");
+            for (name, _) in files(&committed) {
+                std::fs::remove_file(committed.join(name)).expect("remove a stale binding");
+            }
+            let mut index =
+                String::from("// Generated by `WARDEN_UPDATE_BINDINGS=1 cargo test -p warden-console bindings`.\n");
+            for (name, body) in &want {
+                std::fs::write(committed.join(name), body).expect("write a binding");
+                index.push_str(&format!("export type * from \"./{}\";\n", name.trim_end_matches(".ts")));
+            }
+            std::fs::write(committed.join("index.ts"), index).expect("write index.ts");
+            return;
+        }
+        assert!(
+            files(&committed) == want,
+            "ui/src/lib/backend/generated is stale: run `WARDEN_UPDATE_BINDINGS=1 cargo test -p warden-console bindings` and commit the result"
+        );
+    }
+}

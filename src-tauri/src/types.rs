@@ -1,0 +1,122 @@
+//! What crosses the IPC boundary besides warden-core's own types. TypeScript declarations of all of them
+//! are generated with ts-rs into ui/src/lib/backend/generated (see tests/bindings).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use warden_core::Role;
+
+/// An error as the UI sees it: a stable code to branch on, a message for people, the field at fault.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl From<warden_core::Error> for CommandError {
+    fn from(e: warden_core::Error) -> Self {
+        if matches!(e, warden_core::Error::Unexpected(_)) {
+            eprintln!("warden-console: {e}");
+        }
+        let p = e.to_payload();
+        CommandError {
+            code: p.code.to_owned(),
+            message: p.message,
+            field: p.field,
+        }
+    }
+}
+
+pub type CommandResult<T> = Result<T, CommandError>;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SavedConnection {
+    pub id: String,
+    pub label: String,
+    /// `sqlite` or `postgres`.
+    pub kind: String,
+    /// The URL or path, without any password.
+    pub display: String,
+    /// Whether a password or data key for it is kept in the OS keyring.
+    pub has_secret: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct KeyringStatus {
+    pub available: bool,
+    /// Why passwords are asked each time, when there is no keyring.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub saved: Vec<SavedConnection>,
+    pub keyring: KeyringStatus,
+}
+
+/// The demo database's sign-ins, shown on the connect and sign-in screens (demo data only).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DemoCredentials {
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_totp_secret: String,
+    pub support_email: String,
+    pub support_password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Connected {
+    pub label: String,
+    /// `SQLite` or `PostgreSQL`.
+    pub backend: String,
+    pub display: String,
+    pub demo: Option<DemoCredentials>,
+}
+
+/// What the signed-in operator may do; the UI hides the rest (and the engine refuses it anyway).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Capabilities {
+    pub unlock: bool,
+    pub revoke_sessions: bool,
+    pub reset_totp: bool,
+    pub view_policy: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Me {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub session_id: String,
+    #[ts(type = "number")]
+    pub authenticated_at: i64,
+    #[ts(type = "number")]
+    pub reauth_after_ms: i64,
+    #[ts(type = "number")]
+    pub idle_timeout_ms: i64,
+    pub can: Capabilities,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum SignInStep {
+    Complete { me: Me },
+    TotpRequired,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PolicyEntry {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PolicyView {
+    #[ts(type = "number")]
+    pub version: i64,
+    pub entries: Vec<PolicyEntry>,
+}

@@ -1,0 +1,123 @@
+//! The real console window, end to end: the built app under Xvfb, driven over WebDriver (tauri-driver in
+//! front of WebKitWebDriver). Each test gets its own data folder, so the demo database is created fresh.
+//! Run through scripts/test-window.sh (it builds the UI and the app, installs the drivers and starts
+//! Xvfb). Screenshots of each main screen land in artifacts/screenshots/.
+
+mod support;
+
+use support::Console;
+use thirtyfour::prelude::*;
+
+const REASON: &str = "caller verified by phone";
+
+/// Support opens the demo, signs in, finds a locked user, unlocks them with a reason: the lockout card
+/// clears and the audit entry shows on the user's page.
+#[tokio::test]
+async fn support_unlocks_a_locked_user_and_sees_the_audit_entry() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.shot("connect-demo").await;
+    c.sign_in(&creds.support_email, &creds.support_password).await?;
+    c.click("filter-locked").await?;
+    let row = c.wait_css("[data-testid=user-row]").await?;
+    let email = row.attr("data-email").await?.unwrap_or_default();
+    c.shot("users-locked").await;
+    row.click().await?;
+    c.wait_text("lockout-status", "Locked").await?;
+    c.shot("user-locked").await;
+    c.click("unlock-button").await?;
+    c.fill("reason-input", REASON).await?;
+    c.click("confirm-button").await?;
+    c.wait_text("lockout-status", "Not locked").await?;
+    c.wait_css_text("[data-testid=activity-item]", "user.unlocked").await?;
+    assert_eq!(
+        c.text("user-email").await?,
+        email,
+        "the page is still the unlocked user's"
+    );
+    c.shot("user-unlocked").await;
+    c.quit().await
+}
+
+/// Revoking one session marks it ended; "sign out everywhere" ends the rest.
+#[tokio::test]
+async fn sessions_can_be_revoked_one_by_one_and_everywhere() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in(&creds.support_email, &creds.support_password).await?;
+    // The demo support user has a live session of their own besides the console's.
+    c.fill("user-search", "support@warden.demo").await?;
+    c.wait_css("[data-testid=user-row][data-email='support@warden.demo']")
+        .await?
+        .click()
+        .await?;
+    let active = c
+        .wait_css("[data-testid=session-row][data-status=active][data-current=false]")
+        .await?;
+    let id = active.attr("data-session-id").await?.unwrap_or_default();
+    active
+        .find(By::Css("[data-testid=revoke-session-button]"))
+        .await?
+        .click()
+        .await?;
+    c.fill("reason-input", REASON).await?;
+    c.click("confirm-button").await?;
+    c.wait_css(&format!(
+        "[data-testid=session-row][data-session-id='{id}'][data-status=revoked]"
+    ))
+    .await?;
+    c.shot("user-sessions").await;
+    c.click("sign-out-everywhere").await?;
+    c.fill("reason-input", REASON).await?;
+    c.click("confirm-button").await?;
+    // Signing out everywhere ends the operator's own console session too: the lock screen follows.
+    c.wait("lock-screen").await?;
+    c.quit().await
+}
+
+#[tokio::test]
+async fn support_cannot_reach_the_policy() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in(&creds.support_email, &creds.support_password).await?;
+    c.wait("nav-users").await?;
+    assert!(
+        c.absent("nav-policy").await?,
+        "support must not be offered the policy screen"
+    );
+    c.quit().await
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_error() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.click("continue-sign-in").await?;
+    c.fill("email", &creds.support_email).await?;
+    c.fill("password", "not the password").await?;
+    c.click("sign-in").await?;
+    c.wait_text("form-error", "wrong").await?;
+    c.shot("sign-in-error").await;
+    c.quit().await
+}
+
+/// The security admin signs in with password and TOTP and reaches the policy screen.
+#[tokio::test]
+async fn security_admin_signs_in_with_totp_and_sees_the_policy() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.click("continue-sign-in").await?;
+    c.fill("email", &creds.admin_email).await?;
+    c.fill("password", &creds.admin_password).await?;
+    c.click("sign-in").await?;
+    c.wait("totp-code").await?;
+    c.shot("sign-in-totp").await;
+    c.fill("totp-code", &creds.totp_now()).await?;
+    c.click("totp-submit").await?;
+    c.wait_text("current-user", &creds.admin_email).await?;
+    c.click("nav-policy").await?;
+    c.wait_css_text("[data-testid=policy-table]", "lockout.threshold")
+        .await?;
+    c.shot("policy").await;
+    c.quit().await
+}

@@ -1,0 +1,206 @@
+//! Starting the real app under tauri-driver and the few verbs the scenarios use.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+pub struct DemoCreds {
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_totp_secret: String,
+    pub support_email: String,
+    pub support_password: String,
+}
+
+impl DemoCreds {
+    /// The admin's current TOTP code, computed from the secret the demo shows.
+    pub fn totp_now(&self) -> String {
+        let secret = warden_core::totp::secret_from_base32(&self.admin_totp_secret).expect("base32 secret");
+        warden_core::totp::code_at(&secret, chrono_now())
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub struct Console {
+    driver: WebDriver,
+    tauri_driver: Child,
+    _data: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn tauri_driver_path() -> PathBuf {
+    if let Ok(p) = std::env::var("TAURI_DRIVER") {
+        return p.into();
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let cargo_bin = PathBuf::from(home).join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        "tauri-driver".into()
+    }
+}
+
+fn timeout() -> Duration {
+    Duration::from_secs(20)
+}
+
+impl Console {
+    /// Launches the app with a fresh data folder and a small demo database size.
+    pub async fn start() -> WebDriverResult<Console> {
+        let data = tempfile::tempdir().expect("temp dir");
+        let (port, native) = (free_port(), free_port());
+        let tauri_driver = Command::new(tauri_driver_path())
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("WARDEN_CONSOLE_DATA_DIR", data.path())
+            .env("WARDEN_DEMO_USERS", "300")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tauri-driver (cargo install tauri-driver --locked)");
+        let app = env!("CARGO_BIN_EXE_warden-console");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        let mut tauri_driver = tauri_driver;
+        let started = Instant::now();
+        let driver = loop {
+            match WebDriver::new(format!("http://127.0.0.1:{port}"), caps.clone()).await {
+                Ok(d) => break d,
+                Err(_) if started.elapsed() < timeout() => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(e) => {
+                    let _ = tauri_driver.kill();
+                    let _ = tauri_driver.wait();
+                    return Err(e);
+                }
+            }
+        };
+        Ok(Console {
+            driver,
+            tauri_driver,
+            _data: data,
+        })
+    }
+
+    fn by(testid: &str) -> By {
+        By::Css(format!("[data-testid='{testid}']"))
+    }
+
+    pub async fn wait_css(&self, css: &str) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(By::Css(css))
+            .wait(timeout(), Duration::from_millis(100))
+            .first()
+            .await
+    }
+
+    pub async fn wait(&self, testid: &str) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(Self::by(testid))
+            .wait(timeout(), Duration::from_millis(100))
+            .first()
+            .await
+    }
+
+    pub async fn click(&self, testid: &str) -> WebDriverResult<()> {
+        self.wait(testid).await?.click().await
+    }
+
+    pub async fn fill(&self, testid: &str, text: &str) -> WebDriverResult<()> {
+        let el = self.wait(testid).await?;
+        el.clear().await?;
+        el.send_keys(text).await
+    }
+
+    pub async fn text(&self, testid: &str) -> WebDriverResult<String> {
+        self.wait(testid).await?.text().await
+    }
+
+    /// Waits until the element's text contains `needle`.
+    pub async fn wait_text(&self, testid: &str, needle: &str) -> WebDriverResult<()> {
+        self.wait_css_text(&format!("[data-testid='{testid}']"), needle).await
+    }
+
+    pub async fn wait_css_text(&self, css: &str, needle: &str) -> WebDriverResult<()> {
+        let started = Instant::now();
+        loop {
+            let els = self.driver.find_all(By::Css(css)).await?;
+            let mut seen = Vec::new();
+            for el in els {
+                let t = el.text().await.unwrap_or_default();
+                if t.contains(needle) {
+                    return Ok(());
+                }
+                seen.push(t);
+            }
+            if started.elapsed() > timeout() {
+                self.shot("failure").await;
+                panic!("no `{css}` with text containing `{needle}`; saw {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    pub async fn absent(&self, testid: &str) -> WebDriverResult<bool> {
+        Ok(self.driver.find_all(Self::by(testid)).await?.is_empty())
+    }
+
+    /// Opens the demo database and reads the credentials it shows.
+    pub async fn open_demo(&self) -> WebDriverResult<DemoCreds> {
+        self.click("open-demo").await?;
+        self.wait("demo-credentials").await?;
+        Ok(DemoCreds {
+            admin_email: self.text("cred-admin-email").await?,
+            admin_password: self.text("cred-admin-password").await?,
+            admin_totp_secret: self.text("cred-admin-totp").await?,
+            support_email: self.text("cred-support-email").await?,
+            support_password: self.text("cred-support-password").await?,
+        })
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> WebDriverResult<()> {
+        self.click("continue-sign-in").await?;
+        self.fill("email", email).await?;
+        self.fill("password", password).await?;
+        self.click("sign-in").await?;
+        self.wait_text("current-user", email).await
+    }
+
+    /// Saves a screenshot to artifacts/screenshots/<name>.png (after a short settle: screenshots can lag
+    /// the DOM).
+    pub async fn shot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = self.driver.screenshot(&dir.join(format!("{name}.png"))).await;
+    }
+
+    pub async fn quit(mut self) -> WebDriverResult<()> {
+        let r = self.driver.clone().quit().await;
+        let _ = self.tauri_driver.kill();
+        let _ = self.tauri_driver.wait();
+        r
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.tauri_driver.kill();
+        let _ = self.tauri_driver.wait();
+    }
+}

@@ -1,0 +1,119 @@
+/**
+ * The one door to the Rust side. Every Tauri command has one typed function here, and nothing else in the
+ * UI imports `invoke` (STYLE rule 11; eslint enforces it). A rejected command becomes a `BackendError`
+ * carrying the stable `code` the screens branch on.
+ */
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  AppInfo,
+  Connected,
+  Me,
+  PolicyView,
+  SignInStep,
+  UserDetail,
+  UserQuery,
+  UsersPage,
+  UserView,
+} from './generated';
+
+export type * from './generated';
+
+/** The error codes the Rust side promises; anything else is shown as a plain message. */
+export type ErrorCode =
+  | 'unauthenticated'
+  | 'reauth_required'
+  | 'forbidden'
+  | 'schema_missing'
+  | 'schema_incompatible'
+  | 'database_unreachable'
+  | 'database_url_invalid'
+  | 'invalid_credentials'
+  | 'locked'
+  | 'invalid_totp'
+  | 'invalid_input'
+  | 'policy_invalid'
+  | 'data_key_invalid'
+  | 'session_not_found'
+  | 'user_not_found'
+  | 'internal';
+
+export class BackendError extends Error {
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(code: string, message: string, field?: string | null) {
+    super(message);
+    this.name = 'BackendError';
+    this.code = code;
+    this.field = field ?? undefined;
+  }
+
+  /** Turns whatever a command rejected with into a BackendError. */
+  static from(payload: unknown): BackendError {
+    if (payload instanceof BackendError) return payload;
+    if (payload !== null && typeof payload === 'object') {
+      const p = payload as { code?: unknown; message?: unknown; field?: unknown };
+      if (typeof p.code === 'string') {
+        const message = typeof p.message === 'string' && p.message !== '' ? p.message : p.code;
+        const field = typeof p.field === 'string' ? p.field : undefined;
+        return new BackendError(p.code, message, field);
+      }
+      if (payload instanceof Error) return new BackendError('internal', payload.message);
+    }
+    if (typeof payload === 'string' && payload !== '') return new BackendError('internal', payload);
+    return new BackendError('internal', 'The console backend failed without saying why.');
+  }
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+// Connections
+export const appInfo = (): Promise<AppInfo> => call('app_info');
+export const openDemo = (): Promise<Connected> => call('open_demo');
+export const openSqlite = (
+  path: string,
+  createSchema: boolean,
+  save: boolean,
+  dataKey: string | null,
+): Promise<Connected> => call('open_sqlite', { path, createSchema, save, dataKey });
+export const openPostgres = (
+  url: string,
+  password: string | null,
+  createSchema: boolean,
+  save: boolean,
+  dataKey: string | null,
+): Promise<Connected> => call('open_postgres', { url, password, createSchema, save, dataKey });
+export const openSaved = (
+  id: string,
+  password: string | null,
+  createSchema: boolean,
+  dataKey: string | null,
+): Promise<Connected> => call('open_saved', { id, password, createSchema, dataKey });
+export const forgetConnection = (id: string): Promise<void> => call('forget_connection', { id });
+export const disconnect = (): Promise<void> => call('disconnect');
+
+// The console's own session
+export const signIn = (email: string, password: string): Promise<SignInStep> =>
+  call('sign_in', { email, password });
+export const signInTotp = (code: string): Promise<Me> => call('sign_in_totp', { code });
+export const reauthenticate = (password: string, code: string | null): Promise<Me> =>
+  call('reauthenticate', { password, code });
+export const signOut = (): Promise<void> => call('sign_out');
+export const me = (): Promise<Me | null> => call('me');
+
+// Users, sessions, policy
+export const listUsers = (query: UserQuery): Promise<UsersPage> => call('list_users', { query });
+export const getUser = (id: string): Promise<UserDetail> => call('get_user', { id });
+export const unlockUser = (id: string, reason: string): Promise<UserView> => call('unlock_user', { id, reason });
+export const resetTotp = (id: string, reason: string): Promise<UserView> => call('reset_totp', { id, reason });
+export const revokeSession = (sessionId: string, reason: string): Promise<boolean> =>
+  call('revoke_session', { sessionId, reason });
+export const revokeUserSessions = (userId: string, reason: string): Promise<number> =>
+  call('revoke_user_sessions', { userId, reason });
+export const getPolicy = (): Promise<PolicyView> => call('get_policy');

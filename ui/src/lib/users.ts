@@ -1,0 +1,55 @@
+/** What a user row and the user's cards say about lockout and two-factor. */
+import type { Capabilities, UserSummary, UserView } from './backend/generated';
+import { localDateTime, plural } from './format';
+import type { Tone } from './sessions';
+
+export interface Badge {
+  key: 'locked' | 'locked-permanently' | 'totp' | 'unverified' | 'disabled' | 'sessions';
+  label: string;
+  tone: Tone;
+}
+
+/** The badges of a users-list row, in reading order. */
+export function userBadges(u: UserSummary): Badge[] {
+  const badges: Badge[] = [];
+  if (u.locked && u.locked_permanently) badges.push({ key: 'locked-permanently', label: 'Permanently locked', tone: 'danger' });
+  else if (u.locked) badges.push({ key: 'locked', label: 'Locked', tone: 'danger' });
+  if (u.disabled) badges.push({ key: 'disabled', label: 'Disabled', tone: 'danger' });
+  if (u.totp_enabled) badges.push({ key: 'totp', label: '2FA', tone: 'ok' });
+  if (!u.email_verified) badges.push({ key: 'unverified', label: 'Unverified', tone: 'warn' });
+  if (u.active_sessions > 0)
+    badges.push({ key: 'sessions', label: `${plural(u.active_sessions, 'active session')}`, tone: 'info' });
+  return badges;
+}
+
+export interface LockoutStatus {
+  locked: boolean;
+  text: string;
+}
+
+/** "Not locked", "Locked until 2025-03-04 14:05", "Locked until an administrator unlocks it". */
+export function lockoutStatus(u: Pick<UserView, 'locked' | 'locked_until' | 'locked_permanently'>): LockoutStatus {
+  if (!u.locked) return { locked: false, text: 'Not locked' };
+  if (u.locked_permanently || u.locked_until === null) {
+    return { locked: true, text: 'Locked until an administrator unlocks it' };
+  }
+  return { locked: true, text: `Locked until ${localDateTime(u.locked_until)}` };
+}
+
+/** Unlock is offered when there is something to clear: a lock, or failures counting towards one. */
+export function canUnlock(u: Pick<UserView, 'locked' | 'failed_count'>, can: Capabilities): boolean {
+  return can.unlock && (u.locked || u.failed_count > 0);
+}
+
+export function canResetTotp(u: Pick<UserView, 'totp_enabled'>, can: Capabilities): boolean {
+  return can.reset_totp && u.totp_enabled;
+}
+
+/** What the unlock dialog promises, in full. */
+export function unlockConsequence(u: Pick<UserView, 'email' | 'locked' | 'locked_permanently' | 'failed_count' | 'lock_count'>): string {
+  const parts: string[] = [];
+  if (u.locked) parts.push(u.locked_permanently ? `Removes the permanent lock on ${u.email}` : `Removes the lock on ${u.email}`);
+  else parts.push(`Clears the failed sign-in attempts of ${u.email}`);
+  const counters = `resets the failed-attempt count (${u.failed_count}) and the lock count (${u.lock_count}) to zero`;
+  return `${parts.join('')}, and ${counters}, so the next lock starts from the shortest duration. They can sign in again at once. Your reason is recorded in the audit log.`;
+}
