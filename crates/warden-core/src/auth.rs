@@ -238,38 +238,9 @@ pub async fn sign_in_totp(
     if let Some(lock) = rules::current_lock(&user.lockout(), now) {
         return Err(lock_error(lock));
     }
-    let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
     check_key(db, key).await?;
-    let secret = totp::open(key, sealed, user.id.as_bytes())?;
-    let code = code.trim();
     let mut tx = db.begin().await?;
-    let method = if let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) {
-        // Claim the step atomically: a concurrent request with the same code loses.
-        let claimed = with_tx!(&mut tx, |c| {
-            sqlx::query(
-            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
-        )
-        .bind(user.id)
-        .bind(step)
-        .execute(c)
-        .await?
-        .rows_affected()
-        });
-        (claimed == 1).then_some("password+totp")
-    } else {
-        let used = with_tx!(&mut tx, |c| {
-            sqlx::query(
-                "UPDATE backup_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-            )
-            .bind(user.id)
-            .bind(totp::hash_backup_code(key, code))
-            .bind(now)
-            .execute(c)
-            .await?
-            .rows_affected()
-        });
-        (used == 1).then_some("backup_code")
-    };
+    let method = claim_second_factor(&mut tx, key, &user, code, now).await?;
     let Some(method) = method else {
         drop(tx);
         return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
@@ -285,6 +256,44 @@ pub async fn sign_in_totp(
     let (session, token) = complete_in(&mut tx, now, &user, &policy, method, info).await?;
     tx.commit().await?;
     Ok((session, token))
+}
+
+/// Checks a second factor and spends it inside `tx`: a TOTP code (±1 step) claims its step atomically,
+/// so a concurrent request with the same code loses and a used step never counts again; otherwise a
+/// backup code is marked used. Returns the auth method it proves, or `None` when the code is wrong.
+async fn claim_second_factor(
+    tx: &mut Tx,
+    key: &DataKey,
+    user: &UserRow,
+    code: &str,
+    now: Millis,
+) -> Result<Option<&'static str>> {
+    let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
+    let secret = totp::open(key, sealed, user.id.as_bytes())?;
+    let code = code.trim();
+    if let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) {
+        let claimed = with_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
+        )
+        .bind(user.id)
+        .bind(step)
+        .execute(c)
+        .await?
+        .rows_affected()
+        });
+        return Ok((claimed == 1).then_some("password+totp"));
+    }
+    let used = with_tx!(tx, |c| sqlx::query(
+        "UPDATE backup_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL"
+    )
+    .bind(user.id)
+    .bind(totp::hash_backup_code(key, code))
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok((used == 1).then_some("backup_code"))
 }
 
 async fn complete(
@@ -371,31 +380,10 @@ pub async fn reauthenticate(
     let mut tx = db.begin().await?;
     if user.totp_enabled_at.is_some() {
         let key = key.ok_or_else(|| Error::DataKey("the data key is needed to check two-factor codes".into()))?;
-        let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
-        let secret = totp::open(key, sealed, user.id.as_bytes())?;
-        let code = code.map(str::trim).unwrap_or("");
-        let claimed = match totp::verify_code(&secret, code, now, user.totp_last_step) {
-            Some(step) => with_tx!(&mut tx, |c| {
-                sqlx::query(
-                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
-            )
-            .bind(user.id)
-            .bind(step)
-            .execute(c)
+        if claim_second_factor(&mut tx, key, &user, code.unwrap_or(""), now)
             .await?
-            .rows_affected()
-            }),
-            None => with_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE backup_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL"
-            )
-            .bind(user.id)
-            .bind(totp::hash_backup_code(key, code))
-            .bind(now)
-            .execute(c)
-            .await?
-            .rows_affected()),
-        };
-        if claimed != 1 {
+            .is_none()
+        {
             drop(tx);
             return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
         }
@@ -512,15 +500,7 @@ pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
     .rows_affected());
     let hashes: Vec<String> = codes.iter().map(|c| totp::hash_backup_code(key, c.expose())).collect();
     replace_backup_codes(&mut tx, user.id, &hashes).await?;
-    let actor = Actor {
-        id: Some(user.id),
-        kind: ActorKind::User,
-        label: user.email.clone(),
-        role: user.role(),
-        authenticated_at: now,
-        session_id: None,
-        ip: None,
-    };
+    let actor = Actor::person(user.id, &user.email, user.role(), now);
     audit::append(&mut tx, now, &actor, Record::new("user.totp_enabled").user(user.id)).await?;
     tx.commit().await?;
     Ok(TotpActivated {
@@ -554,15 +534,7 @@ pub async fn totp_disable(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
         return Err(Error::InvalidTotp);
     }
     replace_backup_codes(&mut tx, user.id, &[]).await?;
-    let actor = Actor {
-        id: Some(user.id),
-        kind: ActorKind::User,
-        label: user.email.clone(),
-        role: user.role(),
-        authenticated_at: now,
-        session_id: None,
-        ip: None,
-    };
+    let actor = Actor::person(user.id, &user.email, user.role(), now);
     audit::append(&mut tx, now, &actor, Record::new("user.totp_disabled").user(user.id)).await?;
     tx.commit().await
 }
@@ -616,15 +588,7 @@ pub async fn sign_up(
         },
     )
     .await?;
-    let actor = Actor {
-        id: Some(id),
-        kind: ActorKind::User,
-        label: email.as_str().to_owned(),
-        role,
-        authenticated_at: now,
-        session_id: None,
-        ip: None,
-    };
+    let actor = Actor::person(id, email.as_str(), role, now);
     audit::append(
         &mut tx,
         now,

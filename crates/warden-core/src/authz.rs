@@ -149,6 +149,19 @@ impl Actor {
         }
     }
 
+    /// A person acting for themself (signing up, enrolling two-factor), authenticated `at`.
+    pub fn person(id: Uuid, email: &str, role: Role, at: Millis) -> Actor {
+        Actor {
+            id: Some(id),
+            kind: ActorKind::User,
+            label: email.to_owned(),
+            role,
+            authenticated_at: at,
+            session_id: None,
+            ip: None,
+        }
+    }
+
     pub fn system() -> Actor {
         Actor {
             id: None,

@@ -259,7 +259,7 @@ both!(concurrent_appends_keep_a_gapless_chain, |t| async move {
 
 /// Events for the filter tests: a few actions by different actors at different times.
 async fn seed(t: &T) -> (uuid::Uuid, i64, i64) {
-    let admin = t.admin_actor().await;
+    t.admin_actor().await;
     let ana = t.user("ana@example.com", Role::User).await;
     let (s, _) = t.sign_in("ana@example.com").await;
     t.advance(HOUR);
@@ -267,7 +267,8 @@ async fn seed(t: &T) -> (uuid::Uuid, i64, i64) {
     let _ = t
         .try_sign_in("ana@example.com", WRONG_PASSWORD, &ClientInfo::default())
         .await;
-    admin::revoke_session(&t.db, &admin, t.now(), s.id, "token leaked in a ticket")
+    // A fresh authentication: privileged actions need one newer than privileged.reauth_after.
+    admin::revoke_session(&t.db, &t.admin_actor().await, t.now(), s.id, "token leaked in a ticket")
         .await
         .unwrap();
     t.advance(HOUR);

@@ -384,7 +384,7 @@ both!(sign_out_ends_the_session, |t| async move {
 both!(
     revoked_session_never_validates_again_under_concurrency,
     |t| async move {
-        let admin = t.admin_actor().await;
+        t.admin_actor().await;
         t.user("ana@example.com", Role::User).await;
         let (s, token) = t.sign_in("ana@example.com").await;
         // Past refresh_after, so every concurrent validation wants to write (refresh and last-seen).
@@ -400,7 +400,7 @@ both!(
                 (started, ok)
             }));
         }
-        admin::revoke_session(&t.db, &admin, t.now(), s.id, "incident")
+        admin::revoke_session(&t.db, &t.admin_actor().await, t.now(), s.id, "incident")
             .await
             .unwrap();
         let revoked = Instant::now();
