@@ -142,11 +142,13 @@ async fn open_demo(app: AppHandle, console: State<'_, Console>) -> CommandResult
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(2000);
+        // A seed of its own per installation, so no two demo databases share their demo passwords.
+        let seed = now() as u64 ^ u64::from(std::process::id()).rotate_left(32);
         let report = demo::generate(
             &db,
             &demo::DemoOptions {
                 users,
-                seed: 1,
+                seed,
                 now: now(),
             },
             |_| {},

@@ -121,3 +121,71 @@ async fn security_admin_signs_in_with_totp_and_sees_the_policy() -> WebDriverRes
     c.shot("policy").await;
     c.quit().await
 }
+
+/// Measurements for docs/PERFORMANCE.md (not a test of speed: it asserts only that the steps work).
+/// `cargo test -p warden-console --test window -- --ignored measure --nocapture`; with
+/// WARDEN_MEASURE_PG_URL, WARDEN_MEASURE_EMAIL and WARDEN_MEASURE_PASSWORD it also measures a PostgreSQL
+/// database (e.g. the 1M-user demo).
+#[tokio::test]
+#[ignore = "measurement, run by hand"]
+async fn measure_console() -> WebDriverResult<()> {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let c = Console::start().await?;
+    c.wait("open-demo").await?;
+    println!("measure: launch to connect screen: {} ms", t0.elapsed().as_millis());
+    let t = Instant::now();
+    let creds = c.open_demo().await?;
+    println!(
+        "measure: open demo (first time: create and fill 300 users): {} ms",
+        t.elapsed().as_millis()
+    );
+    c.click("continue-sign-in").await?;
+    c.fill("email", &creds.support_email).await?;
+    c.fill("password", &creds.support_password).await?;
+    let t = Instant::now();
+    c.click("sign-in").await?;
+    c.wait_css("[data-testid=user-row]").await?;
+    println!(
+        "measure: demo sign-in to first users row: {} ms",
+        t.elapsed().as_millis()
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    println!(
+        "measure: idle PSS of the app and its WebKit processes: {} MiB",
+        support::pss_mib("warden-console")
+    );
+    c.quit().await?;
+
+    if let (Ok(url), Ok(email), Ok(password)) = (
+        std::env::var("WARDEN_MEASURE_PG_URL"),
+        std::env::var("WARDEN_MEASURE_EMAIL"),
+        std::env::var("WARDEN_MEASURE_PASSWORD"),
+    ) {
+        let t0 = Instant::now();
+        let c = Console::start().await?;
+        c.fill("pg-url", &url).await?;
+        c.click("pg-connect").await?;
+        c.wait("email").await?;
+        c.fill("email", &email).await?;
+        c.fill("password", &password).await?;
+        c.click("sign-in").await?;
+        c.wait_css("[data-testid=user-row]").await?;
+        println!(
+            "measure: PostgreSQL launch to first users row (incl. typing): {} ms",
+            t0.elapsed().as_millis()
+        );
+        for term in ["emma", "emma.s", "zoe.novak123"] {
+            let t = Instant::now();
+            c.fill("user-search", term).await?;
+            let first = term.split('.').next().unwrap_or(term).to_owned();
+            c.wait_css_text("[data-testid=user-row]", &first).await?;
+            println!(
+                "measure: PostgreSQL search `{term}` to rows (250 ms debounce included): {} ms",
+                t.elapsed().as_millis()
+            );
+        }
+        c.quit().await?;
+    }
+    Ok(())
+}

@@ -204,3 +204,23 @@ impl Drop for Console {
         let _ = self.tauri_driver.wait();
     }
 }
+
+/// Proportional set size of the processes whose command line names `app`, and of WebKit's web and network
+/// processes, in MiB.
+pub fn pss_mib(app: &str) -> u64 {
+    let mut kib = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let cmd = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if !(cmd.contains(app) || cmd.contains("WebKitWebProcess") || cmd.contains("WebKitNetworkProcess")) {
+            continue;
+        }
+        let rollup = std::fs::read_to_string(entry.path().join("smaps_rollup")).unwrap_or_default();
+        for line in rollup.lines() {
+            if let Some(v) = line.strip_prefix("Pss:") {
+                kib += v.trim().trim_end_matches("kB").trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    kib / 1024
+}
