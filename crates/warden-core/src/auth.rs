@@ -134,6 +134,14 @@ async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &
     Ok(answer)
 }
 
+/// Verifies a password against its PHC string off the async threads (argon2id is deliberately slow).
+async fn check_password(pw: &Secret, phc: &str) -> Result<bool> {
+    let (pw, phc) = (pw.clone(), phc.to_owned());
+    tokio::task::spawn_blocking(move || password::verify_password(&pw, &phc))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))?
+}
+
 /// First step: email and password.
 pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &ClientInfo) -> Result<SignIn> {
     let (_, policy) = crate::policy_store::current(db).await?;
@@ -178,11 +186,7 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
         tx.commit().await?;
         return Err(lock_error(lock));
     }
-    let (pw2, phc) = (pw.clone(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw2, &phc))
-        .await
-        .map_err(|e| Error::Unexpected(e.to_string()))??;
-    if !ok {
+    if !check_password(pw, &user.password_hash).await? {
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
     if user.disabled_at.is_some() {
@@ -370,11 +374,7 @@ pub async fn reauthenticate(
     if pw.expose().chars().count() > policy.password.max_length as usize {
         return Err(Error::InvalidCredentials);
     }
-    let (pw2, phc) = (pw.clone(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw2, &phc))
-        .await
-        .map_err(|e| Error::Unexpected(e.to_string()))??;
-    if !ok {
+    if !check_password(pw, &user.password_hash).await? {
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
     let mut tx = db.begin().await?;
