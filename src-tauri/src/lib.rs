@@ -167,23 +167,43 @@ async fn open_demo(app: AppHandle, console: State<'_, Console>) -> CommandResult
     let field = |k: &str| report[k].as_str().unwrap_or_default().to_owned();
     let key = DataKey::parse(&field("data_key"))?;
     let db = Db::open(&url).await?;
-    let connected = Connected {
-        label: "Demo database".into(),
-        backend: db.backend().name().into(),
-        display: path.display().to_string(),
-        demo: Some(DemoCredentials {
-            admin_email: field("admin_email"),
-            admin_password: field("admin_password"),
-            admin_totp_secret: field("admin_totp_secret"),
-            support_email: field("support_email"),
-            support_password: field("support_password"),
-        }),
+    let demo = DemoCredentials {
+        admin_email: field("admin_email"),
+        admin_password: field("admin_password"),
+        admin_totp_secret: field("admin_totp_secret"),
+        support_email: field("support_email"),
+        support_password: field("support_password"),
     };
-    connect(&app, &console, db, Some(key), &connected).await;
-    Ok(connected)
+    let display = path.display().to_string();
+    Ok(connect(
+        &app,
+        &console,
+        db,
+        Some(key),
+        "Demo database".into(),
+        display,
+        Some(demo),
+    )
+    .await)
 }
 
-async fn connect(app: &AppHandle, console: &State<'_, Console>, db: Db, key: Option<DataKey>, connected: &Connected) {
+/// Makes `db` the console's connection (closing the previous one and forgetting its sign-in), titles
+/// the window after it, and describes it for the UI.
+async fn connect(
+    app: &AppHandle,
+    console: &State<'_, Console>,
+    db: Db,
+    key: Option<DataKey>,
+    label: String,
+    display: String,
+    demo: Option<DemoCredentials>,
+) -> Connected {
+    let connected = Connected {
+        label,
+        backend: db.backend().name().into(),
+        display,
+        demo,
+    };
     let mut inner = console.0.lock().await;
     if let Some(old) = inner.conn.take() {
         old.db.close().await;
@@ -195,6 +215,7 @@ async fn connect(app: &AppHandle, console: &State<'_, Console>, db: Db, key: Opt
         email: None,
         challenge: None,
     };
+    connected
 }
 
 /// Opens a database by URL: with `create_schema`, an empty database gets the Warden schema; otherwise an
@@ -267,21 +288,8 @@ async fn open_sqlite(
     } else {
         None
     };
-    let connected = Connected {
-        label,
-        backend: db.backend().name().into(),
-        display: p.into(),
-        demo: None,
-    };
-    connect(
-        &app,
-        &console,
-        db,
-        data_key_for(typed, saved.as_ref().map(|s| s.id.as_str())),
-        &connected,
-    )
-    .await;
-    Ok(connected)
+    let key = data_key_for(typed, saved.as_ref().map(|s| s.id.as_str()));
+    Ok(connect(&app, &console, db, key, label, p.into(), None).await)
 }
 
 #[tauri::command]
@@ -320,21 +328,8 @@ async fn open_postgres(
     } else {
         None
     };
-    let connected = Connected {
-        label,
-        backend: db.backend().name().into(),
-        display,
-        demo: None,
-    };
-    connect(
-        &app,
-        &console,
-        db,
-        data_key_for(typed, saved.as_ref().map(|s| s.id.as_str())),
-        &connected,
-    )
-    .await;
-    Ok(connected)
+    let key = data_key_for(typed, saved.as_ref().map(|s| s.id.as_str()));
+    Ok(connect(&app, &console, db, key, label, display, None).await)
 }
 
 #[tauri::command]
@@ -357,14 +352,8 @@ async fn open_saved(
         .or_else(|| connections::get_secret(&saved.id, "password"));
     let db = open_url(&saved.url, pw.as_ref(), create_schema).await?;
     let display = warden_core::store::redact(&saved.url);
-    let connected = Connected {
-        label: saved.label.clone(),
-        backend: db.backend().name().into(),
-        display,
-        demo: None,
-    };
-    connect(&app, &console, db, data_key_for(typed, Some(&saved.id)), &connected).await;
-    Ok(connected)
+    let key = data_key_for(typed, Some(&saved.id));
+    Ok(connect(&app, &console, db, key, saved.label, display, None).await)
 }
 
 #[tauri::command]
