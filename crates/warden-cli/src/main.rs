@@ -10,9 +10,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
-use warden_core::admin::{self, SessionQuery, UserQuery, UserSort};
+use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::audit::{self, AuditFilter, Status};
+use warden_core::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::clock::{format_ms, parse_time};
+use warden_core::session_filter::{SessionFilter, SessionState};
 use warden_core::{demo, policy_store, Actor, Clock, Db, Error, Result, Role, SystemClock};
 
 use output::{ago, opt, Table};
@@ -34,6 +36,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Create or upgrade the Warden schema (a SQLite file is created if missing)
@@ -117,20 +121,92 @@ enum UsersCmd {
     },
 }
 
+/// Which sessions: the filters of the console's sessions screen.
+#[derive(Args, Clone, Default)]
+struct SessionFilterArgs {
+    /// Email or id of one user
+    #[arg(long)]
+    user: Option<String>,
+    /// One IP address, or an IPv4 range such as 203.0.113.0/24
+    #[arg(long)]
+    ip: Option<String>,
+    /// Two-letter country code
+    #[arg(long)]
+    country: Option<String>,
+    /// desktop, mobile, tablet, bot or unknown
+    #[arg(long)]
+    device: Option<String>,
+    #[arg(long)]
+    browser: Option<String>,
+    #[arg(long)]
+    os: Option<String>,
+    /// password, password+totp, password+backup_code, …
+    #[arg(long)]
+    auth_method: Option<String>,
+    /// The door or application that created it (web, console, cli, …)
+    #[arg(long)]
+    client: Option<String>,
+    /// Created at or after (RFC 3339 time or a date)
+    #[arg(long)]
+    created_from: Option<String>,
+    /// Created before (RFC 3339 time or a date)
+    #[arg(long)]
+    created_to: Option<String>,
+    /// Not seen for longer than this (30m, 12h, 7d)
+    #[arg(long)]
+    idle_for: Option<String>,
+    /// Only admin (privileged) sessions
+    #[arg(long)]
+    privileged: bool,
+}
+
+impl SessionFilterArgs {
+    fn filter(&self, status: &str) -> Result<SessionFilter> {
+        let time = |field: &str, v: &Option<String>| -> Result<Option<i64>> {
+            v.as_deref().map(|t| parse_time(field, t)).transpose()
+        };
+        Ok(SessionFilter {
+            user: self.user.clone(),
+            ip: self.ip.clone(),
+            country: self.country.clone(),
+            device: self.device.clone(),
+            browser: self.browser.clone(),
+            os: self.os.clone(),
+            auth_method: self.auth_method.clone(),
+            client: self.client.clone(),
+            created_from: time("created_from", &self.created_from)?,
+            created_to: time("created_to", &self.created_to)?,
+            idle_for: self.idle_for.clone(),
+            status: SessionState::parse(status)?,
+            privileged_only: self.privileged,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum SessionsCmd {
-    /// List sessions, newest first
+    /// List sessions across users, newest first (filters as on the console's sessions screen)
     List {
-        /// Email or id of one user
-        #[arg(long)]
-        user: Option<String>,
-        /// Only live sessions
-        #[arg(long)]
-        active: bool,
+        #[command(flatten)]
+        filter: SessionFilterArgs,
+        /// active (would validate now), ended or all
+        #[arg(long, default_value = "active")]
+        status: String,
+        /// Sort by created or last-active
+        #[arg(long, default_value = "created")]
+        sort: String,
         #[arg(long, default_value_t = 50)]
         limit: u32,
         #[arg(long)]
         after: Option<String>,
+    },
+    /// Count the sessions, and their users, matching the filters
+    Count {
+        #[command(flatten)]
+        filter: SessionFilterArgs,
+        /// active, ended or all
+        #[arg(long, default_value = "active")]
+        status: String,
     },
     /// End one session
     Revoke {
@@ -144,6 +220,27 @@ enum SessionsCmd {
         user: String,
         #[arg(long)]
         reason: String,
+    },
+    /// End many live sessions: those matching the filters, the given ids, or with --everyone all of them.
+    /// Prints the dry run and stops unless --yes is given.
+    BulkRevoke {
+        #[command(flatten)]
+        filter: SessionFilterArgs,
+        /// Session ids (instead of filters), comma-separated
+        #[arg(long, value_delimiter = ',')]
+        ids: Vec<String>,
+        /// Emergency: end every live session of every user
+        #[arg(long, conflicts_with = "ids")]
+        everyone: bool,
+        /// Why (required; goes to the audit log)
+        #[arg(long)]
+        reason: String,
+        /// Carry it out (without it only the dry run is printed)
+        #[arg(long)]
+        yes: bool,
+        /// Sessions per transaction
+        #[arg(long, default_value_t = bulk::DEFAULT_BATCH)]
+        batch_size: u32,
     },
 }
 
@@ -404,7 +501,7 @@ async fn run(cli: Cli) -> Result<()> {
                     .unwrap_or_default()
             );
             println!("\nSessions:");
-            sessions_table(&d.sessions, now).print();
+            sessions_table(d.sessions.iter().map(|v| (v, None)), now).print();
             println!("\nRecent activity:");
             audit_table(&d.recent_activity).print();
         }
@@ -425,17 +522,23 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Sessions(SessionsCmd::List {
-            user,
-            active,
+            filter,
+            status,
+            sort,
             limit,
             after,
         }) => {
+            let sort = match sort.as_str() {
+                "created" => SessionSort::Created,
+                "last-active" | "last_active" => SessionSort::LastActive,
+                _ => return Err(Error::invalid("sort", "must be created or last-active")),
+            };
             let page = admin::sessions_page(
                 &db,
                 &actor,
                 &SessionQuery {
-                    user,
-                    active,
+                    filter: filter.filter(&status)?,
+                    sort,
                     after,
                     limit,
                 },
@@ -446,10 +549,111 @@ async fn run(cli: Cli) -> Result<()> {
                 print_json(&page);
                 return Ok(());
             }
-            sessions_table(&page.sessions, now).print();
+            sessions_table(
+                page.sessions.iter().map(|i| (&i.view, Some(i.user_email.as_str()))),
+                now,
+            )
+            .print();
             match page.next_cursor {
                 Some(c) => println!("\nmore: --after {c}"),
                 None => println!("\n{} session(s)", page.sessions.len()),
+            }
+        }
+        Command::Sessions(SessionsCmd::Count { filter, status }) => {
+            let c = admin::count_sessions(&db, &actor, &filter.filter(&status)?, now).await?;
+            if cli.json {
+                print_json(&c);
+            } else {
+                println!("{} session(s) of {} user(s)", c.sessions, c.users);
+            }
+        }
+        Command::Sessions(SessionsCmd::BulkRevoke {
+            filter,
+            ids,
+            everyone,
+            reason,
+            yes,
+            batch_size,
+        }) => {
+            let target = if everyone {
+                BulkTarget::Everyone
+            } else if !ids.is_empty() {
+                let ids = ids
+                    .iter()
+                    .map(|i| {
+                        Uuid::parse_str(i.trim())
+                            .map_err(|_| Error::invalid("ids", "must be session ids (UUIDs), comma-separated"))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                BulkTarget::Sessions(ids)
+            } else {
+                let f = filter.filter("active")?;
+                if f == (SessionFilter::default()) {
+                    return Err(Error::invalid(
+                        "filter",
+                        "give at least one filter, --ids, or --everyone to end every live session",
+                    ));
+                }
+                BulkTarget::Filter(Box::new(f))
+            };
+            let req = BulkRequest {
+                target,
+                include_own: true,
+                reason,
+                batch_size: Some(batch_size),
+            };
+            let plan = bulk::plan(&db, &actor, &req, now).await?;
+            if !yes {
+                if cli.json {
+                    print_json(&plan);
+                } else {
+                    println!(
+                        "Dry run: {} live session(s) of {} user(s) would be ended{}.",
+                        plan.sessions,
+                        plan.users,
+                        if plan.already_ended > 0 {
+                            format!("; {} selected session(s) have already ended", plan.already_ended)
+                        } else {
+                            String::new()
+                        }
+                    );
+                    if !plan.sample.is_empty() {
+                        println!("\nFor example:");
+                        sessions_table(plan.sample.iter().map(|i| (&i.view, Some(i.user_email.as_str()))), now).print();
+                    }
+                    println!("\nRun again with --yes to end them.");
+                }
+                return Ok(());
+            }
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let json = cli.json;
+            let mut report = |p: bulk::BulkProgress| {
+                if !json && p.total > 0 {
+                    eprint!("\r{} / {} session(s) ended, {} batch(es)", p.done, p.total, p.batches);
+                }
+            };
+            let summary = bulk::run(&db, &actor, &SystemClock, &req, &cancel, &mut report).await?;
+            if json {
+                print_json(&summary);
+            } else {
+                eprintln!();
+                println!(
+                    "Ended {} session(s) in {} batch(es); {} had already ended, {} kept, {} failed. Audit event #{}.",
+                    summary.terminated,
+                    summary.batches,
+                    summary.already_ended,
+                    summary.skipped,
+                    summary.failed,
+                    summary.audit_seq
+                );
+                if let Some(e) = &summary.error {
+                    println!("Stopped by an error: {e}");
+                }
+            }
+            if summary.error.is_some() {
+                return Err(Error::Unexpected(
+                    "the bulk termination stopped early; see the summary".into(),
+                ));
             }
         }
         Command::Sessions(SessionsCmd::Revoke { id, reason }) => {
@@ -608,9 +812,18 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn sessions_table(sessions: &[warden_core::sessions::SessionView], now: i64) -> Table {
-    let mut t = Table::new(&[
-        "ID",
+/// Sessions, with a USER column when the rows carry their user's email.
+fn sessions_table<'a>(
+    sessions: impl Iterator<Item = (&'a warden_core::sessions::SessionView, Option<&'a str>)>,
+    now: i64,
+) -> Table {
+    let sessions: Vec<_> = sessions.collect();
+    let with_user = sessions.iter().any(|(_, u)| u.is_some());
+    let mut header = vec!["ID"];
+    if with_user {
+        header.push("USER");
+    }
+    header.extend([
         "STATUS",
         "DEVICE",
         "BROWSER",
@@ -622,7 +835,8 @@ fn sessions_table(sessions: &[warden_core::sessions::SessionView], now: i64) -> 
         "LAST SEEN",
         "EXPIRES",
     ]);
-    for v in sessions {
+    let mut t = Table::new(&header);
+    for (v, user) in sessions {
         let s = &v.session;
         let status = match (&s.revoke_reason, v.status.as_str()) {
             (Some(r), _) => format!(
@@ -631,8 +845,11 @@ fn sessions_table(sessions: &[warden_core::sessions::SessionView], now: i64) -> 
             ),
             (None, st) => st.to_string(),
         };
-        t.row(vec![
-            s.id.to_string(),
+        let mut row = vec![s.id.to_string()];
+        if with_user {
+            row.push(user.unwrap_or("-").to_owned());
+        }
+        row.extend([
             status,
             s.device.clone(),
             format!("{} {}", opt(&s.browser), s.browser_version.as_deref().unwrap_or(""))
@@ -650,6 +867,7 @@ fn sessions_table(sessions: &[warden_core::sessions::SessionView], now: i64) -> 
             ago(now, s.last_seen_at),
             format_ms(s.expires_at),
         ]);
+        t.row(row);
     }
     t
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission, Role};
 use crate::policy::Policy;
+use crate::session_filter::SessionFilter;
 use crate::sessions::{self, SessionRow, SessionView, SESSION_COLUMNS};
 use crate::store::{build, Db};
 use crate::users::{self, UserRow, UserView, USER_COLUMNS};
@@ -55,8 +56,8 @@ pub enum UserSort {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserQuery {
-    /// Case-insensitive prefix of the email, of the name, or of any word of the name. With an `@` it is
-    /// taken as the start of an email only (an index range: instant on millions of users).
+    /// Case-insensitive prefix of the email, of the whole name, or of any word of the name (one index
+    /// range on the users' search terms).
     pub search: Option<String>,
     pub locked: Option<bool>,
     pub totp: Option<bool>,
@@ -84,10 +85,6 @@ pub struct UsersPage {
     pub next_cursor: Option<String>,
 }
 
-fn like_prefix(s: &str) -> String {
-    format!("{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-}
-
 /// Cursor: `<sort key>:<uuid>`; the sort key is created_at or last_active_at (0 for never).
 fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
     let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
@@ -106,28 +103,29 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         if s.chars().count() > 254 {
             return Err(Error::invalid("search", "must be at most 254 characters"));
         }
-        if s.contains('@') {
-            // An email (or its start): a range on the unique email index, fast on any size.
-            cond = cond
-                .add(col("email").gte(s.clone()))
-                .add(col("email").lt(format!("{s}\u{10FFFF}")));
-        } else {
-            let p = like_prefix(&s);
-            let word = format!("% {p}");
-            cond = cond.add(
-                Cond::any()
-                    .add(col("email").like(sea_query::LikeExpr::new(p.clone()).escape('\\')))
-                    .add(col("name_lower").like(sea_query::LikeExpr::new(p).escape('\\')))
-                    .add(col("name_lower").like(sea_query::LikeExpr::new(word).escape('\\'))),
-            );
-        }
+        // One index range on the search terms (email, whole name, each word of the name).
+        let terms = Query::select()
+            .column(Alias::new("user_id"))
+            .from(Alias::new("user_search_terms"))
+            .and_where(col("term").gte(s.clone()))
+            .and_where(col("term").lt(format!("{s}\u{10FFFF}")))
+            .to_owned();
+        cond = cond.add(col("id").in_subquery(terms));
     }
     if let Some(locked) = q.locked {
         // Spelled out both ways (no NOT over a nullable comparison) so each side can use an index.
         cond = cond.add(if locked {
-            Cond::any()
-                .add(col("locked_permanently").eq(true))
-                .add(col("locked_until").gt(now))
+            // The first term repeats the partial indexes' predicate word for word, so that SQLite (which
+            // matches predicates by their terms) uses them too.
+            let predicate = match db.backend() {
+                crate::store::Backend::Sqlite => "(locked_until IS NOT NULL OR locked_permanently = 1)",
+                crate::store::Backend::Postgres => "(locked_until IS NOT NULL OR locked_permanently)",
+            };
+            Cond::all().add(Expr::cust(predicate)).add(
+                Cond::any()
+                    .add(col("locked_permanently").eq(true))
+                    .add(col("locked_until").gt(now)),
+            )
         } else {
             Cond::all().add(col("locked_permanently").eq(false)).add(
                 Cond::any()
@@ -249,42 +247,60 @@ pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Re
     })
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum SessionSort {
+    /// Newest sessions first.
+    #[default]
+    Created,
+    /// Most recently seen first.
+    LastActive,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionQuery {
-    /// Email or id of the user.
-    pub user: Option<String>,
-    /// Only live sessions (those that would validate now).
-    pub active: bool,
+    pub filter: SessionFilter,
+    pub sort: SessionSort,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
     pub limit: u32,
 }
 
+/// A session in a list across users: the session and whose it is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SessionListItem {
+    #[serde(flatten)]
+    pub view: SessionView,
+    pub user_email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionsPage {
-    pub sessions: Vec<SessionView>,
+    pub sessions: Vec<SessionListItem>,
     pub next_cursor: Option<String>,
 }
 
-/// Sessions across users (or of one user), newest first, keyset-paged. Needs ViewSessions.
+/// Sessions across users (or of one user) matching a filter, keyset-paged. Needs ViewSessions.
 pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis) -> Result<SessionsPage> {
     actor.require(Permission::ViewSessions)?;
     let limit = check_limit(q.limit)?;
     let col = |c: &str| Expr::col(Alias::new(c));
     let (_, policy) = crate::policy_store::current(db).await?;
-    let mut cond = Cond::all();
-    if let Some(u) = q.user.as_deref() {
-        cond = cond.add(col("user_id").eq(users::find(db, u).await?.id));
-    }
-    if q.active {
-        cond = cond.add(sessions::live_cond(&policy, now));
-    }
+    let mut cond = q.filter.cond(db, &policy, now).await?;
+    let key = match q.sort {
+        SessionSort::Created => "created_at",
+        SessionSort::LastActive => "last_seen_at",
+    };
     if let Some(c) = q.after.as_deref() {
         let (k, id) = parse_cursor(c)?;
         cond = cond.add(
             Cond::any()
-                .add(col("created_at").lt(k))
-                .add(Cond::all().add(col("created_at").eq(k)).add(col("id").lt(id))),
+                .add(col(key).lt(k))
+                .add(Cond::all().add(col(key).eq(k)).add(col("id").lt(id))),
         );
     }
     let mut sel = Query::select();
@@ -293,21 +309,88 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
         sel.column(Alias::new(c.trim()));
     }
     sel.cond_where(cond)
-        .order_by(Alias::new("created_at"), Order::Desc)
+        .order_by(Alias::new(key), Order::Desc)
         .order_by(Alias::new("id"), Order::Desc)
         .limit(u64::from(limit) + 1);
     let (sql, values) = build(db.backend(), &sel);
     let mut rows: Vec<SessionRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|s| format!("{}:{}", s.created_at, s.id))
+        rows.last().map(|s| {
+            let k = match q.sort {
+                SessionSort::Created => s.created_at,
+                SessionSort::LastActive => s.last_seen_at,
+            };
+            format!("{k}:{}", s.id)
+        })
     } else {
         None
     };
     Ok(SessionsPage {
-        sessions: rows.iter().map(|s| s.view(&policy, now, actor.session_id)).collect(),
+        sessions: list_items(db, &policy, &rows, now, actor.session_id).await?,
         next_cursor,
     })
+}
+
+/// Sessions with their users' emails (one query for the page's users).
+pub(crate) async fn list_items(
+    db: &Db,
+    policy: &Policy,
+    rows: &[SessionRow],
+    now: Millis,
+    current: Option<Uuid>,
+) -> Result<Vec<SessionListItem>> {
+    let mut ids: Vec<Uuid> = rows.iter().map(|s| s.user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let emails: Vec<(Uuid, String)> = if ids.is_empty() {
+        vec![]
+    } else {
+        let mut q = Query::select();
+        q.from(Alias::new("users"))
+            .columns([Alias::new("id"), Alias::new("email")])
+            .and_where(Expr::col(Alias::new("id")).is_in(ids));
+        let (sql, values) = build(db.backend(), &q);
+        with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?)
+    };
+    Ok(rows
+        .iter()
+        .map(|s| SessionListItem {
+            view: s.view(policy, now, current),
+            user_email: emails
+                .iter()
+                .find(|(id, _)| *id == s.user_id)
+                .map(|(_, e)| e.clone())
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// How many sessions, and of how many users, match a filter ("select all N matching"). Needs ViewSessions.
+pub async fn count_sessions(db: &Db, actor: &Actor, filter: &SessionFilter, now: Millis) -> Result<SessionCount> {
+    actor.require(Permission::ViewSessions)?;
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let cond = filter.cond(db, &policy, now).await?;
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .expr(Expr::col(Alias::new("id")).count())
+        .expr(Expr::col(Alias::new("user_id")).count_distinct())
+        .cond_where(cond);
+    let (sql, values) = build(db.backend(), &q);
+    let (sessions, users): (i64, i64) = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_one(p).await?);
+    Ok(SessionCount {
+        sessions: sessions as u64,
+        users: users as u64,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SessionCount {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub sessions: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub users: u64,
 }
 
 /// Ends one session. Unknown ids answer `session_not_found`; an already-ended session is reported, not

@@ -20,7 +20,7 @@ use crate::clock::{DAY, HOUR, MINUTE};
 use crate::policy::{Duration, Policy};
 use crate::store::{Db, SchemaState, Tx};
 use crate::totp::{self, DataKey};
-use crate::{password, with_db, with_tx, Error, Millis, Result, Secret};
+use crate::{password, users, with_db, with_tx, Error, Millis, Result, Secret};
 
 pub const ADMIN_EMAIL: &str = "admin@warden.demo";
 pub const SUPPORT_EMAIL: &str = "support@warden.demo";
@@ -379,6 +379,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
     let admin_totp: Vec<u8> = (0..20).map(|_| rng.gen()).collect();
 
     let mut users_b = Batch::new("users", USER_COLS);
+    let mut terms_b = Batch::new("user_search_terms", &["term", "user_id"]);
     let mut sessions_b = Batch::new("sessions", SESSION_COLS);
     let mut events_b = Batch::new("session_events", EVENT_COLS);
     let mut attempts_b = Batch::new("login_attempts", ATTEMPT_COLS);
@@ -766,9 +767,13 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             v_oi(last_failed.as_ref().map(|(t, _)| *t)),
             v_os(last_failed.as_ref().map(|(_, ip)| ip.as_str())),
         ]);
+        for term in users::search_terms(&email, &name.to_lowercase()) {
+            terms_b.push(vec![v_s(&term), v_uuid(id)]);
+        }
 
         if (i + 1) % CHUNK == 0 || i + 1 == opts.users {
             users_b.flush(&mut tx).await?;
+            terms_b.flush(&mut tx).await?;
             sessions_b.flush(&mut tx).await?;
             events_b.flush(&mut tx).await?;
             attempts_b.flush(&mut tx).await?;

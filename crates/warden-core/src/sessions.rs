@@ -255,7 +255,13 @@ pub(crate) async fn create(
         browser: agent.browser,
         browser_version: agent.browser_version,
         os: agent.os,
-        country: info.country.clone(),
+        // Country codes are stored upper case (`de` from a proxy header is `DE`), so filters match exactly.
+        country: info
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase),
         city: info.city.clone(),
         auth_method: auth_method.to_owned(),
         client: info.client.clone(),

@@ -180,6 +180,20 @@ pub struct NewUser<'a> {
     pub email_verified_at: Option<Millis>,
 }
 
+/// What a users search matches by prefix: the email, the whole lower-case name and each of its words.
+/// The same split as the `user_search_terms` migration's backfill (on single spaces).
+pub fn search_terms(email: &str, name_lower: &str) -> Vec<String> {
+    let mut terms: Vec<String> = [email, name_lower]
+        .into_iter()
+        .chain(name_lower.split(' '))
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    terms.sort_unstable();
+    terms.dedup();
+    terms
+}
+
 /// Inserts a user; a taken email answers `email_taken`.
 pub async fn insert(tx: &mut Tx, now: Millis, u: NewUser<'_>) -> Result<Uuid> {
     let name = u.name.trim();
@@ -204,10 +218,21 @@ pub async fn insert(tx: &mut Tx, now: Millis, u: NewUser<'_>) -> Result<Uuid> {
     .await.map(|r| r.rows_affected())
     });
     match res {
-        Ok(_) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::EmailTaken),
-        Err(e) => Err(e.into()),
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(Error::EmailTaken),
+        Err(e) => return Err(e.into()),
     }
+    for term in search_terms(u.email.as_str(), &name.to_lowercase()) {
+        with_tx!(tx, |c| sqlx::query(
+            "INSERT INTO user_search_terms (term, user_id) VALUES ($1, $2)"
+        )
+        .bind(term)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(id)
 }
 
 /// Writes the lockout columns from `s`.

@@ -286,14 +286,14 @@ both!(policy_changes_are_validated_versioned_and_audited, |db| {
 both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
     demo(&db);
     let email = "support@warden.demo";
-    let live = db.json(&["sessions", "list", "--user", email, "--active"]);
+    let live = db.json(&["sessions", "list", "--user", email]);
     let n = live["sessions"].as_array().unwrap().len();
     let out = db.json(&["sessions", "revoke-user", email, "--reason", "stolen laptop"]);
     assert_eq!(
         out["revoked"].as_u64().unwrap() as usize,
         n.max(out["revoked"].as_u64().unwrap() as usize)
     );
-    let after = db.json(&["sessions", "list", "--user", email, "--active"]);
+    let after = db.json(&["sessions", "list", "--user", email, "--status", "active"]);
     assert_eq!(
         after["sessions"].as_array().unwrap().len(),
         0,
@@ -317,6 +317,63 @@ both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
         err.contains("limit") && err.contains("500"),
         "an oversized page names the bound: {err}"
     );
+});
+
+both!(bulk_revoke_dry_runs_then_ends_matching_sessions_in_batches, |db| {
+    // Generated up to now, so that its recent sessions are live for the CLI's wall clock.
+    db.json(&["demo", "--users", "60", "--seed", "7"]);
+    let count = db.json(&["sessions", "count", "--device", "mobile"]);
+    let n = count["sessions"].as_u64().unwrap();
+    assert!(n > 0, "the demo has live mobile sessions: {count}");
+    let plan = db.json(&[
+        "sessions",
+        "bulk-revoke",
+        "--device",
+        "mobile",
+        "--reason",
+        "lost phones",
+    ]);
+    assert_eq!(plan["sessions"].as_u64().unwrap(), n, "without --yes it is a dry run");
+    assert_eq!(
+        db.json(&["sessions", "count", "--device", "mobile"])["sessions"],
+        n,
+        "nothing ended"
+    );
+    let out = db.ok(&[
+        "sessions",
+        "bulk-revoke",
+        "--device",
+        "mobile",
+        "--reason",
+        "lost phones",
+    ]);
+    assert!(out.contains("Dry run") && out.contains("--yes"), "{out}");
+    let done = db.json(&[
+        "sessions",
+        "bulk-revoke",
+        "--device",
+        "mobile",
+        "--reason",
+        "lost phones",
+        "--yes",
+        "--batch-size",
+        "7",
+    ]);
+    assert_eq!(done["terminated"].as_u64().unwrap(), n);
+    assert_eq!(done["batches"].as_u64().unwrap(), n.div_ceil(7));
+    assert_eq!(db.json(&["sessions", "count", "--device", "mobile"])["sessions"], 0);
+    let ev = &db.json(&["audit", "list", "--action", "session.bulk_revoked"])["events"][0];
+    assert_eq!(ev["reason"], "lost phones");
+    let err = db.fails(&["sessions", "bulk-revoke", "--reason", "x"], 2);
+    assert!(
+        err.contains("--everyone"),
+        "no filter is refused, naming the emergency flag: {err}"
+    );
+    let err = db.fails(&["sessions", "list", "--ip", "10.0.0.0/99"], 2);
+    assert!(err.contains("ip"), "{err}");
+    let all = db.json(&["sessions", "bulk-revoke", "--everyone", "--reason", "breach", "--yes"]);
+    assert!(all["terminated"].as_u64().unwrap() > 0);
+    assert_eq!(db.json(&["sessions", "count"])["sessions"], 0, "everyone is signed out");
 });
 
 both!(audit_verify_reports_an_intact_chain, |db| {

@@ -174,3 +174,51 @@ async fn missing_sqlite_file_is_database_unreachable_for_open() {
     );
     assert!(!dir.path().join("missing.db").exists(), "and leaves no file behind");
 }
+
+both!(
+    the_search_terms_migration_backfills_what_users_insert_writes,
+    |t| async move {
+        // Users written by the engine get their search terms from Rust; users that existed before the
+        // migration get them from its SQL. Both must agree, or an upgraded database searches differently.
+        t.user_named("ana.lima@example.com", "Ana  Maria Lima", warden_core::Role::User)
+            .await;
+        t.user_named("zed@example.org", "Zed", warden_core::Role::Support).await;
+        let terms = |t: &T| {
+            let db = t.db.clone();
+            async move {
+                let mut v: Vec<String> = with_db!(&db, |p| sqlx::query_scalar("SELECT term FROM user_search_terms")
+                    .fetch_all(p)
+                    .await
+                    .unwrap());
+                v.sort();
+                v
+            }
+        };
+        let from_rust = terms(&t).await;
+        assert!(from_rust.contains(&"maria".to_owned()) && from_rust.contains(&"ana  maria lima".to_owned()));
+        let dialect = match &t.db.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        };
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "../../migrations/{dialect}/20261125000000_search_and_sort_indexes.sql"
+        ));
+        let sql = std::fs::read_to_string(&file).unwrap();
+        let start = sql
+            .find(if dialect == "sqlite" {
+                "WITH RECURSIVE"
+            } else {
+                "INSERT INTO"
+            })
+            .unwrap();
+        let backfill = &sql[start..start + sql[start..].find(';').unwrap()];
+        t.exec("DELETE FROM user_search_terms").await.unwrap();
+        assert!(terms(&t).await.is_empty());
+        t.exec(backfill).await.unwrap();
+        assert_eq!(
+            terms(&t).await,
+            from_rust,
+            "the backfill writes the terms users::insert writes"
+        );
+    }
+);

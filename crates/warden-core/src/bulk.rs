@@ -1,0 +1,491 @@
+//! Bulk termination: ending many sessions at once, safely and provably.
+//!
+//! The operator names the sessions by a [`SessionFilter`] or by a selection of ids; [`plan`] is the dry
+//! run (how many sessions of how many users, with a sample), [`run`] ends them. A run goes in batches:
+//! each batch ends up to `batch_size` live sessions, writes their timeline events and one
+//! `session.bulk_batch` audit event listing them, all in one transaction. Between batches it reports
+//! progress and honours a cancel flag. At the end one `session.bulk_revoked` event records the request,
+//! the outcome counts and the sequence numbers of its batches, so the audit log proves exactly which
+//! sessions were ended, by whom and why.
+//!
+//! Who may: a security admin anything, including the emergency "sign out everyone"; support only the
+//! sessions of one user. The operator's own console session is kept unless they ask otherwise.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_query::{Alias, Cond, Expr, Order, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::admin::{list_items, SessionListItem};
+use crate::audit::{self, Record};
+use crate::authz::{Actor, Permission};
+use crate::session_filter::{SessionFilter, SessionState};
+use crate::sessions::{self, SessionRow, SESSION_COLUMNS};
+use crate::store::{build, Db};
+use crate::{with_db, with_tx, Clock, Error, Millis, Result};
+
+/// A selection larger than this must be given as a filter ("all N matching").
+pub const MAX_SELECTION: usize = 10_000;
+pub const DEFAULT_BATCH: u32 = 1_000;
+pub const MAX_BATCH: u32 = 5_000;
+/// Above this many sessions the console asks for a typed confirmation.
+pub const LARGE: u64 = 100;
+
+/// Which sessions to end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum BulkTarget {
+    /// Every live session matching the filter (its `status` is ignored: only live sessions are ended).
+    Filter(Box<SessionFilter>),
+    /// These sessions, by id.
+    Sessions(Vec<Uuid>),
+    /// Emergency: every live session of every user.
+    Everyone,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkRequest {
+    pub target: BulkTarget,
+    /// End the operator's own session too when it matches (it is kept otherwise).
+    #[serde(default)]
+    pub include_own: bool,
+    /// Why, for the audit log (required to run; the dry run ignores it).
+    #[serde(default)]
+    pub reason: String,
+    /// Sessions per transaction (default 1000, at most 5000).
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+}
+
+/// The dry run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkPlan {
+    /// Live sessions that would be ended.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub sessions: u64,
+    /// Distinct users they belong to.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub users: u64,
+    /// Selected sessions that have already ended (or do not exist).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub already_ended: u64,
+    /// The operator's own session matches and will be kept.
+    pub own_session_kept: bool,
+    /// A few of the sessions, newest first.
+    pub sample: Vec<SessionListItem>,
+    /// The console should ask the operator to type a confirmation (large or emergency).
+    pub needs_typed_confirmation: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkProgress {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub done: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total: u64,
+    pub batches: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkSummary {
+    pub bulk_id: Uuid,
+    /// Live sessions matching when the run started.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matched: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub terminated: u64,
+    /// Ended by something else before this run reached them (or selected after they ended).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub already_ended: u64,
+    /// Kept on purpose: the operator's own session.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub skipped: u64,
+    /// In a batch that could not be written (rolled back; still live).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub failed: u64,
+    pub batches: u32,
+    pub cancelled: bool,
+    /// What stopped the run, when a batch failed.
+    pub error: Option<String>,
+    /// The `session.bulk_revoked` audit event.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub audit_seq: i64,
+}
+
+/// What a checked request resolves to.
+struct Scope {
+    /// The condition on live sessions to end (own session excluded when kept).
+    cond: Cond,
+    /// The same without the own-session exclusion, to tell whether the own session matches.
+    cond_with_own: Cond,
+    /// For a selection: how many ids it names.
+    selected: Option<u64>,
+    /// The one user support is limited to, when the scope is one user's.
+    single_user: Option<Uuid>,
+}
+
+async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis, started: Millis) -> Result<Scope> {
+    actor.require(Permission::RevokeUserSessions)?;
+    let may_bulk = actor.require(Permission::BulkRevokeSessions).is_ok();
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let live = sessions::live_cond(&policy, now).add(Expr::col(Alias::new("created_at")).lte(started));
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let (cond, selected) = match &req.target {
+        BulkTarget::Everyone => {
+            actor.require(Permission::BulkRevokeSessions)?;
+            (live, None)
+        }
+        BulkTarget::Filter(f) => {
+            let f = SessionFilter {
+                status: SessionState::All,
+                ..(**f).clone()
+            };
+            (f.cond(db, &policy, now).await?.add(live), None)
+        }
+        BulkTarget::Sessions(ids) => {
+            if ids.is_empty() {
+                return Err(Error::invalid("sessions", "select at least one session"));
+            }
+            if ids.len() > MAX_SELECTION {
+                return Err(Error::invalid(
+                    "sessions",
+                    format!("at most {MAX_SELECTION} sessions by id; use a filter for more"),
+                ));
+            }
+            (live.add(col("id").is_in(ids.iter().copied())), Some(ids.len() as u64))
+        }
+    };
+    let users = distinct_users(db, &cond, 2).await?;
+    let single_user = (users.len() == 1).then(|| users[0]);
+    if !may_bulk {
+        // Support: one user's sessions only, named as such (a user filter or ids all of one user).
+        let one_user = match &req.target {
+            BulkTarget::Filter(f) => f.user.as_deref().is_some_and(|u| !u.trim().is_empty()),
+            BulkTarget::Sessions(_) => users.len() <= 1 && all_of_one_user(db, &req.target).await?,
+            BulkTarget::Everyone => false,
+        };
+        if !one_user {
+            return Err(Error::Forbidden(
+                "the support role may end sessions in bulk only within one user's sessions".into(),
+            ));
+        }
+    }
+    let cond_with_own = cond.clone();
+    let cond = match (actor.session_id, req.include_own) {
+        (Some(own), false) => cond.add(col("id").ne(own)),
+        _ => cond,
+    };
+    Ok(Scope {
+        cond,
+        cond_with_own,
+        selected,
+        single_user,
+    })
+}
+
+/// Selected ids (live or not) all belong to one user.
+async fn all_of_one_user(db: &Db, target: &BulkTarget) -> Result<bool> {
+    let BulkTarget::Sessions(ids) = target else {
+        return Ok(false);
+    };
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .expr(Expr::col(Alias::new("user_id")).count_distinct())
+        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()));
+    let (sql, values) = build(db.backend(), &q);
+    let n: i64 = with_db!(db, |p| sqlx::query_scalar_with(&sql, values).fetch_one(p).await?);
+    Ok(n <= 1)
+}
+
+async fn distinct_users(db: &Db, cond: &Cond, limit: u64) -> Result<Vec<Uuid>> {
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .column(Alias::new("user_id"))
+        .distinct()
+        .cond_where(cond.clone())
+        .limit(limit);
+    let (sql, values) = build(db.backend(), &q);
+    Ok(with_db!(db, |p| sqlx::query_scalar_with(&sql, values)
+        .fetch_all(p)
+        .await?))
+}
+
+async fn count(db: &Db, cond: &Cond) -> Result<(u64, u64)> {
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .expr(Expr::col(Alias::new("id")).count())
+        .expr(Expr::col(Alias::new("user_id")).count_distinct())
+        .cond_where(cond.clone());
+    let (sql, values) = build(db.backend(), &q);
+    let (s, u): (i64, i64) = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_one(p).await?);
+    Ok((s as u64, u as u64))
+}
+
+/// The dry run: what [`run`] would end now. Checks the same permissions; changes nothing.
+pub async fn plan(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis) -> Result<BulkPlan> {
+    let s = scope(db, actor, req, now, now).await?;
+    let (sessions, users) = count(db, &s.cond).await?;
+    let (with_own, _) = count(db, &s.cond_with_own).await?;
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"));
+    for c in SESSION_COLUMNS.split(", ") {
+        q.column(Alias::new(c.trim()));
+    }
+    q.cond_where(s.cond.clone())
+        .order_by(Alias::new("created_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(5);
+    let (sql, values) = build(db.backend(), &q);
+    let rows: Vec<SessionRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let own_kept = with_own > sessions;
+    Ok(BulkPlan {
+        sessions,
+        users,
+        already_ended: s.selected.map_or(0, |n| n.saturating_sub(with_own)),
+        own_session_kept: own_kept,
+        sample: list_items(db, &policy, &rows, now, actor.session_id).await?,
+        needs_typed_confirmation: sessions > LARGE || matches!(req.target, BulkTarget::Everyone),
+    })
+}
+
+fn require_reason(reason: &str) -> Result<&str> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(Error::invalid(
+            "reason",
+            "a reason is required: say why, for the audit log",
+        ));
+    }
+    if r.chars().count() > 500 {
+        return Err(Error::invalid("reason", "must be at most 500 characters"));
+    }
+    Ok(r)
+}
+
+/// Ends the sessions in batches. `progress` is called after every batch; setting `cancel` stops the run
+/// between batches. A batch that fails is rolled back and stops the run; the summary (and its audit
+/// event) says so. Needs a fresh authentication.
+pub async fn run(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    req: &BulkRequest,
+    cancel: &AtomicBool,
+    progress: &mut (dyn FnMut(BulkProgress) + Send),
+) -> Result<BulkSummary> {
+    let reason = require_reason(&req.reason)?;
+    let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH);
+    if batch_size == 0 || batch_size > MAX_BATCH {
+        return Err(Error::invalid("batch_size", format!("must be 1 to {MAX_BATCH}")));
+    }
+    let started = clock.now();
+    let (_, policy) = crate::policy_store::current(db).await?;
+    actor.require_fresh(started, policy.privileged.reauth_after.as_millis())?;
+    let s = scope(db, actor, req, started, started).await?;
+    let (matched, _) = count(db, &s.cond).await?;
+    let (with_own, _) = count(db, &s.cond_with_own).await?;
+    let skipped = with_own - matched.min(with_own);
+    let bulk_id = Uuid::now_v7();
+    let mut done = 0u64;
+    let mut already_ended = s.selected.map_or(0, |n| n.saturating_sub(with_own));
+    let mut failed = 0u64;
+    let mut batches = 0u32;
+    let mut batch_seqs: Vec<i64> = Vec::new();
+    let mut cancelled = false;
+    let mut error = None;
+    let mut after: Option<(Millis, Uuid)> = None;
+    progress(BulkProgress {
+        done,
+        total: matched,
+        batches,
+    });
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            cancelled = true;
+            break;
+        }
+        match batch(db, actor, clock, &s, reason, bulk_id, batches + 1, batch_size, after).await {
+            Ok(None) => break,
+            Ok(Some(b)) => {
+                batches += 1;
+                done += b.ended;
+                already_ended += b.already_ended;
+                batch_seqs.push(b.audit_seq);
+                after = Some(b.last);
+                progress(BulkProgress {
+                    done,
+                    total: matched.max(done),
+                    batches,
+                });
+            }
+            Err(e) => {
+                // Nothing of this batch was written; what is left is still live.
+                let (left, _) = count(db, &keyset_after(s.cond.clone(), after)).await.unwrap_or((0, 0));
+                failed = left;
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let mut rec = Record::new("session.bulk_revoked").reason(reason).meta(json!({
+        "bulk_id": bulk_id.to_string(),
+        "target": match &req.target {
+            BulkTarget::Filter(_) => "filter",
+            BulkTarget::Sessions(_) => "sessions",
+            BulkTarget::Everyone => "everyone",
+        },
+        "filter": match &req.target {
+            BulkTarget::Filter(f) => serde_json::Value::Object(f.describe()),
+            _ => serde_json::Value::Null,
+        },
+        "selected": s.selected,
+        "including_own": req.include_own,
+        "matched": matched,
+        "terminated": done,
+        "already_ended": already_ended,
+        "skipped": skipped,
+        "failed": failed,
+        "batches": batches,
+        "batch_seqs": batch_seqs,
+        "cancelled": cancelled,
+        "error": error,
+    }));
+    if let Some(u) = s.single_user {
+        rec = rec.user(u);
+    }
+    if error.is_some() {
+        rec = rec.failed();
+    }
+    let audit_seq = audit::append_alone(db, clock.now(), actor, rec).await?;
+    Ok(BulkSummary {
+        bulk_id,
+        matched,
+        terminated: done,
+        already_ended,
+        skipped,
+        failed,
+        batches,
+        cancelled,
+        error,
+        audit_seq,
+    })
+}
+
+struct Batch {
+    ended: u64,
+    already_ended: u64,
+    last: (Millis, Uuid),
+    audit_seq: i64,
+}
+
+fn keyset_after(cond: Cond, after: Option<(Millis, Uuid)>) -> Cond {
+    let col = |c: &str| Expr::col(Alias::new(c));
+    match after {
+        None => cond,
+        Some((k, id)) => cond.add(
+            Cond::any()
+                .add(col("created_at").gt(k))
+                .add(Cond::all().add(col("created_at").eq(k)).add(col("id").gt(id))),
+        ),
+    }
+}
+
+/// One transaction: pick the next sessions in (created_at, id) order, end those still live, record
+/// their timeline events and one audit event. `None` when nothing is left.
+#[allow(clippy::too_many_arguments)]
+async fn batch(
+    db: &Db,
+    actor: &Actor,
+    clock: &dyn Clock,
+    s: &Scope,
+    reason: &str,
+    bulk_id: Uuid,
+    number: u32,
+    size: u32,
+    after: Option<(Millis, Uuid)>,
+) -> Result<Option<Batch>> {
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let now = clock.now();
+    let mut tx = db.begin().await?;
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"))
+        .columns([Alias::new("id"), Alias::new("created_at")])
+        .cond_where(keyset_after(s.cond.clone(), after))
+        .order_by(Alias::new("created_at"), Order::Asc)
+        .order_by(Alias::new("id"), Order::Asc)
+        .limit(u64::from(size));
+    let (sql, values) = build(db.backend(), &q);
+    let picked: Vec<(Uuid, Millis)> = with_tx!(&mut tx, |c| sqlx::query_as_with(&sql, values).fetch_all(c).await?);
+    let Some(&(last_id, last_at)) = picked.last() else {
+        return Ok(None);
+    };
+    let ids: Vec<Uuid> = picked.iter().map(|(id, _)| *id).collect();
+    let mut u = Query::update();
+    u.table(Alias::new("sessions"))
+        .values([
+            (Alias::new("revoked_at"), now.into()),
+            (Alias::new("revoked_by"), actor.label.clone().into()),
+            (Alias::new("revoke_reason"), "admin".into()),
+        ])
+        .and_where(col("id").is_in(ids.iter().copied()))
+        .and_where(col("revoked_at").is_null())
+        .returning(Query::returning().columns([Alias::new("id"), Alias::new("user_id"), Alias::new("ip")]));
+    let (sql, values) = build(db.backend(), &u);
+    let ended: Vec<(Uuid, Uuid, Option<String>)> =
+        with_tx!(&mut tx, |c| sqlx::query_as_with(&sql, values).fetch_all(c).await?);
+    if !ended.is_empty() {
+        let mut ins = Query::insert();
+        ins.into_table(Alias::new("session_events")).columns([
+            Alias::new("session_id"),
+            Alias::new("user_id"),
+            Alias::new("at"),
+            Alias::new("kind"),
+            Alias::new("ip"),
+            Alias::new("detail"),
+        ]);
+        for (id, user_id, ip) in &ended {
+            ins.values_panic([
+                (*id).into(),
+                (*user_id).into(),
+                now.into(),
+                "revoked".into(),
+                ip.clone().into(),
+                "admin".into(),
+            ]);
+        }
+        let (sql, values) = build(db.backend(), &ins);
+        with_tx!(&mut tx, |c| sqlx::query_with(&sql, values)
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
+    let mut users: Vec<Uuid> = ended.iter().map(|(_, u, _)| *u).collect();
+    users.sort_unstable();
+    users.dedup();
+    let mut rec = Record::new("session.bulk_batch").reason(reason).meta(json!({
+        "bulk_id": bulk_id.to_string(),
+        "batch": number,
+        "ended": ended.len(),
+        "users": users.len(),
+        "sessions": ended.iter().map(|(id, _, _)| id.to_string()).collect::<Vec<_>>(),
+    }));
+    if let Some(u) = s.single_user {
+        rec = rec.user(u);
+    }
+    let audit_seq = audit::append(&mut tx, now, actor, rec).await?;
+    tx.commit().await?;
+    Ok(Some(Batch {
+        ended: ended.len() as u64,
+        already_ended: (picked.len() - ended.len()) as u64,
+        last: (last_at, last_id),
+        audit_seq,
+    }))
+}

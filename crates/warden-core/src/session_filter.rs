@@ -1,0 +1,289 @@
+//! Which sessions an admin means: the filters of the console's sessions screen, of `warden sessions list`
+//! and of bulk termination, turned into one SQL condition. The same filter pages the list, counts "all N
+//! matching" and drives a bulk termination, so what the operator sees is what gets ended.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use sea_query::{Alias, Cond, Expr};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Duration, Policy};
+use crate::sessions;
+use crate::store::Db;
+use crate::{users, Error, Millis, Result};
+
+/// Which sessions by state. Live means exactly "would validate now".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum SessionState {
+    #[default]
+    Active,
+    /// Revoked, expired, idle or past their maximum lifetime.
+    Ended,
+    All,
+}
+
+impl SessionState {
+    pub fn parse(s: &str) -> Result<SessionState> {
+        match s {
+            "active" => Ok(SessionState::Active),
+            "ended" => Ok(SessionState::Ended),
+            "all" => Ok(SessionState::All),
+            _ => Err(Error::invalid("status", "must be active, ended or all")),
+        }
+    }
+}
+
+/// Filters over all users' sessions. Every field is optional and they combine with AND; text fields
+/// match exactly, case-insensitively where the stored value is a name (country, browser, OS).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct SessionFilter {
+    /// The user's email or id.
+    pub user: Option<String>,
+    /// One address (`203.0.113.7`, `2001:db8::1`) or an IPv4 range in CIDR form (`203.0.113.0/24`).
+    pub ip: Option<String>,
+    /// Two-letter country code.
+    pub country: Option<String>,
+    /// `desktop`, `mobile`, `tablet`, `bot` or `unknown`.
+    pub device: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    /// `password`, `password+totp`, `password+backup_code`, …
+    pub auth_method: Option<String>,
+    /// The door or application that created the session (`web`, `console`, `cli`, …).
+    pub client: Option<String>,
+    /// Created at or after this time (unix ms).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_from: Option<Millis>,
+    /// Created before this time (unix ms).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_to: Option<Millis>,
+    /// Not seen for longer than this duration (`30m`, `2h`, `7d`).
+    pub idle_for: Option<String>,
+    pub status: SessionState,
+    /// Only admin (privileged) sessions.
+    pub privileged_only: bool,
+}
+
+fn text(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl SessionFilter {
+    /// The filter as a condition on `sessions`. Looks the user up (an unknown user is `user_not_found`);
+    /// every malformed field is `invalid_input` naming the field.
+    pub async fn cond(&self, db: &Db, policy: &Policy, now: Millis) -> Result<Cond> {
+        let col = |c: &str| Expr::col(Alias::new(c));
+        let mut cond = Cond::all();
+        if let Some(u) = text(&self.user) {
+            cond = cond.add(col("user_id").eq(users::find(db, u).await?.id));
+        }
+        if let Some(ip) = text(&self.ip) {
+            cond = cond.add(ip_cond(ip)?);
+        }
+        if let Some(c) = text(&self.country) {
+            if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                return Err(Error::invalid(
+                    "country",
+                    "must be a two-letter country code such as DE",
+                ));
+            }
+            cond = cond.add(col("country").eq(c.to_ascii_uppercase()));
+        }
+        if let Some(d) = text(&self.device) {
+            const DEVICES: [&str; 5] = ["desktop", "mobile", "tablet", "bot", "unknown"];
+            let d = d.to_ascii_lowercase();
+            if !DEVICES.contains(&d.as_str()) {
+                return Err(Error::invalid(
+                    "device",
+                    "must be desktop, mobile, tablet, bot or unknown",
+                ));
+            }
+            cond = cond.add(col("device").eq(d));
+        }
+        for (field, column, value) in [
+            ("browser", "browser", &self.browser),
+            ("os", "os", &self.os),
+            ("auth_method", "auth_method", &self.auth_method),
+            ("client", "client", &self.client),
+        ] {
+            if let Some(v) = text(value) {
+                if v.chars().count() > 100 {
+                    return Err(Error::invalid(field, "must be at most 100 characters"));
+                }
+                cond = cond.add(Expr::expr(sea_query::Func::lower(Expr::col(Alias::new(column)))).eq(v.to_lowercase()));
+            }
+        }
+        if let (Some(from), Some(to)) = (self.created_from, self.created_to) {
+            if from >= to {
+                return Err(Error::invalid("created_to", "must be later than created_from"));
+            }
+        }
+        if let Some(from) = self.created_from {
+            cond = cond.add(col("created_at").gte(from));
+        }
+        if let Some(to) = self.created_to {
+            cond = cond.add(col("created_at").lt(to));
+        }
+        if let Some(idle) = text(&self.idle_for) {
+            let d = Duration::parse(idle)
+                .ok_or_else(|| Error::invalid("idle_for", "must be a duration such as 30m, 12h or 7d"))?;
+            cond = cond.add(col("last_seen_at").lt(now.saturating_sub(d.as_millis())));
+        }
+        if self.privileged_only {
+            cond = cond.add(col("privileged").eq(true));
+        }
+        match self.status {
+            SessionState::Active => cond = cond.add(sessions::live_cond(policy, now)),
+            SessionState::Ended => cond = cond.add(sessions::live_cond(policy, now).not()),
+            SessionState::All => {}
+        }
+        Ok(cond)
+    }
+
+    /// The filter's set fields as `{name: value}` strings, for audit metadata and summaries.
+    pub fn describe(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        for (k, v) in [
+            ("user", &self.user),
+            ("ip", &self.ip),
+            ("country", &self.country),
+            ("device", &self.device),
+            ("browser", &self.browser),
+            ("os", &self.os),
+            ("auth_method", &self.auth_method),
+            ("client", &self.client),
+            ("idle_for", &self.idle_for),
+        ] {
+            if let Some(v) = text(v) {
+                m.insert(k.into(), v.into());
+            }
+        }
+        if let Some(t) = self.created_from {
+            m.insert("created_from".into(), crate::clock::format_ms(t).into());
+        }
+        if let Some(t) = self.created_to {
+            m.insert("created_to".into(), crate::clock::format_ms(t).into());
+        }
+        if self.privileged_only {
+            m.insert("privileged_only".into(), true.into());
+        }
+        let status = match self.status {
+            SessionState::Active => "active",
+            SessionState::Ended => "ended",
+            SessionState::All => "all",
+        };
+        m.insert("status".into(), status.into());
+        m
+    }
+}
+
+/// One address matches its stored text exactly. An IPv4 CIDR range becomes at most 128 prefix ranges on
+/// the stored dotted text (whole octets: `10.1.` for /16), or single addresses past /24 — exact, and
+/// each an index-friendly comparison.
+fn ip_cond(ip: &str) -> Result<Cond> {
+    let col = || Expr::col(Alias::new("ip"));
+    let bad = || Error::invalid("ip", "must be an IP address or an IPv4 range such as 203.0.113.0/24");
+    let Some((addr, bits)) = ip.split_once('/') else {
+        let a: IpAddr = ip.parse().map_err(|_| bad())?;
+        return Ok(Cond::all().add(col().eq(a.to_string())));
+    };
+    let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
+    let IpAddr::V4(addr) = addr else {
+        return Err(Error::invalid(
+            "ip",
+            "IPv6 ranges are not supported: give one IPv6 address, or an IPv4 range",
+        ));
+    };
+    let bits: u32 = bits
+        .trim()
+        .parse()
+        .ok()
+        .filter(|b| *b <= 32)
+        .ok_or_else(|| Error::invalid("ip", "the prefix length of a range must be 0 to 32"))?;
+    let base = u32::from(addr) & if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    if bits == 0 {
+        return Ok(Cond::all().add(col().like("%.%.%.%")));
+    }
+    // Round the prefix up to whole octets (at most 7 extra bits: 128 ranges).
+    let whole = bits.div_ceil(8) * 8;
+    let count = 1u32 << (whole - bits);
+    let mut any = Cond::any();
+    for i in 0..count {
+        let net = base | (i << (32 - whole));
+        let o = Ipv4Addr::from(net).octets();
+        any = match whole {
+            8 => any.add(prefix(format!("{}.", o[0]))),
+            16 => any.add(prefix(format!("{}.{}.", o[0], o[1]))),
+            24 => any.add(prefix(format!("{}.{}.{}.", o[0], o[1], o[2]))),
+            _ => any.add(col().eq(Ipv4Addr::from(net).to_string())),
+        };
+    }
+    Ok(any)
+}
+
+/// `ip` starts with `p` (a byte range: exact, and usable by an index).
+fn prefix(p: String) -> Cond {
+    let col = || Expr::col(Alias::new("ip"));
+    // '/' follows '.' and precedes the digits, so [p, p + "/") holds exactly the strings starting with p
+    // that continue with a digit or end — all a dotted address can be.
+    let end = format!("{}/", &p[..p.len() - 1]);
+    Cond::all().add(col().gte(p)).add(col().lt(end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(c: Cond) -> String {
+        let mut q = sea_query::Query::select();
+        q.column(Alias::new("id")).from(Alias::new("sessions")).cond_where(c);
+        q.to_string(sea_query::SqliteQueryBuilder)
+    }
+
+    #[test]
+    fn ip_forms() {
+        assert!(sql(ip_cond("203.0.113.7").unwrap()).contains("\"ip\" = '203.0.113.7'"));
+        assert!(
+            sql(ip_cond("2001:DB8::1").unwrap()).contains("'2001:db8::1'"),
+            "canonical text"
+        );
+        let s = sql(ip_cond("10.1.0.0/16").unwrap());
+        assert!(s.contains("'10.1.'") && s.contains("'10.1/'"), "{s}");
+        let s = sql(ip_cond("10.0.0.0/15").unwrap());
+        assert!(
+            s.contains("'10.0.'") && s.contains("'10.1.'") && !s.contains("'10.2.'"),
+            "{s}"
+        );
+        let s = sql(ip_cond("192.168.1.77/30").unwrap());
+        for a in ["192.168.1.76", "192.168.1.77", "192.168.1.78", "192.168.1.79"] {
+            assert!(s.contains(&format!("'{a}'")), "{a} in {s}");
+        }
+        assert!(!s.contains("'192.168.1.80'"));
+        assert_eq!(
+            sql(ip_cond("1.2.3.4/20").unwrap()).matches(" OR ").count(),
+            15,
+            "16 /24 ranges"
+        );
+        for bad in ["1.2.3", "1.2.3.4/33", "1.2.3.4/x", "nonsense", "2001:db8::/32"] {
+            let e = ip_cond(bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{bad}");
+            assert!(e.to_string().contains("ip"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_prefix_range_is_exact() {
+        // Stored text a prefix range must include and exclude.
+        let (lo, hi) = ("10.1.".to_owned(), "10.1/".to_owned());
+        for inside in ["10.1.0.0", "10.1.255.255", "10.1.9.1"] {
+            assert!(inside >= lo.as_str() && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["10.10.0.1", "10.12.1.1", "10.0.255.255", "10.2.0.0", "110.1.0.1"] {
+            assert!(!(outside >= lo.as_str() && outside < hi.as_str()), "{outside}");
+        }
+    }
+}
