@@ -21,6 +21,11 @@ const COMMANDS: &[&str] = &[
     "revoke_session",
     "revoke_user_sessions",
     "get_policy",
+    "list_sessions",
+    "count_sessions",
+    "plan_bulk_revoke",
+    "bulk_revoke",
+    "cancel_bulk_revoke",
 ];
 
 fn main() {

@@ -7,12 +7,17 @@ mod connections;
 pub mod types;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio::sync::Mutex;
-use warden_core::admin::{self, UserDetail, UserQuery, UsersPage};
+use warden_core::admin::{self, SessionCount, SessionQuery, SessionsPage, UserDetail, UserQuery, UsersPage};
 use warden_core::auth::{self, SignIn};
 use warden_core::authz::Permission;
+use warden_core::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
+use warden_core::session_filter::SessionFilter;
 use warden_core::sessions::{self, Authenticated, ClientInfo};
 use warden_core::totp::DataKey;
 use warden_core::users::UserView;
@@ -22,7 +27,11 @@ use types::*;
 
 /// The console's state: the open database and the operator's session on it.
 #[derive(Default)]
-pub struct Console(Mutex<Inner>);
+pub struct Console(Mutex<Inner>, BulkRun);
+
+/// The cancel flag of the bulk termination in progress (one at a time per console).
+#[derive(Default)]
+struct BulkRun(std::sync::Mutex<Option<Arc<AtomicBool>>>);
 
 #[derive(Default)]
 struct Inner {
@@ -114,6 +123,7 @@ async fn me_of(db: &Db, a: &Authenticated) -> CommandResult<Me> {
             revoke_sessions: role.allows(Permission::RevokeUserSessions),
             reset_totp: role.allows(Permission::ResetTotp),
             view_policy: role.allows(Permission::ChangePolicy),
+            bulk_revoke: role.allows(Permission::BulkRevokeSessions),
         },
     })
 }
@@ -520,6 +530,66 @@ async fn revoke_user_sessions(console: State<'_, Console>, user_id: String, reas
 }
 
 #[tauri::command]
+async fn list_sessions(console: State<'_, Console>, query: SessionQuery) -> CommandResult<SessionsPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::sessions_page(&db, &me.actor(), &query, now()).await?)
+}
+
+#[tauri::command]
+async fn count_sessions(console: State<'_, Console>, filter: SessionFilter) -> CommandResult<SessionCount> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(admin::count_sessions(&db, &me.actor(), &filter, now()).await?)
+}
+
+/// The dry run of a bulk termination.
+#[tauri::command]
+async fn plan_bulk_revoke(console: State<'_, Console>, request: BulkRequest) -> CommandResult<BulkPlan> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(bulk::plan(&db, &me.actor(), &request, now()).await?)
+}
+
+/// Runs a bulk termination, sending progress after every batch; `cancel_bulk_revoke` stops it between
+/// batches. The console's lock is not held while it runs, so the window stays usable.
+#[tauri::command]
+async fn bulk_revoke(
+    console: State<'_, Console>,
+    request: BulkRequest,
+    on_progress: Channel<BulkProgress>,
+) -> CommandResult<BulkSummary> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let mut running = console.1 .0.lock().unwrap_or_else(|p| p.into_inner());
+        if running.is_some() {
+            return Err(CommandError {
+                code: "bulk_running".into(),
+                message: "A bulk termination is already running; wait for it or cancel it.".into(),
+                field: None,
+            });
+        }
+        *running = Some(cancel.clone());
+    }
+    let mut report = |p: BulkProgress| {
+        let _ = on_progress.send(p);
+    };
+    let result = bulk::run(&db, &me.actor(), &SystemClock, &request, &cancel, &mut report).await;
+    *console.1 .0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    Ok(result?)
+}
+
+#[tauri::command]
+async fn cancel_bulk_revoke(console: State<'_, Console>) -> CommandResult<bool> {
+    let running = console.1 .0.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(match running.as_ref() {
+        Some(flag) => {
+            flag.store(true, Ordering::SeqCst);
+            true
+        }
+        None => false,
+    })
+}
+
+#[tauri::command]
 async fn get_policy(console: State<'_, Console>) -> CommandResult<PolicyView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
     me.actor().require(Permission::ChangePolicy)?;
@@ -562,6 +632,11 @@ pub fn run() {
             revoke_session,
             revoke_user_sessions,
             get_policy,
+            list_sessions,
+            count_sessions,
+            plan_bulk_revoke,
+            bulk_revoke,
+            cancel_bulk_revoke,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Warden console");
@@ -594,6 +669,13 @@ mod bindings {
             warden_core::admin::UsersPage,
             warden_core::admin::UserDetail,
             warden_core::users::UserView,
+            warden_core::admin::SessionQuery,
+            warden_core::admin::SessionsPage,
+            warden_core::admin::SessionCount,
+            warden_core::bulk::BulkRequest,
+            warden_core::bulk::BulkPlan,
+            warden_core::bulk::BulkProgress,
+            warden_core::bulk::BulkSummary,
         );
     }
 

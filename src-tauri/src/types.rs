@@ -83,6 +83,8 @@ pub struct Capabilities {
     pub revoke_sessions: bool,
     pub reset_totp: bool,
     pub view_policy: bool,
+    /// Security admins: bulk termination across users and the emergency sign-out.
+    pub bulk_revoke: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

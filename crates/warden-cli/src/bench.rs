@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
-use warden_core::admin::{self, UserQuery, UserSort};
+use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::audit::{self, AuditFilter};
+use warden_core::session_filter::SessionFilter;
 use warden_core::sessions::{self, ClientInfo};
 use warden_core::{Actor, Clock, Db, Result, Secret, SystemClock};
 
@@ -169,6 +170,18 @@ pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<
         })
         .await?,
     ));
+    // Search as it is typed: one request per prefix (the console debounces, so this is the worst case).
+    for term in ["e", "em", "emm", "emma", "emma.s"] {
+        let q = UserQuery {
+            search: Some(term.into()),
+            limit: 50,
+            ..Default::default()
+        };
+        figures.push(figure(
+            &format!("users search as typed '{term}' (50)"),
+            time(n, |_| async { admin::users_page(db, actor, &q, now).await.map(|_| ()) }).await?,
+        ));
+    }
     let locked = UserQuery {
         locked: Some(true),
         sort: UserSort::LastActive,
@@ -179,6 +192,62 @@ pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<
         "users locked, by last active (50)",
         time(n, |_| async {
             admin::users_page(db, actor, &locked, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+
+    // The sessions screen: active sessions newest first, by last activity, a rare filter, and the count.
+    for (name, filter, sort) in [
+        (
+            "sessions active page 1 (50)",
+            SessionFilter::default(),
+            SessionSort::Created,
+        ),
+        (
+            "sessions active by last active (50)",
+            SessionFilter::default(),
+            SessionSort::LastActive,
+        ),
+        (
+            "sessions active, country DE + tablet (50)",
+            SessionFilter {
+                country: Some("DE".into()),
+                device: Some("tablet".into()),
+                ..Default::default()
+            },
+            SessionSort::Created,
+        ),
+        (
+            "sessions active in 52.0.0.0/8 (50)",
+            SessionFilter {
+                ip: Some("52.0.0.0/8".into()),
+                ..Default::default()
+            },
+            SessionSort::Created,
+        ),
+    ] {
+        let q = SessionQuery {
+            filter,
+            sort,
+            after: None,
+            limit: 50,
+        };
+        figures.push(figure(
+            name,
+            time(n, |_| async {
+                admin::sessions_page(db, actor, &q, now).await.map(|_| ())
+            })
+            .await?,
+        ));
+    }
+    let country = SessionFilter {
+        country: Some("DE".into()),
+        ..Default::default()
+    };
+    figures.push(figure(
+        "count active sessions in DE",
+        time(n.min(5), |_| async {
+            admin::count_sessions(db, actor, &country, now).await.map(|_| ())
         })
         .await?,
     ));

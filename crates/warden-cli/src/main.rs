@@ -14,6 +14,7 @@ use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::audit::{self, AuditFilter, Status};
 use warden_core::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::clock::{format_ms, parse_time};
+use warden_core::export::{self, ExportFormat};
 use warden_core::session_filter::{SessionFilter, SessionState};
 use warden_core::{demo, policy_store, Actor, Clock, Db, Error, Result, Role, SystemClock};
 
@@ -266,10 +267,34 @@ enum AuditCmd {
     List(Box<AuditListArgs>),
     /// Walk the hash chain and report the first broken link, if any (the check is audited)
     Verify,
+    /// Write the events matching the filters, oldest first, to a file as CSV or JSON (the export is audited)
+    Export(Box<AuditExportArgs>),
+}
+
+#[derive(Args)]
+struct AuditExportArgs {
+    #[command(flatten)]
+    filter: AuditFilterArgs,
+    /// csv or json
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// The file to write (replaced if it exists); `-` for standard output
+    #[arg(long)]
+    out: String,
 }
 
 #[derive(Args)]
 struct AuditListArgs {
+    #[command(flatten)]
+    filter: AuditFilterArgs,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long)]
+    before: Option<i64>,
+}
+
+#[derive(Args)]
+struct AuditFilterArgs {
     /// Actor id or a part of the actor's label (email, user@host)
     #[arg(long)]
     actor: Option<String>,
@@ -293,10 +318,32 @@ struct AuditListArgs {
     /// Text in the reason
     #[arg(long)]
     reason: Option<String>,
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
-    #[arg(long)]
-    before: Option<i64>,
+}
+
+impl AuditFilterArgs {
+    async fn filter(&self, db: &Db) -> Result<AuditFilter> {
+        let target_user = match self.user.as_deref() {
+            Some(u) => Some(warden_core::users::find(db, u).await?.id),
+            None => None,
+        };
+        let status = match self.status.as_deref() {
+            None => None,
+            Some("success") => Some(Status::Success),
+            Some("failure") => Some(Status::Failure),
+            Some(_) => return Err(Error::invalid("--status", "must be success or failure")),
+        };
+        Ok(AuditFilter {
+            actor: self.actor.clone(),
+            target_user,
+            action: self.action.clone(),
+            status,
+            ip: self.ip.clone(),
+            from: self.from.as_deref().map(|s| parse_time("--from", s)).transpose()?,
+            to: self.to.as_deref().map(|s| parse_time("--to", s)).transpose()?,
+            reason: self.reason.clone(),
+            ..Default::default()
+        })
+    }
 }
 
 #[tokio::main]
@@ -746,27 +793,7 @@ async fn run(cli: Cli) -> Result<()> {
             t.print();
         }
         Command::Audit(AuditCmd::List(a)) => {
-            let target_user = match a.user.as_deref() {
-                Some(u) => Some(warden_core::users::find(&db, u).await?.id),
-                None => None,
-            };
-            let status = match a.status.as_deref() {
-                None => None,
-                Some("success") => Some(Status::Success),
-                Some("failure") => Some(Status::Failure),
-                Some(_) => return Err(Error::invalid("--status", "must be success or failure")),
-            };
-            let filter = AuditFilter {
-                actor: a.actor,
-                target_user,
-                action: a.action,
-                status,
-                ip: a.ip,
-                from: a.from.as_deref().map(|s| parse_time("--from", s)).transpose()?,
-                to: a.to.as_deref().map(|s| parse_time("--to", s)).transpose()?,
-                reason: a.reason,
-                ..Default::default()
-            };
+            let filter = a.filter.filter(&db).await?;
             let page = audit::list(&db, &actor, &filter, a.before, a.limit).await?;
             if cli.json {
                 print_json(&page);
@@ -776,6 +803,45 @@ async fn run(cli: Cli) -> Result<()> {
             match page.next_cursor {
                 Some(c) => println!("\nmore: --before {c}"),
                 None => println!("\n{} event(s)", page.events.len()),
+            }
+        }
+        Command::Audit(AuditCmd::Export(a)) => {
+            let filter = a.filter.filter(&db).await?;
+            let format = ExportFormat::parse(&a.format)?;
+            let quiet = cli.json || a.out == "-";
+            let mut report = |done: i64, total: i64| {
+                if !quiet && total > 0 {
+                    eprint!("\r{done} / {total} events written");
+                }
+            };
+            let rows = if a.out == "-" {
+                let mut out = std::io::BufWriter::new(std::io::stdout());
+                export::export(&db, &actor, now, &filter, format, &mut out, &mut report).await?
+            } else {
+                // Written beside the target and renamed into place, so a failed export leaves no half file.
+                let path = std::path::PathBuf::from(&a.out);
+                let tmp = path.with_extension("partial");
+                let file = std::fs::File::create(&tmp)
+                    .map_err(|e| Error::invalid("--out", format!("cannot create {}: {e}", tmp.display())))?;
+                let mut out = std::io::BufWriter::new(file);
+                let rows = match export::export(&db, &actor, now, &filter, format, &mut out, &mut report).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        drop(out);
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(e);
+                    }
+                };
+                drop(out);
+                std::fs::rename(&tmp, &path)
+                    .map_err(|e| Error::invalid("--out", format!("cannot write {}: {e}", path.display())))?;
+                rows
+            };
+            if cli.json {
+                print_json(&json!({ "rows": rows, "format": format.as_str(), "out": a.out }));
+            } else if a.out != "-" {
+                eprintln!();
+                println!("Exported {rows} event(s) to {} ({}).", a.out, format.as_str());
             }
         }
         Command::Audit(AuditCmd::Verify) => {

@@ -223,6 +223,28 @@ pub struct AuditPage {
     pub next_cursor: Option<i64>,
 }
 
+impl AuditFilter {
+    /// The set filters as `{name: value}`, for audit metadata (what an export or a check covered).
+    pub fn describe(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.into(), v.into());
+            }
+        };
+        put("actor", self.actor.clone());
+        put("target_user", self.target_user.map(|u| u.to_string()));
+        put("target_session", self.target_session.map(|u| u.to_string()));
+        put("action", self.action.clone());
+        put("status", self.status.map(|s| s.as_str().to_owned()));
+        put("ip", self.ip.clone());
+        put("from", self.from.map(crate::clock::format_ms));
+        put("to", self.to.map(crate::clock::format_ms));
+        put("reason", self.reason.clone());
+        Value::Object(m)
+    }
+}
+
 pub fn check_limit(limit: u32) -> Result<u32> {
     if limit == 0 || limit > MAX_PAGE {
         return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));

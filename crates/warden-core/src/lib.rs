@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod password;
 pub mod policy;
 pub mod policy_store;

@@ -187,24 +187,24 @@ impl SessionFilter {
 fn ip_cond(ip: &str) -> Result<Cond> {
     let col = || Expr::col(Alias::new("ip"));
     let bad = || Error::invalid("ip", "must be an IP address or an IPv4 range such as 203.0.113.0/24");
-    let Some((addr, bits)) = ip.split_once('/') else {
+    if !ip.contains('/') {
         let a: IpAddr = ip.parse().map_err(|_| bad())?;
         return Ok(Cond::all().add(col().eq(a.to_string())));
-    };
-    let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
-    let IpAddr::V4(addr) = addr else {
+    }
+    let net: ipnet::IpNet = ip.parse().map_err(|_| {
+        Error::invalid(
+            "ip",
+            "must be an IP address or a range such as 203.0.113.0/24 (prefix length 0 to 32)",
+        )
+    })?;
+    let ipnet::IpNet::V4(net) = net.trunc() else {
         return Err(Error::invalid(
             "ip",
             "IPv6 ranges are not supported: give one IPv6 address, or an IPv4 range",
         ));
     };
-    let bits: u32 = bits
-        .trim()
-        .parse()
-        .ok()
-        .filter(|b| *b <= 32)
-        .ok_or_else(|| Error::invalid("ip", "the prefix length of a range must be 0 to 32"))?;
-    let base = u32::from(addr) & if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let bits = u32::from(net.prefix_len());
+    let base = u32::from(net.network());
     if bits == 0 {
         return Ok(Cond::all().add(col().like("%.%.%.%")));
     }

@@ -85,6 +85,13 @@ async fn support_cannot_reach_the_policy() -> WebDriverResult<()> {
         c.absent("nav-policy").await?,
         "support must not be offered the policy screen"
     );
+    // Sessions: support sees them all, but bulk actions only within one user's sessions, and no emergency.
+    c.click("nav-sessions").await?;
+    c.wait_css("[data-testid=global-session-row]").await?;
+    assert!(c.absent("emergency").await?, "support has no emergency sign-out");
+    assert!(c.absent("select-all-loaded").await?, "no bulk selection across users");
+    c.fill("sessions-filter-user", &creds.support_email).await?;
+    c.wait("select-all-loaded").await?;
     c.quit().await
 }
 
@@ -119,6 +126,67 @@ async fn security_admin_signs_in_with_totp_and_sees_the_policy() -> WebDriverRes
     c.wait_css_text("[data-testid=policy-table]", "lockout.threshold")
         .await?;
     c.shot("policy").await;
+    c.quit().await
+}
+
+/// The security admin narrows the sessions screen to mobile devices, selects every matching session and
+/// ends them in bulk (dry run, reason, typed confirmation when large, progress, summary); then signs
+/// everyone out in an emergency (typed phrase and re-authentication), keeping their own session.
+#[tokio::test]
+async fn security_admin_ends_sessions_in_bulk_and_signs_everyone_out() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in_admin(&creds).await?;
+    c.click("nav-sessions").await?;
+    c.wait_css("[data-testid=global-session-row]").await?;
+    c.wait_text("sessions-count", "user").await?;
+    c.shot("sessions").await;
+
+    c.select("sessions-filter-device", "mobile").await?;
+    c.wait_css("[data-testid=global-session-row] [data-testid=session-pick]")
+        .await?;
+    c.wait_text("sessions-count", "user").await?;
+    c.click("select-all-loaded").await?;
+    if !c.absent("select-all-matching").await? {
+        c.click("select-all-matching").await?;
+    }
+    c.click("bulk-end").await?;
+    c.wait_text("bulk-plan", "will be signed out").await?;
+    c.fill("reason-input", "lost phones, incident 231").await?;
+    if let Some(phrase) = match c.absent("bulk-confirm-text").await? {
+        true => None,
+        false => c.wait("bulk-confirm-text").await?.attr("data-phrase").await?,
+    } {
+        c.fill("bulk-confirm-text", &phrase).await?;
+    }
+    c.shot("bulk-dry-run").await;
+    c.click("bulk-start").await?;
+    c.wait_text("bulk-summary", "sessions ended").await?;
+    c.shot("bulk-summary").await;
+    c.click("bulk-close").await?;
+    c.wait("sessions-empty").await?;
+    c.wait_text("sessions-count", "0 sessions").await?;
+
+    c.select("sessions-filter-device", "").await?;
+    c.wait_css("[data-testid=global-session-row]").await?;
+    c.click("emergency").await?;
+    c.wait_text("bulk-plan", "will be signed out").await?;
+    c.fill("reason-input", "token leak drill").await?;
+    c.fill("bulk-confirm-text", "SIGN OUT EVERYONE").await?;
+    c.shot("emergency").await;
+    c.click("bulk-start").await?;
+    // The emergency always asks for the password (and, for this admin, the next TOTP code).
+    c.fill("reauth-password", &creds.admin_password).await?;
+    c.click("reauth-submit").await?;
+    c.fill("reauth-code", &creds.totp_in(1)).await?;
+    c.click("reauth-submit").await?;
+    c.wait_text("bulk-summary", "kept (your own)").await?;
+    c.click("bulk-close").await?;
+    c.wait_text("sessions-count", "1 session of 1 user").await?;
+    let rows = c.driver().find_all(By::Css("[data-testid=global-session-row]")).await?;
+    assert_eq!(rows.len(), 1, "only the operator's own session is left");
+    c.wait_css_text("[data-testid=global-session-row]", "this console")
+        .await?;
     c.quit().await
 }
 

@@ -18,8 +18,14 @@ pub struct DemoCreds {
 impl DemoCreds {
     /// The admin's current TOTP code, computed from the secret the demo shows.
     pub fn totp_now(&self) -> String {
+        self.totp_in(0)
+    }
+
+    /// The code of the time step `steps` after the current one. A code is good once (the step is
+    /// claimed), and the engine accepts the next step too: re-authenticating right after sign-in uses it.
+    pub fn totp_in(&self, steps: i64) -> String {
         let secret = warden_core::totp::secret_from_base32(&self.admin_totp_secret).expect("base32 secret");
-        warden_core::totp::code_at(&secret, chrono_now())
+        warden_core::totp::code_at(&secret, chrono_now() + steps * 30_000)
     }
 }
 
@@ -121,8 +127,15 @@ impl Console {
         self.wait(testid).await?.click().await
     }
 
+    /// Types into a field once it is enabled (a form disables its fields while a request is in flight).
     pub async fn fill(&self, testid: &str, text: &str) -> WebDriverResult<()> {
-        let el = self.wait(testid).await?;
+        let el = self
+            .driver
+            .query(Self::by(testid))
+            .and_enabled()
+            .wait(timeout(), Duration::from_millis(100))
+            .first()
+            .await?;
         el.clear().await?;
         el.send_keys(text).await
     }
@@ -179,6 +192,29 @@ impl Console {
         self.fill("password", password).await?;
         self.click("sign-in").await?;
         self.wait_text("current-user", email).await
+    }
+
+    pub fn driver(&self) -> &WebDriver {
+        &self.driver
+    }
+
+    /// Signs in as the demo's security admin: password, then the TOTP code.
+    pub async fn sign_in_admin(&self, creds: &DemoCreds) -> WebDriverResult<()> {
+        self.click("continue-sign-in").await?;
+        self.fill("email", &creds.admin_email).await?;
+        self.fill("password", &creds.admin_password).await?;
+        self.click("sign-in").await?;
+        self.fill("totp-code", &creds.totp_now()).await?;
+        self.click("totp-submit").await?;
+        self.wait_text("current-user", &creds.admin_email).await
+    }
+
+    /// Picks an option of a <select> by its value.
+    pub async fn select(&self, testid: &str, value: &str) -> WebDriverResult<()> {
+        self.wait_css(&format!("[data-testid='{testid}'] option[value='{value}']"))
+            .await?
+            .click()
+            .await
     }
 
     /// Saves a screenshot to artifacts/screenshots/<name>.png (after a short settle: screenshots can lag

@@ -3,8 +3,14 @@ import type { Capabilities } from './backend/generated';
 import { userSummary } from './fixtures.test-util';
 import { canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
 
-const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true };
-const NONE: Capabilities = { unlock: false, revoke_sessions: false, reset_totp: false, view_policy: false };
+const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true };
+const NONE: Capabilities = {
+  unlock: false,
+  revoke_sessions: false,
+  reset_totp: false,
+  view_policy: false,
+  bulk_revoke: false,
+};
 
 describe('userBadges', () => {
   it('gives a plain verified user no badge', () => {

@@ -63,9 +63,9 @@ export function describeFilters(f: UserFilters): string {
   return parts.join(', ');
 }
 
-export interface PagerState {
+export interface PagerState<T extends { id: string } = UserSummary> {
   generation: number;
-  items: UserSummary[];
+  items: T[];
   /** The cursor for the next page; null once the end has been reached. */
   cursor: string | null;
   /** Whether the first page of this generation has been asked for. */
@@ -75,54 +75,70 @@ export interface PagerState {
   error: string | null;
 }
 
-export function initialPager(): PagerState {
+export function initialPager<T extends { id: string } = UserSummary>(): PagerState<T> {
   return { generation: 0, items: [], cursor: null, started: false, done: false, loading: false, error: null };
 }
 
 /** A new query: forget everything loaded, bump the generation. */
-export function resetPager(s: PagerState): PagerState {
-  return { ...initialPager(), generation: s.generation + 1 };
+export function resetPager<T extends { id: string }>(s: PagerState<T>): PagerState<T> {
+  return { ...initialPager<T>(), generation: s.generation + 1 };
 }
 
 /** Whether a page may be requested now (none in flight, not at the end, no unresolved error). */
-export function canLoadMore(s: PagerState): boolean {
+export function canLoadMore<T extends { id: string }>(s: PagerState<T>): boolean {
   return !s.loading && !s.done && s.error === null;
 }
 
 /** Whether the rows up to `lastVisible` call for the next page. */
-export function shouldLoadMore(s: PagerState, lastVisible: number, prefetch = PREFETCH_ROWS): boolean {
+export function shouldLoadMore<T extends { id: string }>(s: PagerState<T>, lastVisible: number, prefetch = PREFETCH_ROWS): boolean {
   if (!canLoadMore(s)) return false;
   if (!s.started) return true;
   return lastVisible >= s.items.length - prefetch;
 }
 
 /** Marks a request as in flight; returns the cursor to send (null for the first page). */
-export function beginLoad(s: PagerState): { state: PagerState; after: string | null; generation: number } {
+export function beginLoad<T extends { id: string }>(
+  s: PagerState<T>,
+): { state: PagerState<T>; after: string | null; generation: number } {
   return { state: { ...s, loading: true, started: true, error: null }, after: s.cursor, generation: s.generation };
 }
 
 export function applyPage(s: PagerState, generation: number, page: UsersPage): PagerState {
+  return applyItems(s, generation, page.users, page.next_cursor);
+}
+
+/** Appends a page of any keyset-paged list (users, sessions). */
+export function applyItems<T extends { id: string }>(
+  s: PagerState<T>,
+  generation: number,
+  items: readonly T[],
+  nextCursor: string | null,
+): PagerState<T> {
   if (generation !== s.generation) return s;
   // Keyset pages never overlap, but a row changed between pages could reappear: keep the first copy.
   const seen = new Set(s.items.map((u) => u.id));
-  const fresh = page.users.filter((u) => !seen.has(u.id));
+  const fresh = items.filter((u) => !seen.has(u.id));
   return {
     ...s,
     items: fresh.length ? [...s.items, ...fresh] : s.items,
-    cursor: page.next_cursor,
-    done: page.next_cursor === null,
+    cursor: nextCursor,
+    done: nextCursor === null,
     loading: false,
     error: null,
   };
 }
 
-export function applyError(s: PagerState, generation: number, message: string): PagerState {
+export function applyError<T extends { id: string }>(
+  s: PagerState<T>,
+  generation: number,
+  message: string,
+): PagerState<T> {
   if (generation !== s.generation) return s;
   return { ...s, loading: false, error: message };
 }
 
 /** After an error, let the next scroll or the Retry button ask again from the same cursor. */
-export function clearError(s: PagerState): PagerState {
+export function clearError<T extends { id: string }>(s: PagerState<T>): PagerState<T> {
   return { ...s, error: null };
 }
 

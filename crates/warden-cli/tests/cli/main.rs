@@ -376,6 +376,49 @@ both!(bulk_revoke_dry_runs_then_ends_matching_sessions_in_batches, |db| {
     assert_eq!(db.json(&["sessions", "count"])["sessions"], 0, "everyone is signed out");
 });
 
+both!(audit_export_writes_csv_and_json_and_is_audited, |db| {
+    demo(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("audit.csv");
+    let csv_out = csv_path.to_str().unwrap();
+    let out = db.json(&[
+        "audit", "export", "--action", "session.", "--format", "csv", "--out", csv_out,
+    ]);
+    let rows = out["rows"].as_u64().unwrap() as usize;
+    assert!(rows > 10, "the demo has session events: {out}");
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines.next().unwrap().starts_with("seq,at,at_ms,actor_id"),
+        "a header row"
+    );
+    assert_eq!(lines.count(), rows, "one line per event");
+    assert!(!dir.path().join("audit.partial").exists(), "no partial file is left");
+
+    let json_path = dir.path().join("audit.json");
+    let out = db.json(&[
+        "audit",
+        "export",
+        "--format",
+        "json",
+        "--out",
+        json_path.to_str().unwrap(),
+    ]);
+    let events: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len() as u64, out["rows"].as_u64().unwrap());
+    assert!(
+        events.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()),
+        "oldest first"
+    );
+    assert!(events[0]["metadata"].is_object(), "metadata is JSON, not a string");
+    let last = &db.json(&["audit", "list", "--limit", "1"])["events"][0];
+    assert_eq!(last["action"], "audit.exported", "the export itself is audited");
+    assert!(last["metadata"].as_str().unwrap().contains("\"rows\""));
+    let err = db.fails(&["audit", "export", "--format", "xml", "--out", csv_out], 2);
+    assert!(err.contains("format"), "{err}");
+});
+
 both!(audit_verify_reports_an_intact_chain, |db| {
     demo(&db);
     let out = db.ok(&["audit", "verify"]);

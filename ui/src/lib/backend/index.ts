@@ -3,12 +3,20 @@
  * UI imports `invoke` (STYLE rule 11; eslint enforces it). A rejected command becomes a `BackendError`
  * carrying the stable `code` the screens branch on.
  */
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AppInfo,
+  BulkPlan,
+  BulkProgress,
+  BulkRequest,
+  BulkSummary,
   Connected,
   Me,
   PolicyView,
+  SessionCount,
+  SessionFilter,
+  SessionQuery,
+  SessionsPage,
   SignInStep,
   UserDetail,
   UserQuery,
@@ -35,6 +43,7 @@ export type ErrorCode =
   | 'data_key_invalid'
   | 'session_not_found'
   | 'user_not_found'
+  | 'bulk_running'
   | 'internal';
 
 export class BackendError extends Error {
@@ -117,3 +126,16 @@ export const revokeSession = (sessionId: string, reason: string): Promise<boolea
 export const revokeUserSessions = (userId: string, reason: string): Promise<number> =>
   call('revoke_user_sessions', { userId, reason });
 export const getPolicy = (): Promise<PolicyView> => call('get_policy');
+
+// Sessions across users, bulk termination
+export const listSessions = (query: SessionQuery): Promise<SessionsPage> => call('list_sessions', { query });
+export const countSessions = (filter: SessionFilter): Promise<SessionCount> => call('count_sessions', { filter });
+export const planBulkRevoke = (request: BulkRequest): Promise<BulkPlan> => call('plan_bulk_revoke', { request });
+/** Runs a bulk termination; `onProgress` is called after every batch (progress is fed by the Rust side). */
+export function bulkRevoke(request: BulkRequest, onProgress: (p: BulkProgress) => void): Promise<BulkSummary> {
+  const channel = new Channel<BulkProgress>();
+  channel.onmessage = onProgress;
+  return call('bulk_revoke', { request, onProgress: channel });
+}
+/** Asks a running bulk termination to stop after its current batch; false when none is running. */
+export const cancelBulkRevoke = (): Promise<boolean> => call('cancel_bulk_revoke');

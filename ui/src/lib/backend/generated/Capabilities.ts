@@ -3,4 +3,8 @@
 /**
  * What the signed-in operator may do; the UI hides the rest (and the engine refuses it anyway).
  */
-export type Capabilities = { unlock: boolean, revoke_sessions: boolean, reset_totp: boolean, view_policy: boolean, };
+export type Capabilities = { unlock: boolean, revoke_sessions: boolean, reset_totp: boolean, view_policy: boolean, 
+/**
+ * Security admins: bulk termination across users and the emergency sign-out.
+ */
+bulk_revoke: boolean, };

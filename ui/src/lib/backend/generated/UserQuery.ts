@@ -4,8 +4,8 @@ import type { UserSort } from "./UserSort";
 
 export type UserQuery = { 
 /**
- * Case-insensitive prefix of the email, of the name, or of any word of the name. With an `@` it is
- * taken as the start of an email only (an index range: instant on millions of users).
+ * Case-insensitive prefix of the email, of the whole name, or of any word of the name (one index
+ * range on the users' search terms).
  */
 search: string | null, locked: boolean | null, totp: boolean | null, verified: boolean | null, role: Role | null, sort: UserSort, 
 /**
