@@ -22,7 +22,7 @@ fn check_limit(limit: u32) -> Result<u32> {
     audit::check_limit(limit)
 }
 
-fn require_reason(reason: &str) -> Result<&str> {
+pub(crate) fn require_reason(reason: &str) -> Result<&str> {
     let r = reason.trim();
     if r.is_empty() {
         return Err(Error::invalid(
@@ -56,8 +56,8 @@ pub enum UserSort {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserQuery {
-    /// Case-insensitive prefix of the email, of the whole name, or of any word of the name (one index
-    /// range on the users' search terms).
+    /// Case-insensitive prefix of the email, of the whole name, or of the name from any later word on
+    /// ("lim" and "maria l" both find "Ana Maria Lima").
     pub search: Option<String>,
     pub locked: Option<bool>,
     pub totp: Option<bool>,
@@ -85,6 +85,62 @@ pub struct UsersPage {
     pub next_cursor: Option<String>,
 }
 
+/// A prefix with fewer search terms than this is looked up in the terms; a commoner one is checked row by
+/// row while walking the sort order, which finds a page of matches within a few thousand rows.
+static DENSE_SEARCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(2_000);
+
+/// Moves the switch between the two ways of searching (tests use 0 to take the row-by-row way always;
+/// both ways must answer the same).
+#[doc(hidden)]
+pub fn set_dense_search_threshold(n: u64) {
+    DENSE_SEARCH.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn like_prefix(s: &str) -> String {
+    format!("{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// The condition "matches the search `s`" (lower case): the email, the name, or the part of the name
+/// after a space starts with `s` — the `user_search_terms` of the user. A rare prefix is one index range
+/// on those terms; a common one ("e", "ann") would make that range a large join, so it becomes the same
+/// test on the row itself, evaluated while the sort index is walked until a page is full.
+async fn search_cond(db: &Db, s: &str) -> Result<Cond> {
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let range = Cond::all()
+        .add(col("term").gte(s.to_owned()))
+        .add(col("term").lt(format!("{s}\u{10FFFF}")));
+    let mut probe = Query::select();
+    probe
+        .column(Alias::new("user_id"))
+        .from(Alias::new("user_search_terms"))
+        .cond_where(range.clone())
+        .limit(DENSE_SEARCH.load(std::sync::atomic::Ordering::Relaxed).max(1));
+    let mut count = Query::select();
+    count
+        .expr(Expr::col(Alias::new("user_id")).count())
+        .from_subquery(probe, Alias::new("probe"));
+    let (sql, values) = build(db.backend(), &count);
+    let n: i64 = with_db!(db, |p| sqlx::query_scalar_with(&sql, values)
+        .persistent(false)
+        .fetch_one(p)
+        .await?);
+    if (n as u64) < DENSE_SEARCH.load(std::sync::atomic::Ordering::Relaxed) {
+        let terms = Query::select()
+            .column(Alias::new("user_id"))
+            .from(Alias::new("user_search_terms"))
+            .cond_where(range)
+            .to_owned();
+        return Ok(Cond::all().add(col("id").in_subquery(terms)));
+    }
+    let p = like_prefix(s);
+    let after_space = format!("% {p}");
+    let like = |c: &str, pat: String| col(c).like(sea_query::LikeExpr::new(pat).escape('\\'));
+    Ok(Cond::any()
+        .add(like("email", p.clone()))
+        .add(like("name_lower", p))
+        .add(like("name_lower", after_space)))
+}
+
 /// Cursor: `<sort key>:<uuid>`; the sort key is created_at or last_active_at (0 for never).
 fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
     let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
@@ -103,14 +159,7 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         if s.chars().count() > 254 {
             return Err(Error::invalid("search", "must be at most 254 characters"));
         }
-        // One index range on the search terms (email, whole name, each word of the name).
-        let terms = Query::select()
-            .column(Alias::new("user_id"))
-            .from(Alias::new("user_search_terms"))
-            .and_where(col("term").gte(s.clone()))
-            .and_where(col("term").lt(format!("{s}\u{10FFFF}")))
-            .to_owned();
-        cond = cond.add(col("id").in_subquery(terms));
+        cond = cond.add(search_cond(db, &s).await?);
     }
     if let Some(locked) = q.locked {
         // Spelled out both ways (no NOT over a nullable comparison) so each side can use an index.
@@ -174,7 +223,10 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
         .order_by(Alias::new("id"), Order::Desc)
         .limit(u64::from(limit) + 1);
     let (sql, values) = build(db.backend(), &sel);
-    let mut rows: Vec<UserRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let mut rows: Vec<UserRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_all(p)
+        .await?);
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|u| {
@@ -210,7 +262,10 @@ async fn active_session_counts(db: &Db, policy: &Policy, ids: &[Uuid], now: Mill
         .cond_where(sessions::live_cond(policy, now).add(Expr::col(Alias::new("user_id")).is_in(ids.iter().copied())))
         .group_by_col(Alias::new("user_id"));
     let (sql, values) = build(db.backend(), &q);
-    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?))
+    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_all(p)
+        .await?))
 }
 
 /// A user's page: profile and lockout card, sessions, recent audit entries about them.
@@ -313,7 +368,10 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
         .order_by(Alias::new("id"), Order::Desc)
         .limit(u64::from(limit) + 1);
     let (sql, values) = build(db.backend(), &sel);
-    let mut rows: Vec<SessionRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let mut rows: Vec<SessionRow> = with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_all(p)
+        .await?);
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|s| {
@@ -351,7 +409,10 @@ pub(crate) async fn list_items(
             .columns([Alias::new("id"), Alias::new("email")])
             .and_where(Expr::col(Alias::new("id")).is_in(ids));
         let (sql, values) = build(db.backend(), &q);
-        with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?)
+        with_db!(db, |p| sqlx::query_as_with(&sql, values)
+            .persistent(false)
+            .fetch_all(p)
+            .await?)
     };
     Ok(rows
         .iter()
@@ -377,7 +438,10 @@ pub async fn count_sessions(db: &Db, actor: &Actor, filter: &SessionFilter, now:
         .expr(Expr::col(Alias::new("user_id")).count_distinct())
         .cond_where(cond);
     let (sql, values) = build(db.backend(), &q);
-    let (sessions, users): (i64, i64) = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_one(p).await?);
+    let (sessions, users): (i64, i64) = with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_one(p)
+        .await?);
     Ok(SessionCount {
         sessions: sessions as u64,
         users: users as u64,

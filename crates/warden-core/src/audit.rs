@@ -318,7 +318,10 @@ pub async fn list_unchecked(db: &Db, filter: &AuditFilter, before: Option<i64>, 
         .order_by(Alias::new("seq"), Order::Desc)
         .limit(u64::from(limit) + 1);
     let (sql, values) = build(db.backend(), &q);
-    let mut events: Vec<AuditEvent> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+    let mut events: Vec<AuditEvent> = with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_all(p)
+        .await?);
     let next_cursor = if events.len() > limit as usize {
         events.truncate(limit as usize);
         events.last().map(|e| e.seq)
@@ -336,6 +339,7 @@ pub async fn count(db: &Db, filter: &AuditFilter) -> Result<i64> {
         .cond_where(filter_cond(filter));
     let (sql, values) = build(db.backend(), &q);
     Ok(with_db!(db, |p| sqlx::query_scalar_with(&sql, values)
+        .persistent(false)
         .fetch_one(p)
         .await?))
 }
@@ -458,7 +462,10 @@ pub async fn for_each(
             .order_by(Alias::new("seq"), Order::Asc)
             .limit(10_000);
         let (sql, values) = build(db.backend(), &q);
-        let batch: Vec<AuditEvent> = with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?);
+        let batch: Vec<AuditEvent> = with_db!(db, |p| sqlx::query_as_with(&sql, values)
+            .persistent(false)
+            .fetch_all(p)
+            .await?);
         let Some(last) = batch.last() else { break };
         after = last.seq;
         for ev in &batch {

@@ -130,6 +130,7 @@ async fn live_ids(tx: &mut Tx, policy: &Policy, user_id: Uuid, now: Millis) -> R
         .order_by(Alias::new("id"), Order::Asc);
     let (sql, values) = build(tx.backend(), &q);
     Ok(with_tx!(tx, |c| sqlx::query_scalar_with(&sql, values)
+        .persistent(false)
         .fetch_all(c)
         .await?))
 }
@@ -471,7 +472,10 @@ pub async fn of_user(db: &Db, user_id: Uuid, live: Option<(&Policy, Millis)>, li
         .order_by(Alias::new("id"), Order::Desc)
         .limit(u64::from(limit));
     let (sql, values) = build(db.backend(), &q);
-    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values).fetch_all(p).await?))
+    Ok(with_db!(db, |p| sqlx::query_as_with(&sql, values)
+        .persistent(false)
+        .fetch_all(p)
+        .await?))
 }
 
 /// The caller's own live sessions (the end-user door), the current one marked. Empty is `[]`.

@@ -180,12 +180,17 @@ pub struct NewUser<'a> {
     pub email_verified_at: Option<Millis>,
 }
 
-/// What a users search matches by prefix: the email, the whole lower-case name and each of its words.
-/// The same split as the `user_search_terms` migration's backfill (on single spaces).
+/// What a users search matches by prefix: the email, the whole lower-case name and each suffix of it that
+/// starts after a space (so a search matches the start of the name or of any later word, and runs on from
+/// there). The same terms as the `user_search_terms` migration's backfill.
 pub fn search_terms(email: &str, name_lower: &str) -> Vec<String> {
+    let suffixes = name_lower
+        .char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .map(|(i, _)| &name_lower[i + 1..]);
     let mut terms: Vec<String> = [email, name_lower]
         .into_iter()
-        .chain(name_lower.split(' '))
+        .chain(suffixes)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect();

@@ -42,48 +42,72 @@ both!(users_search_by_email_prefix_and_name_word_prefix, |t| async move {
     t.user_named("anabel@example.com", "Anabel Souza", Role::User).await;
     t.user_named("bob@example.com", "Roberto Lopez", Role::User).await;
     t.user_named("zed@example.org", "Zed 50%_off", Role::User).await;
+    t.user_named("mary@example.net", "Ana Maria Lima", Role::User).await;
+    // Twice: by the search terms (rare prefixes), and row by row (how common prefixes are searched).
+    for threshold in [2_000, 0] {
+        admin::set_dense_search_threshold(threshold);
+        search_cases(&t).await;
+    }
+    admin::set_dense_search_threshold(2_000);
+});
+
+async fn search_cases(t: &T) {
     assert_eq!(
-        sorted(emails(&t, search("ana")).await),
-        vec!["ana@example.com", "anabel@example.com"],
-        "email prefix"
+        sorted(emails(t, search("ana")).await),
+        vec!["ana@example.com", "anabel@example.com", "mary@example.net"],
+        "email or name prefix"
     );
     assert_eq!(
-        emails(&t, search("ANAB")).await,
+        sorted(emails(t, search("maria l")).await),
+        vec!["mary@example.net"],
+        "from a later word on"
+    );
+    assert_eq!(
+        sorted(emails(t, search("lima")).await),
+        vec!["ana@example.com", "mary@example.net"],
+        "the last word"
+    );
+    assert!(
+        emails(t, search("lima ana")).await.is_empty(),
+        "words in another order do not match"
+    );
+    assert_eq!(
+        emails(t, search("ANAB")).await,
         vec!["anabel@example.com"],
         "case-insensitive"
     );
     assert_eq!(
-        emails(&t, search("lop")).await,
+        emails(t, search("lop")).await,
         vec!["bob@example.com"],
         "prefix of a later word of the name"
     );
     assert_eq!(
-        emails(&t, search("robert")).await,
+        emails(t, search("robert")).await,
         vec!["bob@example.com"],
         "prefix of the name"
     );
-    assert_eq!(emails(&t, search("souza")).await, vec!["anabel@example.com"]);
+    assert_eq!(emails(t, search("souza")).await, vec!["anabel@example.com"]);
     assert!(
-        emails(&t, search("example")).await.is_empty(),
+        emails(t, search("example")).await.is_empty(),
         "the middle of an email is not a prefix"
     );
     assert!(
-        emails(&t, search("bert")).await.is_empty(),
+        emails(t, search("bert")).await.is_empty(),
         "the middle of a word is not a prefix"
     );
-    assert!(emails(&t, search("%")).await.is_empty(), "LIKE wildcards are literal");
-    assert!(emails(&t, search("_")).await.is_empty(), "LIKE wildcards are literal");
+    assert!(emails(t, search("%")).await.is_empty(), "LIKE wildcards are literal");
+    assert!(emails(t, search("_")).await.is_empty(), "LIKE wildcards are literal");
     assert_eq!(
-        emails(&t, search("50%_")).await,
+        emails(t, search("50%_")).await,
         vec!["zed@example.org"],
         "a literal % and _ match themselves"
     );
     assert_eq!(
-        emails(&t, search("  ")).await.len(),
-        5,
+        emails(t, search("  ")).await.len(),
+        6,
         "a blank search matches everyone"
     );
-});
+}
 
 both!(users_filters_locked_totp_verified_and_role, |t| async move {
     t.admin_actor().await;

@@ -4,8 +4,8 @@ import type { UserSort } from "./UserSort";
 
 export type UserQuery = { 
 /**
- * Case-insensitive prefix of the email, of the whole name, or of any word of the name (one index
- * range on the users' search terms).
+ * Case-insensitive prefix of the email, of the whole name, or of the name from any later word on
+ * ("lim" and "maria l" both find "Ana Maria Lima").
  */
 search: string | null, locked: boolean | null, totp: boolean | null, verified: boolean | null, role: Role | null, sort: UserSort, 
 /**
