@@ -137,8 +137,10 @@ struct SessionFilterArgs {
     /// desktop, mobile, tablet, bot or unknown
     #[arg(long)]
     device: Option<String>,
+    /// Browser name, any case (Chrome, Firefox, Safari, …)
     #[arg(long)]
     browser: Option<String>,
+    /// Operating system, any case (Windows 10, Android, iOS, …)
     #[arg(long)]
     os: Option<String>,
     /// password, password+totp, password+backup_code, …
@@ -307,6 +309,7 @@ struct AuditFilterArgs {
     /// success or failure
     #[arg(long)]
     status: Option<String>,
+    /// The IP address the actor acted from
     #[arg(long)]
     ip: Option<String>,
     /// From this time (RFC 3339 or YYYY-MM-DD)
