@@ -20,6 +20,9 @@ pub fn parse(user_agent: Option<&str>) -> ParsedAgent {
             ..Default::default()
         };
     };
+    if let Some(agent) = warden_door(ua) {
+        return agent;
+    }
     let known = |s: &str| (!s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN).then(|| s.to_owned());
     match woothee::parser::Parser::new().parse(ua) {
         Some(r) => {
@@ -56,8 +59,43 @@ pub fn parse(user_agent: Option<&str>) -> ParsedAgent {
     }
 }
 
+/// Warden's own doors name themselves `Warden Console/<version> (<os>)` and `Warden CLI/<version> (<os>)`;
+/// a browser parser does not know them, and an operator's own session should not read "unknown device".
+fn warden_door(ua: &str) -> Option<ParsedAgent> {
+    let (name, rest) = ["Warden Console/", "Warden CLI/"]
+        .into_iter()
+        .find_map(|p| ua.strip_prefix(p).map(|rest| (p.trim_end_matches('/'), rest)))?;
+    let (version, os) = match rest.split_once(' ') {
+        Some((v, os)) => (v, os.trim().trim_start_matches('(').trim_end_matches(')')),
+        None => (rest, ""),
+    };
+    let os = match os {
+        "linux" => "Linux",
+        "windows" => "Windows",
+        "macos" => "macOS",
+        "" => "",
+        other => other,
+    };
+    Some(ParsedAgent {
+        device: "desktop".into(),
+        browser: Some(name.to_owned()),
+        browser_version: (!version.is_empty()).then(|| version.to_owned()),
+        os: (!os.is_empty()).then(|| os.to_owned()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn warden_doors_are_named() {
+        let a = super::parse(Some("Warden Console/0.1.0 (linux)"));
+        assert_eq!(a.device, "desktop");
+        assert_eq!(a.browser.as_deref(), Some("Warden Console"));
+        assert_eq!(a.browser_version.as_deref(), Some("0.1.0"));
+        assert_eq!(a.os.as_deref(), Some("Linux"));
+        assert_eq!(super::parse(Some("Warden CLI/2.0")).os, None);
+    }
+
     use super::parse;
 
     #[test]
