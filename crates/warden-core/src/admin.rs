@@ -11,7 +11,7 @@ use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission, Role};
 use crate::policy::Policy;
 use crate::session_filter::SessionFilter;
-use crate::sessions::{self, SessionRow, SessionView, SESSION_COLUMNS};
+use crate::sessions::{self, SessionRow, SessionView};
 use crate::store::{build, Db};
 use crate::users::{self, UserRow, UserView, USER_COLUMNS};
 use crate::{with_db, with_tx, Error, Millis, Result};
@@ -109,12 +109,14 @@ async fn search_cond(db: &Db, s: &str) -> Result<Cond> {
     let range = Cond::all()
         .add(col("term").gte(s.to_owned()))
         .add(col("term").lt(format!("{s}\u{10FFFF}")));
-    let mut probe = Query::select();
-    probe
+    let dense = DENSE_SEARCH.load(std::sync::atomic::Ordering::Relaxed);
+    let terms = Query::select()
         .column(Alias::new("user_id"))
         .from(Alias::new("user_search_terms"))
-        .cond_where(range.clone())
-        .limit(DENSE_SEARCH.load(std::sync::atomic::Ordering::Relaxed).max(1));
+        .cond_where(range)
+        .to_owned();
+    let mut probe = terms.clone();
+    probe.limit(dense.max(1));
     let mut count = Query::select();
     count
         .expr(Expr::col(Alias::new("user_id")).count())
@@ -124,12 +126,7 @@ async fn search_cond(db: &Db, s: &str) -> Result<Cond> {
         .persistent(false)
         .fetch_one(p)
         .await?);
-    if (n as u64) < DENSE_SEARCH.load(std::sync::atomic::Ordering::Relaxed) {
-        let terms = Query::select()
-            .column(Alias::new("user_id"))
-            .from(Alias::new("user_search_terms"))
-            .cond_where(range)
-            .to_owned();
+    if (n as u64) < dense {
         return Ok(Cond::all().add(col("id").in_subquery(terms)));
     }
     let p = like_prefix(s);
@@ -358,11 +355,7 @@ pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis
                 .add(Cond::all().add(col(key).eq(k)).add(col("id").lt(id))),
         );
     }
-    let mut sel = Query::select();
-    sel.from(Alias::new("sessions"));
-    for c in SESSION_COLUMNS.split(", ") {
-        sel.column(Alias::new(c.trim()));
-    }
+    let mut sel = sessions::select_rows();
     sel.cond_where(cond)
         .order_by(Alias::new(key), Order::Desc)
         .order_by(Alias::new("id"), Order::Desc)
@@ -431,7 +424,11 @@ pub(crate) async fn list_items(
 pub async fn count_sessions(db: &Db, actor: &Actor, filter: &SessionFilter, now: Millis) -> Result<SessionCount> {
     actor.require(Permission::ViewSessions)?;
     let (_, policy) = crate::policy_store::current(db).await?;
-    let cond = filter.cond(db, &policy, now).await?;
+    count_where(db, filter.cond(db, &policy, now).await?).await
+}
+
+/// How many sessions, and of how many users, meet `cond`.
+pub(crate) async fn count_where(db: &Db, cond: Cond) -> Result<SessionCount> {
     let mut q = Query::select();
     q.from(Alias::new("sessions"))
         .expr(Expr::col(Alias::new("id")).count())

@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::admin::{list_items, require_reason, SessionListItem};
+use crate::admin::{count_where, list_items, require_reason, SessionCount, SessionListItem};
 use crate::audit::{self, Record};
 use crate::authz::{Actor, Permission};
+use crate::policy::Policy;
 use crate::session_filter::{SessionFilter, SessionState};
-use crate::sessions::{self, SessionRow, SESSION_COLUMNS};
+use crate::sessions::{self, SessionRow};
 use crate::store::{build, Db};
 use crate::{with_db, with_tx, Clock, Error, Millis, Result};
 
@@ -124,19 +125,19 @@ pub struct BulkSummary {
 struct Scope {
     /// The condition on live sessions to end (own session excluded when kept).
     cond: Cond,
-    /// The same without the own-session exclusion, to tell whether the own session matches.
-    cond_with_own: Cond,
+    /// The operator's session, kept out of `cond`, with the condition it would otherwise have met.
+    kept_own: Option<(Uuid, Cond)>,
     /// For a selection: how many ids it names.
     selected: Option<u64>,
     /// The one user support is limited to, when the scope is one user's.
     single_user: Option<Uuid>,
 }
 
-async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis, started: Millis) -> Result<Scope> {
+/// Checks who may do what and resolves the target to the live sessions of `now` (created by then).
+async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: Millis) -> Result<Scope> {
     actor.require(Permission::RevokeUserSessions)?;
     let may_bulk = actor.require(Permission::BulkRevokeSessions).is_ok();
-    let (_, policy) = crate::policy_store::current(db).await?;
-    let live = sessions::live_cond(&policy, now).add(Expr::col(Alias::new("created_at")).lte(started));
+    let live = sessions::live_cond(policy, now).add(Expr::col(Alias::new("created_at")).lte(now));
     let col = |c: &str| Expr::col(Alias::new(c));
     let (cond, selected) = match &req.target {
         BulkTarget::Everyone => {
@@ -148,7 +149,7 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis, started: 
                 status: SessionState::All,
                 ..(**f).clone()
             };
-            (f.cond(db, &policy, now).await?.add(live), None)
+            (f.cond(db, policy, now).await?.add(live), None)
         }
         BulkTarget::Sessions(ids) => {
             if ids.is_empty() {
@@ -178,14 +179,13 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis, started: 
             ));
         }
     }
-    let cond_with_own = cond.clone();
-    let cond = match (actor.session_id, req.include_own) {
-        (Some(own), false) => cond.add(col("id").ne(own)),
-        _ => cond,
+    let (cond, kept_own) = match (actor.session_id, req.include_own) {
+        (Some(own), false) => (cond.clone().add(col("id").ne(own)), Some((own, cond))),
+        _ => (cond, None),
     };
     Ok(Scope {
         cond,
-        cond_with_own,
+        kept_own,
         selected,
         single_user,
     })
@@ -222,30 +222,23 @@ async fn distinct_users(db: &Db, cond: &Cond, limit: u64) -> Result<Vec<Uuid>> {
         .await?))
 }
 
-async fn count(db: &Db, cond: &Cond) -> Result<(u64, u64)> {
-    let mut q = Query::select();
-    q.from(Alias::new("sessions"))
-        .expr(Expr::col(Alias::new("id")).count())
-        .expr(Expr::col(Alias::new("user_id")).count_distinct())
-        .cond_where(cond.clone());
-    let (sql, values) = build(db.backend(), &q);
-    let (s, u): (i64, i64) = with_db!(db, |p| sqlx::query_as_with(&sql, values)
-        .persistent(false)
-        .fetch_one(p)
-        .await?);
-    Ok((s as u64, u as u64))
+/// Whether the operator's session would be in the target but is kept (one lookup by id).
+async fn own_kept(db: &Db, s: &Scope) -> Result<bool> {
+    let Some((own, cond)) = &s.kept_own else {
+        return Ok(false);
+    };
+    let n = count_where(db, cond.clone().add(Expr::col(Alias::new("id")).eq(*own))).await?;
+    Ok(n.sessions > 0)
 }
 
 /// The dry run: what [`run`] would end now. Checks the same permissions; changes nothing.
 pub async fn plan(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis) -> Result<BulkPlan> {
-    let s = scope(db, actor, req, now, now).await?;
-    let (sessions, users) = count(db, &s.cond).await?;
-    let (with_own, _) = count(db, &s.cond_with_own).await?;
-    let mut q = Query::select();
-    q.from(Alias::new("sessions"));
-    for c in SESSION_COLUMNS.split(", ") {
-        q.column(Alias::new(c.trim()));
-    }
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let s = scope(db, actor, req, &policy, now).await?;
+    let SessionCount { sessions, users } = count_where(db, s.cond.clone()).await?;
+    let own_session_kept = own_kept(db, &s).await?;
+    let with_own = sessions + u64::from(own_session_kept);
+    let mut q = sessions::select_rows();
     q.cond_where(s.cond.clone())
         .order_by(Alias::new("created_at"), Order::Desc)
         .order_by(Alias::new("id"), Order::Desc)
@@ -255,13 +248,11 @@ pub async fn plan(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis) -> Res
         .persistent(false)
         .fetch_all(p)
         .await?);
-    let (_, policy) = crate::policy_store::current(db).await?;
-    let own_kept = with_own > sessions;
     Ok(BulkPlan {
         sessions,
         users,
         already_ended: s.selected.map_or(0, |n| n.saturating_sub(with_own)),
-        own_session_kept: own_kept,
+        own_session_kept,
         sample: list_items(db, &policy, &rows, now, actor.session_id).await?,
         needs_typed_confirmation: sessions > LARGE || matches!(req.target, BulkTarget::Everyone),
     })
@@ -286,13 +277,13 @@ pub async fn run(
     let started = clock.now();
     let (_, policy) = crate::policy_store::current(db).await?;
     actor.require_fresh(started, policy.privileged.reauth_after.as_millis())?;
-    let s = scope(db, actor, req, started, started).await?;
+    let s = scope(db, actor, req, &policy, started).await?;
     // The target is fixed when the run starts: the ids of the live sessions it covers, oldest first, read
     // once (one scan; 16 bytes a session). Each batch then ends its slice by id.
     let ids = target_ids(db, &s.cond).await?;
     let matched = ids.len() as u64;
-    let (with_own, _) = count(db, &s.cond_with_own).await?;
-    let skipped = with_own - matched.min(with_own);
+    let skipped = u64::from(own_kept(db, &s).await?);
+    let with_own = matched + skipped;
     let bulk_id = Uuid::now_v7();
     let mut done = 0u64;
     let mut already_ended = s.selected.map_or(0, |n| n.saturating_sub(with_own));

@@ -456,17 +456,23 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<SessionRow>> {
         .await?))
 }
 
+/// `SELECT <every SessionRow column> FROM sessions`, to add conditions and an order to.
+pub(crate) fn select_rows() -> sea_query::SelectStatement {
+    let mut q = Query::select();
+    q.from(Alias::new("sessions"));
+    for c in SESSION_COLUMNS.split(", ") {
+        q.column(Alias::new(c.trim()));
+    }
+    q
+}
+
 /// A user's sessions, newest first: all of them, or with `live` only those live under that policy now.
 pub async fn of_user(db: &Db, user_id: Uuid, live: Option<(&Policy, Millis)>, limit: u32) -> Result<Vec<SessionRow>> {
     let mut cond = Cond::all().add(Expr::col(Alias::new("user_id")).eq(user_id));
     if let Some((policy, now)) = live {
         cond = cond.add(live_cond(policy, now));
     }
-    let mut q = Query::select();
-    q.from(Alias::new("sessions"));
-    for c in SESSION_COLUMNS.split(", ") {
-        q.column(Alias::new(c.trim()));
-    }
+    let mut q = select_rows();
     q.cond_where(cond)
         .order_by(Alias::new("created_at"), Order::Desc)
         .order_by(Alias::new("id"), Order::Desc)
