@@ -25,6 +25,9 @@ const FORM_CODES = new Set([
   'policy_invalid',
 ]);
 
+/** Shown before asking the engine, which answers the same rule for a blank reason. */
+export const REASON_REQUIRED = 'A reason is required: say why, for the audit log.';
+
 export function routeError(e: unknown): ErrorRoute {
   const err = BackendError.from(e);
   switch (err.code) {

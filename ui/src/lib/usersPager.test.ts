@@ -11,6 +11,7 @@ import {
   describeFilters,
   hasFilters,
   initialPager,
+  keyTarget,
   patchUser,
   resetPager,
   scrollToReveal,
@@ -162,5 +163,21 @@ describe('virtual window', () => {
     expect(scrollToReveal(0, 0, 560, 56)).toBeNull();
     expect(scrollToReveal(10, 0, 560, 56)).toBe(56);
     expect(scrollToReveal(2, 560, 560, 56)).toBe(112);
+  });
+});
+
+describe('keyTarget', () => {
+  it('moves by one row, a screenful, or to either end, clamped to the rows loaded', () => {
+    expect(keyTarget('ArrowDown', 3, 10, 4)).toBe(4);
+    expect(keyTarget('ArrowUp', 0, 10, 4)).toBe(0);
+    expect(keyTarget('PageDown', 8, 10, 4)).toBe(9);
+    expect(keyTarget('PageUp', 5, 10, 4)).toBe(1);
+    expect(keyTarget('Home', 5, 10, 4)).toBe(0);
+    expect(keyTarget('End', 5, 10, 4)).toBe(9);
+  });
+  it('pages by at least one row and ignores other keys and empty lists', () => {
+    expect(keyTarget('PageDown', 2, 10, 0)).toBe(3);
+    expect(keyTarget('Enter', 2, 10, 4)).toBeNull();
+    expect(keyTarget('ArrowDown', 0, 0, 4)).toBeNull();
   });
 });

@@ -166,6 +166,25 @@ export function visibleRange(
   return { start, end };
 }
 
+/**
+ * Where a navigation key moves a list's cursor (clamped to the rows loaded), or null for any other key:
+ * arrows by one row, PageUp/PageDown by a screenful (`pageRows`), Home and End to either end.
+ */
+export function keyTarget(key: string, cursor: number, total: number, pageRows: number): number | null {
+  if (total === 0) return null;
+  const page = Math.max(1, pageRows);
+  const moves: Record<string, number> = {
+    ArrowDown: cursor + 1,
+    ArrowUp: cursor - 1,
+    PageDown: cursor + page,
+    PageUp: cursor - page,
+    Home: 0,
+    End: total - 1,
+  };
+  const to = moves[key];
+  return to === undefined ? null : Math.max(0, Math.min(total - 1, to));
+}
+
 /** The scrollTop that brings row `index` fully into view, or null when it already is. */
 export function scrollToReveal(index: number, scrollTop: number, viewportHeight: number, rowHeight: number): number | null {
   const top = index * rowHeight;
