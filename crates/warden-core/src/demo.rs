@@ -20,7 +20,7 @@ use crate::clock::{DAY, HOUR, MINUTE};
 use crate::policy::{Duration, Policy};
 use crate::store::{Db, SchemaState, Tx};
 use crate::totp::{self, DataKey};
-use crate::{password, users, with_db, with_tx, Error, Millis, Result, Secret};
+use crate::{password, sessions, users, with_db, with_tx, Error, Millis, Result, Secret};
 
 pub const ADMIN_EMAIL: &str = "admin@warden.demo";
 pub const SUPPORT_EMAIL: &str = "support@warden.demo";
@@ -299,6 +299,7 @@ const SESSION_COLS: &[&str] = &[
     "revoked_at",
     "revoked_by",
     "revoke_reason",
+    "ip_key",
 ];
 const EVENT_COLS: &[&str] = &["session_id", "user_id", "at", "kind", "ip", "detail"];
 const ATTEMPT_COLS: &[&str] = &["at", "user_id", "email", "ip", "user_agent", "outcome"];
@@ -588,6 +589,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 v_oi(revoked_at),
                 v_os(revoked_by.as_deref()),
                 v_os(reason),
+                v_bytes(sessions::ip_key(Some(&ip))),
             ]);
             events_b.push(vec![
                 v_uuid(sid),

@@ -2,7 +2,7 @@
 //! and of bulk termination, turned into one SQL condition. The same filter pages the list, counts "all N
 //! matching" and drives a bulk termination, so what the operator sees is what gets ended.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use sea_query::{Alias, Cond, Expr};
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,8 @@ impl SessionState {
 pub struct SessionFilter {
     /// The user's email or id.
     pub user: Option<String>,
-    /// One address (`203.0.113.7`, `2001:db8::1`) or an IPv4 range in CIDR form (`203.0.113.0/24`).
+    /// One address (`203.0.113.7`, `2001:db8::1`) or a CIDR range of either family (`203.0.113.0/24`,
+    /// `2001:db8::/32`).
     pub ip: Option<String>,
     /// Two-letter country code.
     pub country: Option<String>,
@@ -181,57 +182,38 @@ impl SessionFilter {
     }
 }
 
-/// One address matches its stored text exactly. An IPv4 CIDR range becomes at most 128 prefix ranges on
-/// the stored dotted text (whole octets: `10.1.` for /16), or single addresses past /24 — exact, and
-/// each an index-friendly comparison.
-fn ip_cond(ip: &str) -> Result<Cond> {
-    let col = || Expr::col(Alias::new("ip"));
-    let bad = || Error::invalid("ip", "must be an IP address or an IPv4 range such as 203.0.113.0/24");
+/// One address, or a CIDR range of either family, as the inclusive range of `sessions.ip_key` it covers
+/// (one key for one address). IPv4 is compared as IPv4 mapped into IPv6, so `10.0.0.0/8` and
+/// `::ffff:10.0.0.0/104` are the same range.
+fn ip_range(ip: &str) -> Result<([u8; 16], [u8; 16])> {
     if !ip.contains('/') {
-        let a: IpAddr = ip.parse().map_err(|_| bad())?;
-        return Ok(Cond::all().add(col().eq(a.to_string())));
+        let a: IpAddr = ip.parse().map_err(|_| {
+            Error::invalid(
+                "ip",
+                "must be an IP address (203.0.113.7, 2001:db8::1) or a CIDR range (203.0.113.0/24, 2001:db8::/32)",
+            )
+        })?;
+        let k = sessions::addr_key(a);
+        return Ok((k, k));
     }
     let net: ipnet::IpNet = ip.parse().map_err(|_| {
         Error::invalid(
             "ip",
-            "must be an IP address or a range such as 203.0.113.0/24 (prefix length 0 to 32)",
+            "must be a CIDR range such as 203.0.113.0/24 (prefix 0 to 32) or 2001:db8::/32 (prefix 0 to 128)",
         )
     })?;
-    let ipnet::IpNet::V4(net) = net.trunc() else {
-        return Err(Error::invalid(
-            "ip",
-            "IPv6 ranges are not supported: give one IPv6 address, or an IPv4 range",
-        ));
-    };
-    let bits = u32::from(net.prefix_len());
-    let base = u32::from(net.network());
-    if bits == 0 {
-        return Ok(Cond::all().add(col().like("%.%.%.%")));
-    }
-    // Round the prefix up to whole octets (at most 7 extra bits: 128 ranges).
-    let whole = bits.div_ceil(8) * 8;
-    let count = 1u32 << (whole - bits);
-    let mut any = Cond::any();
-    for i in 0..count {
-        let net = base | (i << (32 - whole));
-        let o = Ipv4Addr::from(net).octets();
-        any = match whole {
-            8 => any.add(prefix(format!("{}.", o[0]))),
-            16 => any.add(prefix(format!("{}.{}.", o[0], o[1]))),
-            24 => any.add(prefix(format!("{}.{}.{}.", o[0], o[1], o[2]))),
-            _ => any.add(col().eq(Ipv4Addr::from(net).to_string())),
-        };
-    }
-    Ok(any)
+    Ok((sessions::addr_key(net.network()), sessions::addr_key(net.broadcast())))
 }
 
-/// `ip` starts with `p` (a byte range: exact, and usable by an index).
-fn prefix(p: String) -> Cond {
-    let col = || Expr::col(Alias::new("ip"));
-    // '/' follows '.' and precedes the digits, so [p, p + "/") holds exactly the strings starting with p
-    // that continue with a digit or end — all a dotted address can be.
-    let end = format!("{}/", &p[..p.len() - 1]);
-    Cond::all().add(col().gte(p)).add(col().lt(end))
+/// `ip_key` within the address or range: one index range on `sessions_unrevoked_by_ip_key`.
+fn ip_cond(ip: &str) -> Result<Cond> {
+    let (lo, hi) = ip_range(ip)?;
+    let col = || Expr::col(Alias::new("ip_key"));
+    Ok(if lo == hi {
+        Cond::all().add(col().eq(lo.to_vec()))
+    } else {
+        Cond::all().add(col().gte(lo.to_vec())).add(col().lte(hi.to_vec()))
+    })
 }
 
 #[cfg(test)]
@@ -244,46 +226,108 @@ mod tests {
         q.to_string(sea_query::SqliteQueryBuilder)
     }
 
+    fn key(a: &str) -> [u8; 16] {
+        sessions::addr_key(a.parse().unwrap())
+    }
+
+    fn within(range: &str, a: &str) -> bool {
+        let (lo, hi) = ip_range(range).unwrap();
+        (lo..=hi).contains(&key(a))
+    }
+
     #[test]
-    fn ip_forms() {
-        assert!(sql(ip_cond("203.0.113.7").unwrap()).contains("\"ip\" = '203.0.113.7'"));
+    fn a_range_is_one_index_range_on_ip_key() {
+        let s = sql(ip_cond("10.0.0.0/8").unwrap());
+        assert!(s.contains("\"ip_key\" >= ") && s.contains("\"ip_key\" <= "), "{s}");
+        let s = sql(ip_cond("2001:db8::1").unwrap());
         assert!(
-            sql(ip_cond("2001:DB8::1").unwrap()).contains("'2001:db8::1'"),
-            "canonical text"
+            s.contains("\"ip_key\" = ") && !s.contains("<="),
+            "one address, one key: {s}"
         );
-        let s = sql(ip_cond("10.1.0.0/16").unwrap());
-        assert!(s.contains("'10.1.'") && s.contains("'10.1/'"), "{s}");
-        let s = sql(ip_cond("10.0.0.0/15").unwrap());
-        assert!(
-            s.contains("'10.0.'") && s.contains("'10.1.'") && !s.contains("'10.2.'"),
-            "{s}"
-        );
-        let s = sql(ip_cond("192.168.1.77/30").unwrap());
-        for a in ["192.168.1.76", "192.168.1.77", "192.168.1.78", "192.168.1.79"] {
-            assert!(s.contains(&format!("'{a}'")), "{a} in {s}");
-        }
-        assert!(!s.contains("'192.168.1.80'"));
+    }
+
+    #[test]
+    fn one_address_is_one_key_in_canonical_form() {
         assert_eq!(
-            sql(ip_cond("1.2.3.4/20").unwrap()).matches(" OR ").count(),
-            15,
-            "16 /24 ranges"
+            ip_range("2001:DB8:0::1").unwrap(),
+            (key("2001:db8::1"), key("2001:db8::1"))
         );
-        for bad in ["1.2.3", "1.2.3.4/33", "1.2.3.4/x", "nonsense", "2001:db8::/32"] {
-            let e = ip_cond(bad).unwrap_err();
-            assert_eq!(e.code(), "invalid_input", "{bad}");
-            assert!(e.to_string().contains("ip"), "{bad}: {e}");
+        assert_eq!(
+            ip_range("203.0.113.7").unwrap().0,
+            key("::ffff:203.0.113.7"),
+            "IPv4 is mapped"
+        );
+    }
+
+    #[test]
+    fn ipv4_ranges_hold_exactly_their_addresses() {
+        for (range, inside, outside) in [
+            (
+                "10.1.0.0/16",
+                &["10.1.0.0", "10.1.255.255", "10.1.9.1"][..],
+                &["10.10.0.1", "10.0.255.255", "10.2.0.0", "110.1.0.1"][..],
+            ),
+            (
+                "10.0.0.0/15",
+                &["10.0.0.1", "10.1.255.255"],
+                &["10.2.0.0", "9.255.255.255"],
+            ),
+            (
+                "192.168.1.77/30",
+                &["192.168.1.76", "192.168.1.79"],
+                &["192.168.1.75", "192.168.1.80"],
+            ),
+            ("1.2.3.4/20", &["1.2.0.0", "1.2.15.255"], &["1.2.16.0", "1.1.255.255"]),
+            ("0.0.0.0/0", &["0.0.0.0", "255.255.255.255"], &["2001:db8::1", "::1"]),
+        ] {
+            for a in inside {
+                assert!(within(range, a), "{a} in {range}");
+            }
+            for a in outside {
+                assert!(!within(range, a), "{a} not in {range}");
+            }
         }
     }
 
     #[test]
-    fn the_prefix_range_is_exact() {
-        // Stored text a prefix range must include and exclude.
-        let (lo, hi) = ("10.1.".to_owned(), "10.1/".to_owned());
-        for inside in ["10.1.0.0", "10.1.255.255", "10.1.9.1"] {
-            assert!(inside >= lo.as_str() && inside < hi.as_str(), "{inside}");
+    fn ipv6_ranges_hold_exactly_their_addresses() {
+        for (range, inside, outside) in [
+            (
+                "2001:db8::/32",
+                &["2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:DB8:1::5"][..],
+                &["2001:db9::", "2001:db7:ffff::1", "10.0.0.1"][..],
+            ),
+            (
+                "2001:db8:abcd:12::/64",
+                &["2001:db8:abcd:12::1", "2001:db8:abcd:12:ffff::"],
+                &["2001:db8:abcd:13::", "2001:db8:abcd:11::1"],
+            ),
+            ("fe80::1/128", &["fe80::1"], &["fe80::2"]),
+            ("::ffff:10.0.0.0/104", &["10.200.1.1"], &["11.0.0.0"]),
+        ] {
+            for a in inside {
+                assert!(within(range, a), "{a} in {range}");
+            }
+            for a in outside {
+                assert!(!within(range, a), "{a} not in {range}");
+            }
         }
-        for outside in ["10.10.0.1", "10.12.1.1", "10.0.255.255", "10.2.0.0", "110.1.0.1"] {
-            assert!(!(outside >= lo.as_str() && outside < hi.as_str()), "{outside}");
+    }
+
+    #[test]
+    fn malformed_addresses_and_ranges_name_the_field() {
+        for bad in [
+            "1.2.3",
+            "1.2.3.4/33",
+            "1.2.3.4/x",
+            "nonsense",
+            "2001:db8::/129",
+            "2001:db8::g/32",
+            "/24",
+        ] {
+            let e = ip_range(bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{bad}");
+            assert!(e.to_string().contains("ip"), "{bad}: {e}");
         }
     }
 }

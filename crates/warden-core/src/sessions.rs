@@ -2,6 +2,8 @@
 //! expiry, and revocation. The token is 256 random bits handed to the client once; only its SHA-256 is
 //! stored. Revocation marks rows and never deletes them: the timeline and the audit need them.
 
+use std::net::IpAddr;
+
 use rand::RngCore;
 use sea_query::{Alias, Cond, Expr, Order, Query};
 use serde::{Deserialize, Serialize};
@@ -146,6 +148,57 @@ pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// An address as the 16 bytes stored in `sessions.ip_key`: IPv6 as is, IPv4 mapped into IPv6
+/// (`::ffff:a.b.c.d`), so both families order as their numbers do and a CIDR range is one byte range.
+pub fn addr_key(addr: IpAddr) -> [u8; 16] {
+    match addr {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// The `ip_key` of a stored address text; `None` when the text is no address.
+pub fn ip_key(ip: Option<&str>) -> Option<Vec<u8>> {
+    ip.and_then(|s| s.trim().parse::<IpAddr>().ok())
+        .map(|a| addr_key(a).to_vec())
+}
+
+/// Fills `ip_key` where a row has an address but no key: rows written before the column existed.
+/// Runs after the migration that adds the column; walks by id in batches, so it is safe to repeat.
+/// Returns how many rows it filled.
+pub async fn backfill_ip_keys(db: &Db) -> Result<u64> {
+    const BATCH: i64 = 5_000;
+    let mut after = Uuid::nil();
+    let mut filled = 0u64;
+    loop {
+        let rows: Vec<(Uuid, String)> = with_db!(db, |p| sqlx::query_as(
+            "SELECT id, ip FROM sessions WHERE ip IS NOT NULL AND ip_key IS NULL AND id > $1 \
+             ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(p)
+        .await?);
+        let Some((last, _)) = rows.last() else {
+            return Ok(filled);
+        };
+        after = *last;
+        let mut tx = db.begin().await?;
+        for (id, ip) in &rows {
+            let Some(key) = ip_key(Some(ip)) else { continue };
+            filled += with_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE sessions SET ip_key = $2 WHERE id = $1"
+            )
+            .bind(id)
+            .bind(key)
+            .execute(c)
+            .await?
+            .rows_affected());
+        }
+        tx.commit().await?;
+    }
+}
+
 /// A session was ended: record it on the row (if still live) and in its timeline. Returns whether this
 /// call ended it (false when it had already ended).
 pub(crate) async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: &str, by: Option<&str>) -> Result<bool> {
@@ -275,8 +328,8 @@ pub(crate) async fn create(
     with_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, refreshed_at, expires_at, authenticated_at, \
-         ip, user_agent, device, browser, browser_version, os, country, city, auth_method, client, privileged) \
-         VALUES ($1, $2, $3, $4, $4, $4, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+         ip, user_agent, device, browser, browser_version, os, country, city, auth_method, client, privileged, ip_key) \
+         VALUES ($1, $2, $3, $4, $4, $4, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     )
     .bind(row.id)
     .bind(row.user_id)
@@ -294,6 +347,7 @@ pub(crate) async fn create(
     .bind(&row.auth_method)
     .bind(&row.client)
     .bind(row.privileged)
+    .bind(ip_key(row.ip.as_deref()))
     .execute(c)
     .await?.rows_affected()
     });
@@ -397,7 +451,7 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
                 };
                 let updated = with_tx!(&mut tx, |c| {
                     sqlx::query(
-                        "UPDATE sessions SET last_seen_at = $2, refreshed_at = $3, expires_at = $4, ip = $5 \
+                        "UPDATE sessions SET last_seen_at = $2, refreshed_at = $3, expires_at = $4, ip = $5, ip_key = $6 \
                      WHERE id = $1 AND revoked_at IS NULL",
                     )
                     .bind(session.id)
@@ -405,6 +459,7 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
                     .bind(refreshed_at)
                     .bind(expires_at)
                     .bind(&ip)
+                    .bind(ip_key(ip.as_deref()))
                     .execute(c)
                     .await?
                     .rows_affected()

@@ -290,6 +290,8 @@ impl Db {
             SchemaState::Foreign { tables } => return Err(foreign(&tables)),
         };
         with_db!(self, |p| self.migrator().run(p).await?);
+        // Columns the engine computes (SQL here cannot): fill them for rows older than the column.
+        crate::sessions::backfill_ip_keys(self).await?;
         let known = self
             .migrator()
             .iter()

@@ -662,3 +662,217 @@ both!(bulk_needs_a_reason_a_fresh_sign_in_and_a_sane_batch, |t| async move {
     );
     assert!(t.audit_action("session.bulk_revoked").await.is_empty(), "nothing ran");
 });
+
+both!(ip_ranges_of_both_families_filter_sessions, |t| async move {
+    let admin = t.admin_actor().await;
+    t.user("ana@example.com", Role::User).await;
+    let mut by_ip = Vec::new();
+    for ip in [
+        "10.1.2.3",
+        "10.2.0.1",
+        "2001:db8::1",
+        "2001:DB8:1::5",
+        "2001:db9::1",
+        "::ffff:10.1.9.9",
+    ] {
+        t.advance(SECOND);
+        let (s, _) = t
+            .sign_in_with("ana@example.com", &from(ip, CHROME_WIN, "DE", "web"))
+            .await;
+        by_ip.push(s.id);
+    }
+    let [v4a, v4b, v6a, v6b, v6c, mapped] = by_ip[..] else {
+        unreachable!()
+    };
+    let only = |ip: &str| {
+        let ip = ip.to_owned();
+        SessionFilter {
+            ip: Some(ip),
+            ..Default::default()
+        }
+    };
+    let cases: [(&str, Vec<Uuid>, &str); 7] = [
+        (
+            "10.1.0.0/16",
+            vec![mapped, v4a],
+            "an IPv4 range, IPv4-mapped IPv6 included",
+        ),
+        ("10.0.0.0/8", vec![mapped, v4b, v4a], "a wider IPv4 range"),
+        (
+            "2001:db8::/32",
+            vec![v6b, v6a],
+            "an IPv6 range, whatever the case and compression",
+        ),
+        ("2001:db8::/48", vec![v6a], "a narrower IPv6 range"),
+        ("2001:db9::1/128", vec![v6c], "a one-address IPv6 range"),
+        (
+            "::ffff:10.0.0.0/104",
+            vec![mapped, v4b, v4a],
+            "the mapped form of 10.0.0.0/8",
+        ),
+        (
+            "10.1.9.9",
+            vec![mapped],
+            "one IPv4 address matches its mapped IPv6 spelling",
+        ),
+    ];
+    for (range, want, why) in cases {
+        assert_eq!(ids(&t, &admin, only(range)).await, want, "{range}: {why}");
+    }
+    let count = admin::count_sessions(&t.db, &admin, &only("2001:db8::/32"), t.now())
+        .await
+        .unwrap();
+    assert_eq!(count.sessions, 2, "the count uses the same filter");
+    assert_code(
+        admin::count_sessions(&t.db, &admin, &only("2001:db8::/129"), t.now()).await,
+        "invalid_input",
+        "a prefix past 128",
+    );
+
+    // Rows written before `ip_key` existed are filled when the migration runs.
+    t.exec("UPDATE sessions SET ip_key = NULL").await.unwrap();
+    assert!(ids(&t, &admin, only("10.0.0.0/8")).await.is_empty(), "keys cleared");
+    assert_eq!(warden_core::sessions::backfill_ip_keys(&t.db).await.unwrap(), 6);
+    assert_eq!(
+        ids(&t, &admin, only("10.0.0.0/8")).await,
+        vec![mapped, v4b, v4a],
+        "keys back"
+    );
+    assert_eq!(
+        warden_core::sessions::backfill_ip_keys(&t.db).await.unwrap(),
+        0,
+        "nothing left to fill"
+    );
+});
+
+/// Runs a statement from inside the (synchronous) progress callback, between two batches.
+fn exec_now(t: &T, sql: &str) {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(t.exec(sql)))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+both!(
+    a_failure_mid_run_loses_nothing_and_reports_what_was_done,
+    |t| async move {
+        use warden_core::store::Backend;
+        let admin = t.admin_actor().await;
+        let mut tokens = Vec::new();
+        for n in 0..5 {
+            let email = format!("u{n}@example.com");
+            t.user(&email, Role::User).await;
+            tokens.push(t.sign_in(&email).await.1);
+        }
+        let req = BulkRequest {
+            target: BulkTarget::Everyone,
+            include_own: false,
+            reason: "token leak".into(),
+            batch_size: Some(2),
+        };
+        // After the first batch the database starts refusing every write to sessions.
+        let (refuse, allow): (&[&str], &[&str]) = match t.backend {
+        Backend::Sqlite => (
+            &["CREATE TRIGGER refuse_session_writes BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'storage refused the write'); END"],
+            &["DROP TRIGGER refuse_session_writes"],
+        ),
+        Backend::Postgres => (
+            &[
+                "CREATE FUNCTION refuse_session_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'storage refused the write'; END $$",
+                "CREATE TRIGGER refuse_session_writes BEFORE UPDATE ON sessions FOR EACH ROW EXECUTE FUNCTION refuse_session_writes()",
+            ],
+            &["DROP TRIGGER refuse_session_writes ON sessions"],
+        ),
+    };
+        let cancel = AtomicBool::new(false);
+        let summary = bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |p| {
+            if p.batches == 1 {
+                for sql in refuse {
+                    exec_now(&t, sql);
+                }
+            }
+        })
+        .await
+        .expect("a failed batch is reported in the summary, not as an error");
+        assert_eq!(
+            (summary.matched, summary.terminated, summary.failed, summary.batches),
+            (5, 2, 3, 1),
+            "the first batch is done, the failed one and the one after it are not"
+        );
+        assert!(
+            summary.error.as_deref().is_some_and(|e| e.contains("refused")),
+            "{:?}",
+            summary.error
+        );
+        let mut alive = 0;
+        for tok in &tokens {
+            alive += usize::from(t.validate(tok).await.is_ok());
+        }
+        assert_eq!(
+            alive, 3,
+            "the failed batch was rolled back whole: its sessions are still live"
+        );
+        assert_eq!(
+            t.audit_action("session.bulk_batch").await.len(),
+            1,
+            "one batch committed, one audit record"
+        );
+        let ev = &t.audit_action("session.bulk_revoked").await[0];
+        assert_eq!(ev.status, "failure", "the summary says the run failed");
+        let meta: serde_json::Value = serde_json::from_str(&ev.metadata).unwrap();
+        assert_eq!(
+            (meta["terminated"].as_u64(), meta["failed"].as_u64()),
+            (Some(2), Some(3))
+        );
+
+        // Once the database takes writes again, the same request ends exactly the rest.
+        for sql in allow {
+            t.exec(sql).await.unwrap();
+        }
+        let again = bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!((again.matched, again.terminated, again.failed), (3, 3, 0));
+    }
+);
+
+both!(a_dropped_connection_between_batches_loses_nothing, |t| async move {
+    use warden_core::store::Backend;
+    if t.backend != Backend::Postgres {
+        // SQLite is a file, not a connection that a server can drop.
+        return;
+    }
+    let admin = t.admin_actor().await;
+    for n in 0..6 {
+        let email = format!("u{n}@example.com");
+        t.user(&email, Role::User).await;
+        t.sign_in(&email).await;
+    }
+    let req = BulkRequest {
+        target: BulkTarget::Everyone,
+        include_own: false,
+        reason: "token leak".into(),
+        batch_size: Some(2),
+    };
+    let cancel = AtomicBool::new(false);
+    let mut dropped = 0;
+    let summary = bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |p| {
+        if p.batches == 1 {
+            // The server ends every other connection of this database, the pool's idle ones included.
+            exec_now(
+                &t,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            );
+            dropped += 1;
+        }
+    })
+    .await
+    .expect("the run goes on over fresh connections");
+    assert_eq!(dropped, 1);
+    assert_eq!((summary.terminated, summary.failed, summary.batches), (6, 0, 3));
+    assert_eq!(t.audit_action("session.bulk_batch").await.len(), 3);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL").await,
+        0,
+        "every session ended, each once"
+    );
+});

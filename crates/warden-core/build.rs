@@ -1,0 +1,5 @@
+//! `sqlx::migrate!` embeds the migration folders at compile time; a migration file added there must
+//! rebuild the crate.
+fn main() {
+    println!("cargo:rerun-if-changed=../../migrations");
+}
