@@ -365,21 +365,108 @@ pub struct SessionLimits {
 
 /// One changed key between two policies, for the audit log and the "review changes" screen.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PolicyChange {
     pub key: String,
     pub from: String,
     pub to: String,
 }
 
+/// The editor's sections, one per part of the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum FieldGroup {
+    Sessions,
+    PrivilegedSessions,
+    Lockout,
+    Passwords,
+    EmailVerification,
+}
+
+impl FieldGroup {
+    /// The group of a dotted key's section.
+    fn of(key: &str) -> FieldGroup {
+        match key.split_once('.').map_or(key, |(section, _)| section) {
+            "session" => FieldGroup::Sessions,
+            "privileged" => FieldGroup::PrivilegedSessions,
+            "lockout" => FieldGroup::Lockout,
+            "password" => FieldGroup::Passwords,
+            _ => FieldGroup::EmailVerification,
+        }
+    }
+}
+
+/// How a value is entered: a human duration (`30m`), a whole number, a decimal number, a switch, or
+/// one of [`FieldInfo::choices`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum FieldKind {
+    Duration,
+    Integer,
+    Number,
+    Boolean,
+    Choice,
+}
+
+/// One key as an editor shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldInfo {
+    pub key: String,
+    pub group: FieldGroup,
+    pub kind: FieldKind,
+    /// The allowed values of a choice; empty for other kinds.
+    pub choices: Vec<String>,
+    pub label: String,
+    /// One line saying what the key does.
+    pub help: String,
+}
+
+fn field_info<T: PolicyValue>(_probe: &T, key: &str, label: &str, help: &str) -> FieldInfo {
+    FieldInfo {
+        key: key.to_owned(),
+        group: FieldGroup::of(key),
+        kind: T::KIND,
+        choices: T::CHOICES.iter().map(|c| (*c).to_owned()).collect(),
+        label: label.to_owned(),
+        help: help.to_owned(),
+    }
+}
+
+/// A broken rule, for inline form errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Violation {
+    pub field: String,
+    pub rule: String,
+}
+
+/// A proposed edit checked as a whole: the resulting policy and every error in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The policy with every assignment that parsed applied (a key that did not parse keeps its value).
+    pub policy: Policy,
+    /// Each key that did not parse (with the form it must take), then every rule the result breaks on
+    /// the other keys, in [`KEYS`] order within each part. Empty means the edit can be saved.
+    pub violations: Vec<Violation>,
+}
+
 /// A value that can sit behind a dotted policy key: rendered for display, parsed from user text.
 trait PolicyValue: Sized + DeserializeOwned {
     /// The rule shown when a text does not parse.
     const EXPECTED: &'static str;
+    /// How an editor enters it.
+    const KIND: FieldKind;
+    /// The allowed values of a [`FieldKind::Choice`]; empty otherwise.
+    const CHOICES: &'static [&'static str] = &[];
     fn render(&self) -> String;
     fn parse_text(text: &str) -> Option<Self>;
 }
 
 impl PolicyValue for Duration {
+    const KIND: FieldKind = FieldKind::Duration;
     const EXPECTED: &'static str = DURATION_RULE;
     fn render(&self) -> String {
         self.to_string()
@@ -390,6 +477,7 @@ impl PolicyValue for Duration {
 }
 
 impl PolicyValue for u32 {
+    const KIND: FieldKind = FieldKind::Integer;
     const EXPECTED: &'static str = "must be a whole number";
     fn render(&self) -> String {
         self.to_string()
@@ -400,6 +488,7 @@ impl PolicyValue for u32 {
 }
 
 impl PolicyValue for bool {
+    const KIND: FieldKind = FieldKind::Boolean;
     const EXPECTED: &'static str = "must be true or false";
     fn render(&self) -> String {
         self.to_string()
@@ -414,6 +503,7 @@ impl PolicyValue for bool {
 }
 
 impl PolicyValue for f64 {
+    const KIND: FieldKind = FieldKind::Number;
     const EXPECTED: &'static str = "must be a number such as 2.0";
     fn render(&self) -> String {
         // `{:?}` keeps the fractional part (`2.0`, not `2`), so the factor reads as a factor.
@@ -425,6 +515,8 @@ impl PolicyValue for f64 {
 }
 
 impl PolicyValue for OnLimit {
+    const KIND: FieldKind = FieldKind::Choice;
+    const CHOICES: &'static [&'static str] = &["evict_oldest", "reject"];
     const EXPECTED: &'static str = "must be evict_oldest or reject";
     fn render(&self) -> String {
         self.as_str().to_owned()
@@ -449,9 +541,20 @@ fn json_value_rule<T: PolicyValue>(_probe: &T, value: &serde_json::Value) -> Opt
 /// JSON error location) is generated from it, so a new field cannot be reachable by one path and
 /// missing from another.
 macro_rules! policy_keys {
-    ($($section:ident . $field:ident),* $(,)?) => {
+    ($($section:ident . $field:ident : $label:literal, $help:literal;)*) => {
         /// Every dotted policy key, in display order (section by section, field by field).
         pub const KEYS: &[&str] = &[$(concat!(stringify!($section), ".", stringify!($field))),*];
+
+        /// What an editor needs to know about every key, in [`KEYS`] order.
+        pub fn fields() -> Vec<FieldInfo> {
+            let probe = Policy::default();
+            vec![$(field_info(
+                &probe.$section.$field,
+                concat!(stringify!($section), ".", stringify!($field)),
+                $label,
+                $help,
+            )),*]
+        }
 
         impl Policy {
             /// The display form of one key's value; `None` for an unknown key.
@@ -489,38 +592,70 @@ macro_rules! policy_keys {
 }
 
 policy_keys! {
-    session.ttl,
-    session.refresh_after,
-    session.idle_timeout,
-    session.max_lifetime,
-    session.max_concurrent,
-    session.on_limit,
-    privileged.ttl,
-    privileged.refresh_after,
-    privileged.idle_timeout,
-    privileged.max_lifetime,
-    privileged.max_concurrent,
-    privileged.on_limit,
-    privileged.reauth_after,
-    lockout.threshold,
-    lockout.window,
-    lockout.duration,
-    lockout.backoff,
-    lockout.reset_after,
-    lockout.max_duration,
-    lockout.permanent_after,
-    password.min_length,
-    password.max_length,
-    password.require_lowercase,
-    password.require_uppercase,
-    password.require_digit,
-    password.require_symbol,
-    password.reject_common,
-    password.argon2_memory_kib,
-    password.argon2_iterations,
-    password.argon2_parallelism,
-    email_verification.token_ttl,
-    email_verification.required_for_sign_in,
+    session.ttl: "Lifetime after a refresh",
+        "How long a session stays valid after its last refresh (sliding expiry).";
+    session.refresh_after: "Refresh after",
+        "A request later than this after the last refresh extends the session by the lifetime.";
+    session.idle_timeout: "Idle timeout",
+        "A session unused for longer than this ends.";
+    session.max_lifetime: "Maximum lifetime",
+        "Absolute cap from sign-in; no refresh extends a session past it.";
+    session.max_concurrent: "Sessions per user",
+        "How many live sessions one user may hold at once.";
+    session.on_limit: "At the limit",
+        "What a sign-in beyond the limit does: end the oldest session, or be refused.";
+    privileged.ttl: "Lifetime after a refresh",
+        "The same sliding lifetime for support and security admin sessions; at most the ordinary one.";
+    privileged.refresh_after: "Refresh after",
+        "When an admin session is extended; at most the ordinary value.";
+    privileged.idle_timeout: "Idle timeout",
+        "An admin session unused for longer than this ends; at most the ordinary value.";
+    privileged.max_lifetime: "Maximum lifetime",
+        "Absolute cap of an admin session; at most the ordinary value.";
+    privileged.max_concurrent: "Sessions per admin",
+        "Live sessions one support or security admin may hold; at most the ordinary value.";
+    privileged.on_limit: "At the limit",
+        "What an admin sign-in beyond the limit does.";
+    privileged.reauth_after: "Re-authenticate after",
+        "Sensitive actions (policy, bulk termination) need a sign-in no older than this.";
+    lockout.threshold: "Failures before a lock",
+        "Failed sign-ins within the window that lock the account.";
+    lockout.window: "Failure window",
+        "Failures older than this, counted from the first one, are forgotten.";
+    lockout.duration: "First lock",
+        "How long the first lock lasts.";
+    lockout.backoff: "Backoff factor",
+        "Each further lock lasts this many times the previous one (1.0 to 10.0).";
+    lockout.reset_after: "Backoff resets after",
+        "A lock this long after the previous one starts the backoff over.";
+    lockout.max_duration: "Longest lock",
+        "Cap on a single lock's length, whatever the backoff.";
+    lockout.permanent_after: "Permanent after",
+        "The n-th lock in a row lasts until an admin unlocks the account; 0 = never.";
+    password.min_length: "Minimum length",
+        "Fewest characters a new password may have (at least 8).";
+    password.max_length: "Maximum length",
+        "Most characters a new password may have (at most 1024).";
+    password.require_lowercase: "Require a lowercase letter",
+        "New passwords must contain a lowercase letter.";
+    password.require_uppercase: "Require an uppercase letter",
+        "New passwords must contain an uppercase letter.";
+    password.require_digit: "Require a digit",
+        "New passwords must contain a digit.";
+    password.require_symbol: "Require a symbol",
+        "New passwords must contain a character that is not a letter or digit.";
+    password.reject_common: "Reject common passwords",
+        "Refuse passwords found in the bundled list of common passwords.";
+    password.argon2_memory_kib: "Hash memory (KiB)",
+        "Argon2id memory cost per hash, in KiB (8192 to 1048576).";
+    password.argon2_iterations: "Hash iterations",
+        "Argon2id passes over the memory (1 to 10).";
+    password.argon2_parallelism: "Hash parallelism",
+        "Argon2id lanes (1 to 16).";
+    email_verification.token_ttl: "Link lifetime",
+        "How long an email verification link stays valid (at most 30d).";
+    email_verification.required_for_sign_in: "Required to sign in",
+        "Refuse sign-in until the email address is verified.";
 }
 
 /// The longest any policy duration may be.
@@ -714,6 +849,28 @@ impl Policy {
         }
         next.validate()?;
         Ok(next)
+    }
+
+    /// Like [`Policy::apply`], but reports *every* error instead of the first, for inline validation:
+    /// unparsable values and unknown keys first (in the order given), then the cross-field and range
+    /// rules of the result, leaving out rules on keys that already have a parse error.
+    pub fn check(&self, assignments: &[(String, String)]) -> Checked {
+        let mut policy = self.clone();
+        let mut violations = Vec::new();
+        for (key, value) in assignments {
+            if let Err(Error::PolicyInvalid { field, rule }) = policy.set(key, value) {
+                violations.push(Violation { field, rule });
+            }
+        }
+        let unparsed: Vec<String> = violations.iter().map(|v| v.field.clone()).collect();
+        violations.extend(
+            policy
+                .violations()
+                .into_iter()
+                .filter(|(field, _)| !unparsed.contains(field))
+                .map(|(field, rule)| Violation { field, rule }),
+        );
+        Checked { policy, violations }
     }
 
     /// The keys whose display form differs, in [`KEYS`] order.
@@ -1366,5 +1523,92 @@ mod tests {
         assert_eq!(serde_json::to_value(OnLimit::Reject).expect("ser"), json!("reject"));
         assert_eq!(OnLimit::parse("reject"), Some(OnLimit::Reject));
         assert_eq!(OnLimit::parse("Reject"), None);
+    }
+
+    // ---- field metadata and whole-edit checks ----
+
+    #[test]
+    fn fields_describe_every_key_in_key_order() {
+        let fields = fields();
+        let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, KEYS.to_vec());
+        for f in &fields {
+            assert!(
+                !f.label.is_empty() && !f.help.is_empty(),
+                "{} needs a label and help",
+                f.key
+            );
+            assert!(!f.help.contains('\n'), "{}: help is one line", f.key);
+            assert_eq!(f.choices.is_empty(), f.kind != FieldKind::Choice, "{}", f.key);
+        }
+        let by_key = |k: &str| fields.iter().find(|f| f.key == k).expect("known key").clone();
+        assert_eq!(by_key("session.ttl").kind, FieldKind::Duration);
+        assert_eq!(by_key("session.ttl").group, FieldGroup::Sessions);
+        assert_eq!(by_key("privileged.reauth_after").group, FieldGroup::PrivilegedSessions);
+        assert_eq!(by_key("lockout.threshold").kind, FieldKind::Integer);
+        assert_eq!(by_key("lockout.backoff").kind, FieldKind::Number);
+        assert_eq!(by_key("password.reject_common").kind, FieldKind::Boolean);
+        assert_eq!(by_key("password.min_length").group, FieldGroup::Passwords);
+        assert_eq!(
+            by_key("email_verification.token_ttl").group,
+            FieldGroup::EmailVerification
+        );
+        let on_limit = by_key("privileged.on_limit");
+        assert_eq!(on_limit.kind, FieldKind::Choice);
+        assert_eq!(on_limit.choices, vec!["evict_oldest", "reject"]);
+        for choice in &on_limit.choices {
+            assert!(Policy::default()
+                .apply(&[(on_limit.key.clone(), choice.clone())])
+                .is_ok());
+        }
+    }
+
+    #[test]
+    fn check_reports_every_error_of_an_edit() {
+        let checked = Policy::default().check(&[
+            ("session.ttl".into(), "soon".into()),
+            ("session.idle_timeout".into(), "8d".into()),
+            ("lockout.threshold".into(), "0".into()),
+        ]);
+        assert_eq!(
+            checked.violations,
+            vec![
+                Violation {
+                    field: "session.ttl".into(),
+                    rule: DURATION_RULE.into()
+                },
+                Violation {
+                    field: "session.idle_timeout".into(),
+                    rule: "must be at most session.ttl (7d)".into()
+                },
+                Violation {
+                    field: "lockout.threshold".into(),
+                    rule: "must be between 1 and 100".into()
+                },
+            ]
+        );
+        assert_eq!(
+            checked.policy.session.ttl,
+            d("7d"),
+            "an unparsable value keeps the old one"
+        );
+        assert_eq!(checked.policy.session.idle_timeout, d("8d"));
+        let ok = Policy::default().check(&[("session.ttl".into(), "14d".into())]);
+        assert!(ok.violations.is_empty());
+        assert_eq!(
+            ok.policy,
+            Policy::default()
+                .apply(&[("session.ttl".into(), "14d".into())])
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn check_leaves_out_rules_on_a_key_that_did_not_parse() {
+        let mut p = Policy::default();
+        p.session.idle_timeout = d("8d");
+        let checked = p.check(&[("session.idle_timeout".into(), "x".into())]);
+        assert_eq!(checked.violations.len(), 1, "{:?}", checked.violations);
+        assert_eq!(checked.violations[0].rule, DURATION_RULE);
     }
 }

@@ -295,6 +295,35 @@ pub fn register_failure(s: &LockoutState, p: &LockoutPolicy, now: Millis) -> Fai
     }
 }
 
+/// The lock that would be in force at `now` had `p` set the account's most recent lock: what the
+/// policy preview counts as "locked under the new rules". Saving a policy does not rewrite locks in
+/// force (each keeps the end it was given); this says what the new rules would have decided.
+///
+/// - An account locked until an admin unlocks it stays so (`Permanent`).
+/// - An account with no lock since its last unlock (`lock_count == 0`) is open.
+/// - A lock with no recorded start (`last_locked_at` missing) keeps the lock it has.
+/// - Otherwise the most recent lock was the `lock_count`-th in a row, set at `last_locked_at`: it is
+///   permanent if `p.permanent_after` is reached, else it ends at
+///   `last_locked_at + duration · backoff^(lock_count − 1)`, capped at `max_duration`.
+///
+/// Under the policy that set the lock this equals [`current_lock`].
+pub fn lock_under(s: &LockoutState, p: &LockoutPolicy, now: Millis) -> Option<Lock> {
+    if s.locked_permanently {
+        return Some(Lock::Permanent);
+    }
+    if s.lock_count == 0 {
+        return None;
+    }
+    let Some(at) = s.last_locked_at else {
+        return current_lock(s, now);
+    };
+    if p.permanent_after > 0 && s.lock_count >= p.permanent_after {
+        return Some(Lock::Permanent);
+    }
+    let until = at.saturating_add(lock_length(p, s.lock_count));
+    (until > now).then_some(Lock::Until(until))
+}
+
 /// The state after a successful sign-in: the failure count starts over, but `lock_count` and
 /// `last_locked_at` are kept so an attacker who guesses between locks still meets the backoff.
 /// Lock fields are left as they are (the caller only gets here when no lock is in force).
@@ -961,5 +990,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lock_under_the_policy_that_set_it_is_the_current_lock() {
+        let p = Policy::default().lockout;
+        let mut s = LockoutState::default();
+        for i in 0..p.threshold {
+            s = register_failure(&s, &p, T0 + Millis::from(i) * SECOND).state;
+        }
+        let at = T0 + Millis::from(p.threshold) * SECOND;
+        assert_eq!(lock_under(&s, &p, at), current_lock(&s, at));
+        assert!(lock_under(&s, &p, at).is_some());
+        let longer = LockoutPolicy {
+            duration: Duration::from_hours(1),
+            ..p.clone()
+        };
+        let after_old_end = at + 20 * MINUTE;
+        assert_eq!(current_lock(&s, after_old_end), None, "the 15m lock has run out");
+        assert!(
+            matches!(lock_under(&s, &longer, after_old_end), Some(Lock::Until(_))),
+            "a 1h first lock would still hold"
+        );
+        let permanent = LockoutPolicy {
+            permanent_after: 1,
+            ..p.clone()
+        };
+        assert_eq!(lock_under(&s, &permanent, after_old_end), Some(Lock::Permanent));
+        assert_eq!(
+            lock_under(&unlock(&s), &longer, after_old_end),
+            None,
+            "an unlock is final"
+        );
     }
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { idleCheckInterval, isIdle } from './idle';
-import { groupPolicy } from './policy';
 import { base32Decode, hotp, secondsLeft, totp } from './totp';
 
 describe('idle lock', () => {
@@ -15,20 +14,6 @@ describe('idle lock', () => {
     expect(idleCheckInterval(15 * 60_000)).toBe(15_000);
     expect(idleCheckInterval(60_000)).toBe(3_000);
     expect(idleCheckInterval(5_000)).toBe(1_000);
-  });
-});
-
-describe('groupPolicy', () => {
-  it('groups keys by the prefix before the first dot, in order', () => {
-    const g = groupPolicy([
-      { key: 'session.ttl', value: '12h' },
-      { key: 'lockout.threshold', value: '5' },
-      { key: 'session.idle_timeout', value: '30m' },
-      { key: 'version_note', value: 'x' },
-    ]);
-    expect(g.map((x) => x.name)).toEqual(['session', 'lockout', 'general']);
-    expect(g[0]?.entries.map((e) => e.name)).toEqual(['ttl', 'idle_timeout']);
-    expect(g[2]?.entries[0]).toEqual({ key: 'version_note', name: 'version_note', value: 'x' });
   });
 });
 
