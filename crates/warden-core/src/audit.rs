@@ -211,6 +211,10 @@ pub struct AuditFilter {
     pub to: Option<Millis>,
     /// Free text searched in the reason.
     pub reason: Option<String>,
+    /// Only events up to this seq: an export's snapshot, so events appended while it runs (its own
+    /// included) are not in it and its count is exact.
+    #[serde(default)]
+    pub through_seq: Option<i64>,
 }
 
 pub const MAX_PAGE: u32 = 500;
@@ -218,8 +222,10 @@ pub const MAX_PAGE: u32 = 500;
 /// One page of the audit log, newest first, keyset-paged by seq: `before` is the `next_cursor` of the
 /// previous page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub next_cursor: Option<i64>,
 }
 
@@ -293,6 +299,9 @@ fn filter_cond(f: &AuditFilter) -> Cond {
     if let Some(r) = f.reason.as_deref().filter(|s| !s.is_empty()) {
         cond = cond.add(col("reason").like(sea_query::LikeExpr::new(format!("%{}%", like_escape(r))).escape('\\')));
     }
+    if let Some(s) = f.through_seq {
+        cond = cond.add(col("seq").lte(s));
+    }
     cond
 }
 
@@ -331,6 +340,15 @@ pub async fn list_unchecked(db: &Db, filter: &AuditFilter, before: Option<i64>, 
     Ok(AuditPage { events, next_cursor })
 }
 
+/// The seq of the newest event (0 for an empty log).
+pub async fn head_seq(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT seq FROM audit_head WHERE id = 1"
+    )
+    .fetch_one(p)
+    .await?))
+}
+
 /// Counts events matching `filter` (for `total` in paginated answers of modest size).
 pub async fn count(db: &Db, filter: &AuditFilter) -> Result<i64> {
     let mut q = Query::select();
@@ -346,10 +364,14 @@ pub async fn count(db: &Db, filter: &AuditFilter) -> Result<i64> {
 
 /// The outcome of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Verification {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub events_verified: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub head_seq: i64,
     /// The first broken link, if any.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub broken_at: Option<i64>,
     pub detail: Option<String>,
 }

@@ -105,6 +105,12 @@ pub async fn export(
     progress: &mut (dyn FnMut(i64, i64) + Send),
 ) -> Result<i64> {
     actor.require(Permission::VerifyAudit)?;
+    // A snapshot: what was in the log when the export began, and nothing appended since.
+    let head = audit::head_seq(db).await?;
+    let filter = &AuditFilter {
+        through_seq: Some(filter.through_seq.map_or(head, |s| s.min(head))),
+        ..filter.clone()
+    };
     let total = audit::count(db, filter).await?;
     progress(0, total);
     let mut written = 0i64;
@@ -152,6 +158,7 @@ pub async fn export(
             "format": format.as_str(),
             "rows": rows,
             "filter": filter.describe(),
+            "through_seq": filter.through_seq,
         })),
     )
     .await?;

@@ -6,6 +6,7 @@ mod support;
 
 mod admin;
 mod audit;
+mod audit_export;
 mod bulk;
 mod lockout;
 mod passwords;

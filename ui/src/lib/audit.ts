@@ -1,0 +1,173 @@
+/**
+ * The audit screen's logic: the toolbar's filters as the engine's typed input (the engine checks every
+ * field and names the one at fault), the rows as the keyset pager wants them, and the sentences the
+ * screen shows for an event, an export and a verification.
+ */
+import type { AuditEvent, AuditFilterInput, AuditQuery, ExportReport, Verification } from './backend/generated';
+import { plural } from './format';
+
+export const AUDIT_PAGE_SIZE = 100;
+
+/** The action groups of the filter (a value ending in a dot is a group, anything else an exact action). */
+export const ACTION_GROUPS: readonly { value: string; label: string }[] = [
+  { value: 'session.', label: 'Sessions' },
+  { value: 'user.', label: 'Users' },
+  { value: 'policy.', label: 'Policy' },
+  { value: 'auth.', label: 'Sign-ins' },
+];
+
+/** Well-known exact actions offered under the groups (any other exact action can be typed). */
+export const COMMON_ACTIONS: readonly string[] = [
+  'session.revoked',
+  'session.bulk_revoked',
+  'user.sessions_revoked',
+  'user.unlocked',
+  'user.locked',
+  'user.totp_reset',
+  'policy.updated',
+  'auth.signed_in',
+  'auth.sign_in_failed',
+  'audit.exported',
+  'audit.verified',
+];
+
+export interface AuditFilters {
+  actor: string;
+  /** Target user: email or id. */
+  user: string;
+  /** '' for any, a group (`session.`) or an exact action. */
+  action: string;
+  status: '' | 'success' | 'failure';
+  ip: string;
+  /** `datetime-local` values (local time), '' for open. */
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export const NO_AUDIT_FILTERS: AuditFilters = {
+  actor: '',
+  user: '',
+  action: '',
+  status: '',
+  ip: '',
+  from: '',
+  to: '',
+  reason: '',
+};
+
+const opt = (s: string): string | null => (s.trim() === '' ? null : s.trim());
+
+/**
+ * A `datetime-local` value (local wall time) as RFC 3339 in UTC, or the text unchanged when it is not
+ * one (so the engine names the malformed field rather than the UI guessing).
+ */
+export function localToRfc3339(value: string): string | null {
+  const v = value.trim();
+  if (v === '') return null;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(v)) return v;
+  const t = new Date(v);
+  return Number.isNaN(t.getTime()) ? v : t.toISOString();
+}
+
+export function toFilterInput(f: AuditFilters): AuditFilterInput {
+  return {
+    actor: opt(f.actor),
+    user: opt(f.user),
+    action: opt(f.action),
+    status: f.status === '' ? null : f.status,
+    ip: opt(f.ip),
+    from: localToRfc3339(f.from),
+    to: localToRfc3339(f.to),
+    reason: opt(f.reason),
+  };
+}
+
+export function toAuditQuery(f: AuditFilters, before: string | null, limit = AUDIT_PAGE_SIZE): AuditQuery {
+  return { filter: toFilterInput(f), before: before === null ? null : Number(before), limit };
+}
+
+export function hasAuditFilters(f: AuditFilters): boolean {
+  return Object.values(toFilterInput(f)).some((v) => v !== null);
+}
+
+/** "action group Sessions, status failure" — how the empty state names what was asked for. */
+export function describeAuditFilters(f: AuditFilters): string {
+  const parts: string[] = [];
+  const group = ACTION_GROUPS.find((g) => g.value === f.action.trim());
+  if (f.actor.trim()) parts.push(`actor “${f.actor.trim()}”`);
+  if (f.user.trim()) parts.push(`user ${f.user.trim()}`);
+  if (group) parts.push(`${group.label.toLowerCase()} actions`);
+  else if (f.action.trim()) parts.push(`action ${f.action.trim()}`);
+  if (f.status) parts.push(f.status === 'failure' ? 'failures' : 'successes');
+  if (f.ip.trim()) parts.push(`IP ${f.ip.trim()}`);
+  if (f.from.trim()) parts.push(`from ${f.from.trim().replace('T', ' ')}`);
+  if (f.to.trim()) parts.push(`until ${f.to.trim().replace('T', ' ')}`);
+  if (f.reason.trim()) parts.push(`reason containing “${f.reason.trim()}”`);
+  return parts.join(', ');
+}
+
+/** An event as a pager row: keyed by its seq. */
+export type AuditRow = AuditEvent & { id: string };
+
+export function toRows(events: readonly AuditEvent[]): AuditRow[] {
+  return events.map((e) => ({ ...e, id: String(e.seq) }));
+}
+
+export function nextCursor(next: number | null): string | null {
+  return next === null ? null : String(next);
+}
+
+/** The stored metadata (canonical JSON text) indented for reading; the text itself when it is not JSON. */
+export function prettyMetadata(metadata: string): string {
+  try {
+    return JSON.stringify(JSON.parse(metadata), null, 2);
+  } catch {
+    return metadata;
+  }
+}
+
+/** The group an action belongs to, for its badge tone. */
+export function actionTone(action: string): 'danger' | 'warn' | 'info' | 'ok' | '' {
+  if (action.startsWith('session.') || action.endsWith('_revoked')) return 'danger';
+  if (action.startsWith('policy.')) return 'warn';
+  if (action.startsWith('user.')) return 'info';
+  if (action.startsWith('auth.')) return 'ok';
+  return '';
+}
+
+/** Every field of an event, labelled, in the order the drawer shows them. */
+export function eventFields(e: AuditEvent): { label: string; value: string; mono?: boolean }[] {
+  const v = (x: string | null | undefined): string => (x === null || x === undefined || x === '' ? '—' : x);
+  return [
+    { label: 'Seq', value: String(e.seq), mono: true },
+    { label: 'Time (UTC)', value: new Date(e.at).toISOString() },
+    { label: 'Action', value: e.action, mono: true },
+    { label: 'Status', value: e.status },
+    { label: 'Actor', value: e.actor_label },
+    { label: 'Actor kind', value: e.actor_kind },
+    { label: 'Actor id', value: v(e.actor_id), mono: true },
+    { label: 'IP', value: v(e.ip), mono: true },
+    { label: 'Target user', value: v(e.target_user_id), mono: true },
+    { label: 'Target session', value: v(e.target_session_id), mono: true },
+    { label: 'Reason', value: v(e.reason) },
+    { label: 'Previous hash', value: e.prev_hash, mono: true },
+    { label: 'Hash', value: e.hash, mono: true },
+  ];
+}
+
+export function exportSentence(r: ExportReport): string {
+  return `${plural(r.rows, 'event')} written to ${r.file}`;
+}
+
+/** "1,234 events verified" or the first broken link, said plainly. */
+export function verificationSentence(v: Verification): { ok: boolean; text: string } {
+  if (v.broken_at === null) {
+    return { ok: true, text: `${plural(v.events_verified, 'event')} verified: the chain is intact.` };
+  }
+  const detail = v.detail ?? 'the chain does not match';
+  return {
+    ok: false,
+    text: `Broken link at event #${v.broken_at}: ${detail}. ${plural(v.events_verified, 'event')} before it verified.`,
+  };
+}
