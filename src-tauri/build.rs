@@ -21,11 +21,18 @@ const COMMANDS: &[&str] = &[
     "revoke_session",
     "revoke_user_sessions",
     "get_policy",
+    "preview_policy",
+    "save_policy",
+    "policy_history",
+    "rollback_policy",
     "list_sessions",
     "count_sessions",
     "plan_bulk_revoke",
     "bulk_revoke",
     "cancel_bulk_revoke",
+    "list_audit",
+    "export_audit",
+    "verify_audit",
 ];
 
 fn main() {

@@ -14,9 +14,13 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio::sync::Mutex;
 use warden_core::admin::{self, SessionCount, SessionQuery, SessionsPage, UserDetail, UserQuery, UsersPage};
+use warden_core::audit::{self, AuditPage, Verification};
+use warden_core::audit_query::{self, AuditFilterInput, AuditProgress, AuditQuery, ExportReport};
 use warden_core::auth::{self, SignIn};
 use warden_core::authz::Permission;
 use warden_core::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
+use warden_core::export::ExportFormat;
+use warden_core::policy_store::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::session_filter::SessionFilter;
 use warden_core::sessions::{self, Authenticated, ClientInfo};
 use warden_core::totp::DataKey;
@@ -124,6 +128,8 @@ async fn me_of(db: &Db, a: &Authenticated) -> CommandResult<Me> {
             reset_totp: role.allows(Permission::ResetTotp),
             view_policy: role.allows(Permission::ChangePolicy),
             bulk_revoke: role.allows(Permission::BulkRevokeSessions),
+            view_audit: role.allows(Permission::ViewAudit),
+            export_audit: role.allows(Permission::VerifyAudit),
         },
     })
 }
@@ -589,22 +595,127 @@ async fn cancel_bulk_revoke(console: State<'_, Console>) -> CommandResult<bool> 
     })
 }
 
+/// One page of the audit log, newest first (keyset-paged by seq).
 #[tauri::command]
-async fn get_policy(console: State<'_, Console>) -> CommandResult<PolicyView> {
+async fn list_audit(console: State<'_, Console>, query: AuditQuery) -> CommandResult<AuditPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    me.actor().require(Permission::ChangePolicy)?;
-    let (version, policy) = policy_store::current(&db).await?;
-    Ok(PolicyView {
-        version,
-        entries: policy
-            .entries()
-            .into_iter()
-            .map(|(k, v)| PolicyEntry {
-                key: k.to_owned(),
-                value: v,
-            })
-            .collect(),
+    Ok(audit_query::page(&db, &me.actor(), &query).await?)
+}
+
+/// Where an export goes: the native save dialog, opened from here so that no file path ever comes from
+/// the webview. `None` when the operator cancels it.
+///
+/// Test seam: in debug builds only, `WARDEN_CONSOLE_EXPORT_DIR` skips the dialog and writes to that
+/// folder under the suggested name (the window tests cannot drive a native dialog). Release builds
+/// ignore it.
+async fn export_destination(app: &AppHandle, format: ExportFormat) -> CommandResult<Option<PathBuf>> {
+    let ext = format.as_str();
+    let date: String = warden_core::clock::format_ms(now()).chars().take(10).collect();
+    let name = format!("warden-audit-{date}.{ext}");
+    #[cfg(debug_assertions)]
+    if let Some(dir) = std::env::var_os("WARDEN_CONSOLE_EXPORT_DIR") {
+        return Ok(Some(PathBuf::from(dir).join(name)));
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Export the audit log")
+        .set_file_name(name)
+        .add_filter(ext.to_uppercase(), &[ext])
+        .save_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    match rx.await.ok().flatten() {
+        None => Ok(None),
+        Some(p) => Ok(Some(p.into_path().map_err(|e| {
+            Error::invalid("file", format!("not a file on this computer: {e}"))
+        })?)),
+    }
+}
+
+/// Exports the events matching `filter` to a file the operator picks in the save dialog, streamed, with
+/// progress after every batch. `None` when the dialog was cancelled (nothing is written or audited).
+#[tauri::command]
+async fn export_audit(
+    app: AppHandle,
+    console: State<'_, Console>,
+    filter: AuditFilterInput,
+    format: ExportFormat,
+    on_progress: Channel<AuditProgress>,
+) -> CommandResult<Option<ExportReport>> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let actor = me.actor();
+    // Refused (and bad filters named) before a dialog asks for a file.
+    actor.require(Permission::VerifyAudit)?;
+    let filter = filter.resolve(&db).await?;
+    let Some(path) = export_destination(&app, format).await? else {
+        return Ok(None);
+    };
+    let mut report = |done: i64, total: i64| {
+        let _ = on_progress.send(AuditProgress { done, total });
+    };
+    Ok(Some(
+        audit_query::export_to_file(&db, &actor, now(), &filter, format, &path, &mut report).await?,
+    ))
+}
+
+/// Walks the hash chain with progress after every batch; the check is audited.
+#[tauri::command]
+async fn verify_audit(console: State<'_, Console>, on_progress: Channel<AuditProgress>) -> CommandResult<Verification> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(audit::verify(&db, &me.actor(), now(), |done, total| {
+        let _ = on_progress.send(AuditProgress { done, total });
     })
+    .await?)
+}
+
+/// The policy in force with each key's group, kind, choices and help.
+#[tauri::command]
+async fn get_policy(console: State<'_, Console>) -> CommandResult<PolicyForm> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(policy_store::form(&db, &me.actor()).await?)
+}
+
+fn pairs(changes: Vec<PolicyEntry>) -> Vec<(String, String)> {
+    changes.into_iter().map(|e| (e.key, e.value)).collect()
+}
+
+/// Checks a proposed change (every broken rule), its diff and simulation; writes nothing.
+#[tauri::command]
+async fn preview_policy(console: State<'_, Console>, changes: Vec<PolicyEntry>) -> CommandResult<PolicyPreview> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(policy_store::preview(&db, &me.actor(), now(), &pairs(changes)).await?)
+}
+
+#[tauri::command]
+async fn save_policy(
+    console: State<'_, Console>,
+    changes: Vec<PolicyEntry>,
+    note: String,
+    shorten_sessions: bool,
+) -> CommandResult<PolicyUpdate> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let options = policy_store::SaveOptions { shorten_sessions };
+    Ok(policy_store::set_with(&db, &me.actor(), now(), &pairs(changes), &note, options).await?)
+}
+
+#[tauri::command]
+async fn policy_history(console: State<'_, Console>) -> CommandResult<Vec<PolicyVersionView>> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(policy_store::history_with_changes(&db, &me.actor()).await?)
+}
+
+#[tauri::command]
+async fn rollback_policy(
+    console: State<'_, Console>,
+    version: i64,
+    note: String,
+    shorten_sessions: bool,
+) -> CommandResult<PolicyUpdate> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let options = policy_store::SaveOptions { shorten_sessions };
+    Ok(policy_store::rollback(&db, &me.actor(), now(), version, &note, options).await?)
 }
 
 pub fn run() {
@@ -632,11 +743,18 @@ pub fn run() {
             revoke_session,
             revoke_user_sessions,
             get_policy,
+            preview_policy,
+            save_policy,
+            policy_history,
+            rollback_policy,
             list_sessions,
             count_sessions,
             plan_bulk_revoke,
             bulk_revoke,
             cancel_bulk_revoke,
+            list_audit,
+            export_audit,
+            verify_audit,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Warden console");
@@ -664,7 +782,11 @@ mod bindings {
             Connected,
             Me,
             SignInStep,
-            PolicyView,
+            PolicyEntry,
+            warden_core::policy_store::PolicyForm,
+            warden_core::policy_store::PolicyPreview,
+            warden_core::policy_store::PolicyUpdate,
+            warden_core::policy_store::PolicyVersionView,
             warden_core::admin::UserQuery,
             warden_core::admin::UsersPage,
             warden_core::admin::UserDetail,
@@ -676,6 +798,11 @@ mod bindings {
             warden_core::bulk::BulkPlan,
             warden_core::bulk::BulkProgress,
             warden_core::bulk::BulkSummary,
+            warden_core::audit_query::AuditQuery,
+            warden_core::audit::AuditPage,
+            warden_core::audit_query::AuditProgress,
+            warden_core::audit_query::ExportReport,
+            warden_core::audit::Verification,
         );
     }
 

@@ -85,6 +85,10 @@ pub struct Capabilities {
     pub view_policy: bool,
     /// Security admins: bulk termination across users and the emergency sign-out.
     pub bulk_revoke: bool,
+    /// Support and security admins: read the audit log.
+    pub view_audit: bool,
+    /// Security admins: export the audit log and verify its chain.
+    pub export_audit: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -110,15 +114,9 @@ pub enum SignInStep {
     TotpRequired,
 }
 
+/// One `key = value` of a proposed policy change, as typed in the editor.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct PolicyEntry {
     pub key: String,
     pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct PolicyView {
-    #[ts(type = "number")]
-    pub version: i64,
-    pub entries: Vec<PolicyEntry>,
 }

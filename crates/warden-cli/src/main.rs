@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
 use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
-use warden_core::audit::{self, AuditFilter, Status};
+use warden_core::audit::{self, AuditFilter};
+use warden_core::audit_query::{self, AuditFilterInput};
 use warden_core::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::clock::{format_ms, parse_time};
 use warden_core::export::{self, ExportFormat};
@@ -128,7 +129,7 @@ struct SessionFilterArgs {
     /// Email or id of one user
     #[arg(long)]
     user: Option<String>,
-    /// One IP address, or an IPv4 range such as 203.0.113.0/24
+    /// One IP address, or a CIDR range of either family such as 203.0.113.0/24 or 2001:db8::/32
     #[arg(long)]
     ip: Option<String>,
     /// Two-letter country code
@@ -256,11 +257,33 @@ enum PolicyCmd {
         /// key=value pairs (see `warden policy show` for the keys)
         #[arg(required = true)]
         assignments: Vec<String>,
+        /// Why the policy changes (required; kept with the version and in the audit log)
         #[arg(long)]
         note: String,
+        /// Also move the expiry of live sessions earlier to the new caps (never later)
+        #[arg(long)]
+        shorten_sessions: bool,
     },
-    /// List every policy version with author, time and note
+    /// Check a change without saving it: every broken rule, the diff, and how many live sessions the new
+    /// caps would end and how many accounts would be locked under the new lockout rules
+    Preview {
+        /// key=value pairs, as for `warden policy set`
+        #[arg(required = true)]
+        assignments: Vec<String>,
+    },
+    /// List every policy version with author, time, note and changes
     History,
+    /// Save an earlier version's policy again, as a new version: warden policy rollback 3 --note "why"
+    Rollback {
+        /// The version to return to (see `warden policy history`)
+        version: i64,
+        /// Why (required; kept with the version and in the audit log)
+        #[arg(long)]
+        note: String,
+        /// Also move the expiry of live sessions earlier to the restored caps (never later)
+        #[arg(long)]
+        shorten_sessions: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -324,28 +347,30 @@ struct AuditFilterArgs {
 }
 
 impl AuditFilterArgs {
+    /// The flags, checked by the same core rules as the console's filters (errors name the flag).
     async fn filter(&self, db: &Db) -> Result<AuditFilter> {
-        let target_user = match self.user.as_deref() {
-            Some(u) => Some(warden_core::users::find(db, u).await?.id),
-            None => None,
-        };
-        let status = match self.status.as_deref() {
-            None => None,
-            Some("success") => Some(Status::Success),
-            Some("failure") => Some(Status::Failure),
-            Some(_) => return Err(Error::invalid("--status", "must be success or failure")),
-        };
-        Ok(AuditFilter {
+        let input = AuditFilterInput {
             actor: self.actor.clone(),
-            target_user,
+            user: self.user.clone(),
             action: self.action.clone(),
-            status,
+            status: self.status.clone(),
             ip: self.ip.clone(),
-            from: self.from.as_deref().map(|s| parse_time("--from", s)).transpose()?,
-            to: self.to.as_deref().map(|s| parse_time("--to", s)).transpose()?,
+            from: self.from.clone(),
+            to: self.to.clone(),
             reason: self.reason.clone(),
-            ..Default::default()
-        })
+        };
+        input.resolve(db).await.map_err(flag_error)
+    }
+}
+
+/// A core `invalid_input` names the field as the console does (`from`); the CLI names the flag (`--from`).
+fn flag_error(e: Error) -> Error {
+    match e {
+        Error::InvalidInput { field, rule } => Error::InvalidInput {
+            field: format!("--{}", if field == "file" { "out" } else { field.as_str() }),
+            rule,
+        },
+        other => other,
     }
 }
 
@@ -373,6 +398,74 @@ fn need_db(cli: &Cli) -> Result<&str> {
     cli.db
         .as_deref()
         .ok_or_else(|| Error::invalid("--db", "give the database URL with --db or WARDEN_DB"))
+}
+
+/// `key=value` arguments of the policy commands.
+fn policy_pairs(assignments: &[String]) -> Result<Vec<(String, String)>> {
+    assignments
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| Error::invalid(a.as_str(), "must be key=value, e.g. session.ttl=12h"))
+        })
+        .collect()
+}
+
+fn print_policy_update(json: bool, update: &policy_store::PolicyUpdate, shortened: bool) {
+    if json {
+        print_json(update);
+        return;
+    }
+    println!("Saved policy version {}:", update.version);
+    for c in &update.changes {
+        println!("  {}: {} -> {}", c.key, c.from, c.to);
+    }
+    if update.changes.is_empty() {
+        println!("  (no value changed)");
+    }
+    if shortened {
+        println!(
+            "Shortened {} live session(s) to the new caps.",
+            update.sessions_shortened
+        );
+    }
+}
+
+fn print_policy_preview(p: &policy_store::PolicyPreview) {
+    println!("Checked against policy version {}.", p.version);
+    if !p.violations.is_empty() {
+        println!("Not valid:");
+        for v in &p.violations {
+            println!("  {}: {}", v.field, v.rule);
+        }
+    }
+    if p.changes.is_empty() {
+        println!("No value changes.");
+    } else {
+        println!("Changes:");
+        for c in &p.changes {
+            println!("  {}: {} -> {}", c.key, c.from, c.to);
+        }
+    }
+    if let Some(sim) = &p.simulation {
+        let s = &sim.sessions;
+        let l = &sim.lockout;
+        println!("Live sessions now: {}", s.live);
+        println!(
+            "  ended by the new idle and lifetime caps: {} ({} privileged)",
+            s.ended, s.ended_privileged
+        );
+        println!(
+            "  with --shorten-sessions: {} shortened, {} ended in all",
+            s.shortened, s.ended_if_shortened
+        );
+        println!("Accounts locked now: {}", l.locked);
+        println!(
+            "  under the new lockout rules: {} ({} would be open, {} more locked); locks in force keep their end",
+            l.locked_under_new, l.newly_unlocked, l.newly_locked
+        );
+    }
 }
 
 fn print_json(v: &impl serde::Serialize) {
@@ -749,39 +842,49 @@ async fn run(cli: Cli) -> Result<()> {
             }
             t.print();
         }
-        Command::Policy(PolicyCmd::Set { assignments, note }) => {
-            let pairs = assignments
-                .iter()
-                .map(|a| {
-                    a.split_once('=')
-                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                        .ok_or_else(|| Error::invalid(a.as_str(), "must be key=value, e.g. session.ttl=12h"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let update = policy_store::set(&db, &actor, now, &pairs, &note).await?;
+        Command::Policy(PolicyCmd::Set {
+            assignments,
+            note,
+            shorten_sessions,
+        }) => {
+            let pairs = policy_pairs(&assignments)?;
+            let options = policy_store::SaveOptions { shorten_sessions };
+            let update = policy_store::set_with(&db, &actor, now, &pairs, &note, options).await?;
+            print_policy_update(cli.json, &update, shorten_sessions);
+        }
+        Command::Policy(PolicyCmd::Preview { assignments }) => {
+            let pairs = policy_pairs(&assignments)?;
+            let preview = policy_store::preview(&db, &actor, now, &pairs).await?;
             if cli.json {
-                print_json(&update);
-                return Ok(());
+                print_json(&preview);
+            } else {
+                print_policy_preview(&preview);
             }
-            println!("Saved policy version {}:", update.version);
-            for c in &update.changes {
-                println!("  {}: {} -> {}", c.key, c.from, c.to);
-            }
-            if update.changes.is_empty() {
-                println!("  (no value changed)");
+            if !preview.violations.is_empty() {
+                // Exit like a refused `set`, naming the first broken rule.
+                let v = &preview.violations[0];
+                return Err(Error::policy(v.field.clone(), v.rule.clone()));
             }
         }
+        Command::Policy(PolicyCmd::Rollback {
+            version,
+            note,
+            shorten_sessions,
+        }) => {
+            let options = policy_store::SaveOptions { shorten_sessions };
+            let update = policy_store::rollback(&db, &actor, now, version, &note, options).await?;
+            print_policy_update(cli.json, &update, shorten_sessions);
+        }
         Command::Policy(PolicyCmd::History) => {
-            let versions = policy_store::history(&db, &actor).await?;
+            let versions = policy_store::history_with_changes(&db, &actor).await?;
             if cli.json {
                 print_json(&versions);
                 return Ok(());
             }
             let mut t = Table::new(&["VERSION", "AT", "BY", "NOTE", "CHANGES"]);
-            for (i, v) in versions.iter().enumerate() {
-                let older = versions.get(i + 1).map(|o| o.policy.clone()).unwrap_or_default();
-                let changes: Vec<String> = older
-                    .diff(&v.policy)
+            for v in &versions {
+                let changes: Vec<String> = v
+                    .changes
                     .iter()
                     .map(|c| format!("{}: {} -> {}", c.key, c.from, c.to))
                     .collect();
@@ -823,22 +926,10 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 // Written beside the target and renamed into place, so a failed export leaves no half file.
                 let path = std::path::PathBuf::from(&a.out);
-                let tmp = path.with_extension("partial");
-                let file = std::fs::File::create(&tmp)
-                    .map_err(|e| Error::invalid("--out", format!("cannot create {}: {e}", tmp.display())))?;
-                let mut out = std::io::BufWriter::new(file);
-                let rows = match export::export(&db, &actor, now, &filter, format, &mut out, &mut report).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        drop(out);
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(e);
-                    }
-                };
-                drop(out);
-                std::fs::rename(&tmp, &path)
-                    .map_err(|e| Error::invalid("--out", format!("cannot write {}: {e}", path.display())))?;
-                rows
+                audit_query::export_to_file(&db, &actor, now, &filter, format, &path, &mut report)
+                    .await
+                    .map_err(flag_error)?
+                    .rows
             };
             if cli.json {
                 print_json(&json!({ "rows": rows, "format": format.as_str(), "out": a.out }));

@@ -44,6 +44,9 @@ pub enum Error {
     SessionLimitReached { limit: u32 },
     #[error("the verification token is invalid, expired or already used")]
     InvalidToken,
+    /// Too many requests from one IP or for one account; `retry_at` is unix milliseconds.
+    #[error("too many requests: try again later")]
+    RateLimited { retry_at: i64 },
     /// The actor's role does not allow the action.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -95,6 +98,7 @@ impl Error {
             Error::EmailTaken => "email_taken",
             Error::SessionLimitReached { .. } => "session_limit_reached",
             Error::InvalidToken => "invalid_token",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Forbidden(_) => "forbidden",
             Error::ReauthRequired => "reauth_required",
             Error::DatabaseUrl(_) => "database_url_invalid",

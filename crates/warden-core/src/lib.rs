@@ -2,8 +2,10 @@
 //! input, call one function here and map the result. Rules are pure functions over values and a [`Clock`];
 //! storage sits in [`store`], one implementation per backend.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod audit_query;
 pub mod auth;
 pub mod authz;
 pub mod bulk;
@@ -14,6 +16,7 @@ pub mod export;
 pub mod password;
 pub mod policy;
 pub mod policy_store;
+pub mod rate_limit;
 pub mod rules;
 pub mod secret;
 pub mod session_filter;
@@ -22,6 +25,7 @@ pub mod store;
 pub mod totp;
 pub mod useragent;
 pub mod users;
+pub mod verification;
 
 pub use authz::{Actor, Role};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};

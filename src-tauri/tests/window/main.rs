@@ -3,6 +3,8 @@
 //! Run through scripts/test-window.sh (it builds the UI and the app, installs the drivers and starts
 //! Xvfb). Screenshots of each main screen land in artifacts/screenshots/.
 
+mod audit;
+mod policy;
 mod support;
 
 use support::Console;

@@ -3,13 +3,15 @@ import type { Capabilities } from './backend/generated';
 import { userSummary } from './fixtures.test-util';
 import { canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
 
-const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true };
+const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true, view_audit: true, export_audit: true };
 const NONE: Capabilities = {
   unlock: false,
   revoke_sessions: false,
   reset_totp: false,
   view_policy: false,
   bulk_revoke: false,
+  view_audit: false,
+  export_audit: false,
 };
 
 describe('userBadges', () => {

@@ -283,6 +283,64 @@ both!(policy_changes_are_validated_versioned_and_audited, |db| {
     );
 });
 
+both!(policy_preview_shortening_and_rollback, |db| {
+    db.ok(&["migrate"]);
+    let err = db.fails(
+        &["policy", "preview", "session.idle_timeout=30d", "lockout.threshold=0"],
+        2,
+    );
+    assert!(
+        err.contains("session.idle_timeout") && err.contains("session.ttl"),
+        "the first broken rule is the error: {err}"
+    );
+    let out = db.warden(&["policy", "preview", "session.idle_timeout=30d", "lockout.threshold=0"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("session.idle_timeout: must be at most session.ttl (7d)")
+            && listed.contains("lockout.threshold: must be between 1 and 100"),
+        "every broken rule is listed: {listed}"
+    );
+    let p = db.json(&["policy", "preview", "session.ttl=5d"]);
+    assert_eq!(p["violations"].as_array().unwrap().len(), 0);
+    assert_eq!(p["changes"][0]["key"], "session.ttl");
+    assert_eq!(p["simulation"]["sessions"]["live"], 0);
+    assert_eq!(p["simulation"]["lockout"]["locked"], 0);
+    let out = db.ok(&["policy", "preview", "session.ttl=5d"]);
+    assert!(
+        out.contains("session.ttl: 7d -> 5d") && out.contains("Live sessions now: 0"),
+        "{out}"
+    );
+    assert_eq!(
+        db.json(&["policy", "history"]).as_array().unwrap().len(),
+        0,
+        "a preview saves nothing"
+    );
+    let out = db.ok(&[
+        "policy",
+        "set",
+        "session.ttl=5d",
+        "--shorten-sessions",
+        "--note",
+        "shorter",
+    ]);
+    assert!(out.contains("Shortened 0 live session(s)"), "{out}");
+    db.ok(&["policy", "set", "lockout.threshold=3", "--note", "three"]);
+    let err = db.fails(&["policy", "rollback", "9", "--note", "typo"], 2);
+    assert!(err.contains("no policy version 9"), "{err}");
+    let back = db.json(&["policy", "rollback", "1", "--note", "undo the threshold"]);
+    assert_eq!(back["version"], 3, "a rollback is a new version");
+    let shown = db.json(&["policy", "show"]);
+    assert_eq!(shown["policy"]["lockout"]["threshold"], 5);
+    assert_eq!(shown["policy"]["session"]["ttl"], "5d", "version 1's policy is back");
+    let history = db.json(&["policy", "history"]);
+    assert_eq!(history[0]["changes"][0]["key"], "lockout.threshold");
+    assert_eq!(history[0]["note"], "undo the threshold");
+    let ev = &db.json(&["audit", "list", "--action", "policy.rolled_back"])["events"][0];
+    assert_eq!(ev["reason"], "undo the threshold");
+    let meta: Value = serde_json::from_str(ev["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(meta["rolled_back_to"], 1, "{ev}");
+});
+
 both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
     demo(&db);
     let email = "support@warden.demo";
@@ -393,7 +451,11 @@ both!(audit_export_writes_csv_and_json_and_is_audited, |db| {
         "a header row"
     );
     assert_eq!(lines.count(), rows, "one line per event");
-    assert!(!dir.path().join("audit.partial").exists(), "no partial file is left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the export is left in the folder (no partial file)"
+    );
 
     let json_path = dir.path().join("audit.json");
     let out = db.json(&[

@@ -6,13 +6,23 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AppInfo,
+  AuditFilterInput,
+  AuditPage,
+  AuditProgress,
+  AuditQuery,
   BulkPlan,
   BulkProgress,
   BulkRequest,
   BulkSummary,
   Connected,
+  ExportFormat,
+  ExportReport,
   Me,
-  PolicyView,
+  PolicyEntry,
+  PolicyForm,
+  PolicyPreview,
+  PolicyUpdate,
+  PolicyVersionView,
   SessionCount,
   SessionFilter,
   SessionQuery,
@@ -22,6 +32,7 @@ import type {
   UserQuery,
   UsersPage,
   UserView,
+  Verification,
 } from './generated';
 
 export type * from './generated';
@@ -125,7 +136,15 @@ export const revokeSession = (sessionId: string, reason: string): Promise<boolea
   call('revoke_session', { sessionId, reason });
 export const revokeUserSessions = (userId: string, reason: string): Promise<number> =>
   call('revoke_user_sessions', { userId, reason });
-export const getPolicy = (): Promise<PolicyView> => call('get_policy');
+export const getPolicy = (): Promise<PolicyForm> => call('get_policy');
+/** Checks a proposed change (every broken rule), its diff and simulation; saves nothing. */
+export const previewPolicy = (changes: PolicyEntry[]): Promise<PolicyPreview> =>
+  call('preview_policy', { changes });
+export const savePolicy = (changes: PolicyEntry[], note: string, shortenSessions: boolean): Promise<PolicyUpdate> =>
+  call('save_policy', { changes, note, shortenSessions });
+export const policyHistory = (): Promise<PolicyVersionView[]> => call('policy_history');
+export const rollbackPolicy = (version: number, note: string, shortenSessions: boolean): Promise<PolicyUpdate> =>
+  call('rollback_policy', { version, note, shortenSessions });
 
 // Sessions across users, bulk termination
 export const listSessions = (query: SessionQuery): Promise<SessionsPage> => call('list_sessions', { query });
@@ -139,3 +158,28 @@ export function bulkRevoke(request: BulkRequest, onProgress: (p: BulkProgress) =
 }
 /** Asks a running bulk termination to stop after its current batch; false when none is running. */
 export const cancelBulkRevoke = (): Promise<boolean> => call('cancel_bulk_revoke');
+
+// The audit log
+export const listAudit = (query: AuditQuery): Promise<AuditPage> =>
+  call('list_audit', { query });
+/**
+ * Exports the filtered log to a file the operator picks in the native save dialog (opened by the Rust
+ * side: no path leaves the webview); null when the dialog is cancelled.
+ */
+export function exportAudit(
+  filter: AuditFilterInput,
+  format: ExportFormat,
+  onProgress: (p: AuditProgress) => void,
+): Promise<ExportReport | null> {
+  const channel = new Channel<AuditProgress>();
+  channel.onmessage = onProgress;
+  return call('export_audit', { filter, format, onProgress: channel });
+}
+/** Walks the audit hash chain; `onProgress` after every batch. The check itself is audited. */
+export function verifyAudit(
+  onProgress: (p: AuditProgress) => void,
+): Promise<Verification> {
+  const channel = new Channel<AuditProgress>();
+  channel.onmessage = onProgress;
+  return call('verify_audit', { onProgress: channel });
+}

@@ -7,4 +7,12 @@ export type Capabilities = { unlock: boolean, revoke_sessions: boolean, reset_to
 /**
  * Security admins: bulk termination across users and the emergency sign-out.
  */
-bulk_revoke: boolean, };
+bulk_revoke: boolean, 
+/**
+ * Support and security admins: read the audit log.
+ */
+view_audit: boolean, 
+/**
+ * Security admins: export the audit log and verify its chain.
+ */
+export_audit: boolean, };

@@ -11,7 +11,8 @@ export type SessionFilter = {
  */
 user: string | null, 
 /**
- * One address (`203.0.113.7`, `2001:db8::1`) or an IPv4 range in CIDR form (`203.0.113.0/24`).
+ * One address (`203.0.113.7`, `2001:db8::1`) or a CIDR range of either family (`203.0.113.0/24`,
+ * `2001:db8::/32`).
  */
 ip: string | null, 
 /**
