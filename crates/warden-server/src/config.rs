@@ -1,0 +1,303 @@
+//! Configuration: command-line flags, then environment variables, then a TOML file (`--config`), then
+//! defaults — the first that sets a value wins. [`Args::resolve`] turns them into a checked
+//! [`ServerConfig`] or a message that says what to change.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::http::HeaderName;
+use clap::Parser;
+use ipnet::IpNet;
+use serde::Deserialize;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+const AFTER_HELP: &str = "\
+Configuration file (--config, TOML): the same settings under their snake_case names, e.g.
+
+    db = \"postgres://warden@127.0.0.1/warden\"
+    bind = \"127.0.0.1:8787\"
+    origins = [\"https://app.example.com\"]
+    trusted_proxies = [\"127.0.0.1/32\"]
+    country_header = \"CF-IPCountry\"
+    smtp_url = \"smtp://mail.example.com:587?tls=required\"
+    mail_from = \"Example <no-reply@example.com>\"
+    public_url = \"https://app.example.com\"
+
+A flag wins over its environment variable, which wins over the file.
+The data key that seals two-factor secrets is read from WARDEN_DATA_KEY or the file named by
+WARDEN_DATA_KEY_FILE (as for the CLI); without it the two-factor endpoints answer 503.
+The database must be migrated first: `warden migrate --db <url>`.";
+
+/// warden-server: the HTTP API of Warden for an application's end users and admins.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "warden-server", version, about, after_help = AFTER_HELP)]
+pub struct Args {
+    /// A TOML configuration file (see below).
+    #[arg(long, env = "WARDEN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The database URL: sqlite://path/to/warden.db or postgres://user@host/db.
+    #[arg(long, env = "WARDEN_DB", value_name = "URL")]
+    pub db: Option<String>,
+    /// The address to listen on [default: 127.0.0.1:8787].
+    #[arg(long, env = "WARDEN_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// An origin allowed to send state-changing requests, as scheme://host[:port]. Repeat the flag, or
+    /// separate with commas in WARDEN_ORIGINS. Must be https unless --dev.
+    #[arg(long = "origin", env = "WARDEN_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    pub origins: Vec<String>,
+    /// Development mode: allows http origins and leaves the Secure flag off the cookies.
+    #[arg(long, env = "WARDEN_DEV")]
+    pub dev: bool,
+    /// A reverse proxy (IP or CIDR) whose forwarded client IP and location headers are believed.
+    /// Repeat, or separate with commas in WARDEN_TRUSTED_PROXIES.
+    #[arg(long = "trusted-proxy", env = "WARDEN_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR")]
+    pub trusted_proxies: Vec<String>,
+    /// The header in which a trusted proxy passes the client IP [default: x-forwarded-for].
+    #[arg(long, env = "WARDEN_FORWARDED_HEADER", value_name = "HEADER")]
+    pub forwarded_header: Option<String>,
+    /// The header in which a trusted proxy passes the client's country code (e.g. CF-IPCountry).
+    #[arg(long, env = "WARDEN_COUNTRY_HEADER", value_name = "HEADER")]
+    pub country_header: Option<String>,
+    /// The header in which a trusted proxy passes the client's city (e.g. CF-IPCity).
+    #[arg(long, env = "WARDEN_CITY_HEADER", value_name = "HEADER")]
+    pub city_header: Option<String>,
+    /// The Domain attribute of the cookies (none by default: host-only cookies).
+    #[arg(long, env = "WARDEN_COOKIE_DOMAIN", value_name = "DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// The Path attribute of the cookies [default: /].
+    #[arg(long, env = "WARDEN_COOKIE_PATH", value_name = "PATH")]
+    pub cookie_path: Option<String>,
+    /// The SMTP server for verification emails: smtp://host:port (plain), smtp://host:587?tls=required
+    /// (STARTTLS) or smtps://user:password@host (TLS). Without it no email is sent.
+    #[arg(long, env = "WARDEN_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The From address of verification emails, e.g. "Example <no-reply@example.com>".
+    #[arg(long, env = "WARDEN_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// The public base URL that verification links start with [default: the first origin].
+    #[arg(long, env = "WARDEN_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The issuer name shown in authenticator apps [default: Warden].
+    #[arg(long, env = "WARDEN_TOTP_ISSUER", value_name = "NAME")]
+    pub totp_issuer: Option<String>,
+    /// The largest request body accepted, in bytes [default: 65536].
+    #[arg(long, env = "WARDEN_MAX_BODY", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// The log filter, in tracing's EnvFilter syntax [default: info].
+    #[arg(long, env = "WARDEN_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// The log format: text or json [default: text].
+    #[arg(long, env = "WARDEN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The TOML file: every setting optional, unknown keys refused (a typo must not pass silently).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub db: Option<String>,
+    pub bind: Option<String>,
+    #[serde(default)]
+    pub origins: Vec<String>,
+    pub dev: Option<bool>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    pub forwarded_header: Option<String>,
+    pub country_header: Option<String>,
+    pub city_header: Option<String>,
+    pub cookie_domain: Option<String>,
+    pub cookie_path: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub public_url: Option<String>,
+    pub totp_issuer: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub log: Option<String>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where verification emails go out.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp_url: String,
+    pub from: String,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub db: String,
+    pub bind: SocketAddr,
+    /// Normalized `scheme://host[:port]`, lower case.
+    pub origins: Vec<String>,
+    pub dev: bool,
+    pub trusted_proxies: Vec<IpNet>,
+    pub forwarded_header: HeaderName,
+    pub country_header: Option<HeaderName>,
+    pub city_header: Option<HeaderName>,
+    pub cookie_domain: Option<String>,
+    pub cookie_path: String,
+    pub mail: Option<MailConfig>,
+    pub public_url: String,
+    pub totp_issuer: String,
+    pub max_body_bytes: usize,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+impl Args {
+    /// Merges the file (when given) under the flags and environment, and checks the result.
+    pub fn resolve(self) -> Result<ServerConfig, String> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let pick = |a: Option<String>, f: Option<String>| a.or(f).filter(|s| !s.trim().is_empty());
+        let db = pick(self.db, file.db).ok_or(
+            "no database: pass --db <url> (or set WARDEN_DB, or `db` in the config file), e.g. --db sqlite:///var/lib/warden/warden.db",
+        )?;
+        let bind_text = pick(self.bind, file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind: SocketAddr = bind_text
+            .trim()
+            .parse()
+            .map_err(|_| format!("bind: `{bind_text}` is not an address such as 127.0.0.1:8787"))?;
+        let dev = self.dev || file.dev.unwrap_or(false);
+        let origin_texts = if self.origins.iter().any(|o| !o.trim().is_empty()) {
+            self.origins
+        } else {
+            file.origins
+        };
+        let mut origins = Vec::new();
+        for o in origin_texts.iter().filter(|o| !o.trim().is_empty()) {
+            origins.push(parse_origin(o, dev)?);
+        }
+        if origins.is_empty() {
+            return Err("no allowed origin: pass --origin https://app.example.com (or WARDEN_ORIGINS, or `origins` in the config file); every state-changing request must come from one".into());
+        }
+        let proxy_texts = if self.trusted_proxies.is_empty() {
+            file.trusted_proxies
+        } else {
+            self.trusted_proxies
+        };
+        let mut trusted_proxies = Vec::new();
+        for p in proxy_texts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let net = p
+                .parse::<IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("trusted proxy: `{p}` is not an IP address or CIDR such as 10.0.0.0/8"))?;
+            trusted_proxies.push(net);
+        }
+        let header = |what: &str, v: Option<String>| -> Result<Option<HeaderName>, String> {
+            v.filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    HeaderName::from_bytes(s.trim().to_ascii_lowercase().as_bytes())
+                        .map_err(|_| format!("{what}: `{s}` is not a header name"))
+                })
+                .transpose()
+        };
+        let forwarded_header = header("forwarded header", pick(self.forwarded_header, file.forwarded_header))?
+            .unwrap_or(HeaderName::from_static("x-forwarded-for"));
+        let country_header = header("country header", pick(self.country_header, file.country_header))?;
+        let city_header = header("city header", pick(self.city_header, file.city_header))?;
+        let cookie_domain = pick(self.cookie_domain, file.cookie_domain).map(|d| d.trim().to_owned());
+        if let Some(d) = &cookie_domain {
+            if d.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')) {
+                return Err(format!("cookie domain: `{d}` is not a domain name"));
+            }
+        }
+        let cookie_path = pick(self.cookie_path, file.cookie_path).unwrap_or_else(|| "/".into());
+        if !cookie_path.starts_with('/') || cookie_path.chars().any(|c| c == ';' || c.is_whitespace() || c.is_control())
+        {
+            return Err(format!("cookie path: `{cookie_path}` must start with / and hold no spaces or `;`"));
+        }
+        let smtp_url = pick(self.smtp_url, file.smtp_url);
+        let mail_from = pick(self.mail_from, file.mail_from);
+        let mail = match (smtp_url, mail_from) {
+            (Some(smtp_url), Some(from)) => {
+                from.parse::<lettre::message::Mailbox>()
+                    .map_err(|_| format!("mail from: `{from}` is not an address such as \"Example <no-reply@example.com>\""))?;
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&smtp_url).map_err(|e| {
+                    format!("smtp url: {} ({e})", warden_core::store::redact(&smtp_url))
+                })?;
+                Some(MailConfig { smtp_url, from })
+            }
+            (Some(_), None) => return Err("smtp url is set but mail from is not: pass --mail-from \"Example <no-reply@example.com>\"".into()),
+            (None, Some(_)) => return Err("mail from is set but smtp url is not: pass --smtp-url smtp://host:port".into()),
+            (None, None) => None,
+        };
+        let public_url = pick(self.public_url, file.public_url)
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| origins[0].clone());
+        if !(public_url.starts_with("https://") || (dev && public_url.starts_with("http://"))) {
+            return Err(format!("public url: `{public_url}` must be an https URL (http only with --dev)"));
+        }
+        let totp_issuer = pick(self.totp_issuer, file.totp_issuer).unwrap_or_else(|| "Warden".into());
+        if totp_issuer.contains(':') {
+            return Err("totp issuer: must not contain `:`".into());
+        }
+        let max_body_bytes = self.max_body_bytes.or(file.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY);
+        if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
+            return Err("max body bytes: must be between 1024 and 16777216".into());
+        }
+        let log = pick(self.log, file.log).unwrap_or_else(|| "info".into());
+        let log_format = match pick(self.log_format, file.log_format).as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(format!("log format: `{other}` must be text or json")),
+        };
+        Ok(ServerConfig {
+            db,
+            bind,
+            origins,
+            dev,
+            trusted_proxies,
+            forwarded_header,
+            country_header,
+            city_header,
+            cookie_domain,
+            cookie_path,
+            mail,
+            public_url,
+            totp_issuer,
+            max_body_bytes,
+            log,
+            log_format,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the config file `{}`: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file `{}`: {e}", path.display()))
+}
+
+/// `scheme://host[:port]`, lower case, without a trailing slash; https unless `dev`.
+pub fn parse_origin(text: &str, dev: bool) -> Result<String, String> {
+    let o = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, rest) = o
+        .split_once("://")
+        .ok_or_else(|| format!("origin `{text}` must look like https://app.example.com"))?;
+    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') || rest.contains('@') {
+        return Err(format!(
+            "origin `{text}` must be scheme://host[:port], without a path, e.g. https://app.example.com"
+        ));
+    }
+    match scheme {
+        "https" => Ok(o),
+        "http" if dev => Ok(o),
+        "http" => Err(format!(
+            "refusing to start in production mode: the origin `{text}` is not https. Serve the application over \
+             TLS (e.g. behind a TLS-terminating proxy) and allow its https origin, or pass --dev for local HTTP"
+        )),
+        _ => Err(format!("origin `{text}` must start with https://")),
+    }
+}

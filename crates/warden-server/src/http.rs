@@ -1,0 +1,416 @@
+//! The edges of the HTTP door: errors as `{code, message, field?}`, cookies, the CSRF checks, where a
+//! request comes from, and extractors whose rejections are JSON errors too (never a bare text body).
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use warden_core::sessions::{self, Authenticated, ClientInfo};
+use warden_core::{Error, Millis, Secret};
+
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "warden_session";
+pub const CSRF_COOKIE: &str = "warden_csrf";
+pub const CHALLENGE_COOKIE: &str = "warden_totp_challenge";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An error answer. Engine errors keep their code; `retry_at` (unix ms) becomes `Retry-After` once the
+/// response passes [`finish`], which knows the clock.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_at: Option<Millis>,
+}
+
+/// The wire form of an error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code (`invalid_credentials`, `locked`, `session_not_found`, …).
+    pub code: String,
+    pub message: String,
+    /// The input field the error is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_at: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn unauthenticated() -> ApiError {
+        Error::Unauthenticated.into()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        use Error::*;
+        let status = match &e {
+            PolicyInvalid { .. } | InvalidInput { .. } | PasswordRejected { .. } | InvalidToken => StatusCode::BAD_REQUEST,
+            InvalidCredentials | InvalidTotp | Unauthenticated => StatusCode::UNAUTHORIZED,
+            Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
+            SessionNotFound | UserNotFound(_) => StatusCode::NOT_FOUND,
+            TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
+            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = match &e {
+            // Internals stay in the log; the client gets a generic line.
+            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
+                tracing::error!(code = e.code(), error = %e, "service unavailable");
+                "the service is temporarily unavailable".to_owned()
+            }
+            UserNotFound(_) => "user not found".to_owned(),
+            _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(code = e.code(), error = %e, "unexpected error");
+                "an unexpected error occurred".to_owned()
+            }
+            _ => e.to_string(),
+        };
+        ApiError {
+            status,
+            code: e.code(),
+            field: e.field().map(str::to_owned),
+            retry_at: match e {
+                Locked { until } => until,
+                _ => None,
+            },
+            message,
+        }
+    }
+}
+
+/// When a 429 may be retried, as a response extension that [`finish`] turns into `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryAt(pub Millis);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+            field: self.field,
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(at) = self.retry_at {
+            res.extensions_mut().insert(RetryAt(at));
+        }
+        res
+    }
+}
+
+/// Turns a [`RetryAt`] into `Retry-After` seconds (rounded up, at least 1) by the server's clock.
+pub async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if let Some(RetryAt(at)) = res.extensions().get::<RetryAt>().copied() {
+        let secs = ((at - state.now()).max(1) + 999) / 1000;
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(RETRY_AFTER, v);
+        }
+    }
+    res
+}
+
+/// Every state-changing request must carry an `Origin` on the allow-list (browsers always send it on
+/// such requests; a forged cross-site form cannot choose it).
+pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_safe(req.method()) {
+        return next.run(req).await;
+    }
+    let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(|o| o.trim().to_ascii_lowercase());
+    match origin {
+        Some(o) if state.cfg.origins.iter().any(|a| *a == o) => next.run(req).await,
+        Some(_) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "the request's Origin is not one of the allowed origins",
+        )
+        .into_response(),
+        None => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "a state-changing request must carry an Origin header naming an allowed origin",
+        )
+        .into_response(),
+    }
+}
+
+pub fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The value of cookie `name`, if the request carries it (malformed cookie headers count as absent).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The CSRF token of a session: derived from its token, so a token planted in the CSRF cookie by
+/// someone else never matches.
+pub fn csrf_for(session_token: &str) -> String {
+    let d = Sha256::new()
+        .chain_update(b"warden-csrf\0")
+        .chain_update(session_token.as_bytes())
+        .finalize();
+    hex::encode(&d[..20])
+}
+
+/// `Set-Cookie` values, with the configured attributes.
+pub struct Cookies<'a> {
+    pub state: &'a AppState,
+}
+
+impl Cookies<'_> {
+    fn build(&self, name: &str, value: &str, max_age_secs: i64, http_only: bool) -> HeaderValue {
+        let cfg = &self.state.cfg;
+        let mut c = format!("{name}={value}; Path={}; Max-Age={max_age_secs}; SameSite=Lax", cfg.cookie_path);
+        if http_only {
+            c.push_str("; HttpOnly");
+        }
+        if !cfg.dev {
+            c.push_str("; Secure");
+        }
+        if let Some(d) = &cfg.cookie_domain {
+            c.push_str("; Domain=");
+            c.push_str(d);
+        }
+        HeaderValue::from_str(&c).expect("cookie values are base64url, hex and checked attributes")
+    }
+
+    /// The session and its CSRF cookie, valid for `max_age_secs`.
+    pub fn session(&self, token: &Secret, max_age_secs: i64) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 3]> {
+        AppendHeaders([
+            (SET_COOKIE, self.build(SESSION_COOKIE, token.expose(), max_age_secs, true)),
+            (SET_COOKIE, self.build(CSRF_COOKIE, &csrf_for(token.expose()), max_age_secs, false)),
+            (SET_COOKIE, self.build(CHALLENGE_COOKIE, "", 0, true)),
+        ])
+    }
+
+    /// The pending second step of a sign-in.
+    pub fn challenge(&self, challenge: &Secret, max_age_secs: i64) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 1]> {
+        AppendHeaders([(SET_COOKIE, self.build(CHALLENGE_COOKIE, challenge.expose(), max_age_secs, true))])
+    }
+
+    /// Removes the session cookies.
+    pub fn clear(&self) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 2]> {
+        AppendHeaders([
+            (SET_COOKIE, self.build(SESSION_COOKIE, "", 0, true)),
+            (SET_COOKIE, self.build(CSRF_COOKIE, "", 0, false)),
+        ])
+    }
+}
+
+/// Where a request comes from: the socket's peer, or — only when the peer is a trusted proxy — the
+/// client IP the proxy forwarded and the location headers it set.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
+    let cfg = &state.cfg;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    let trusted = |ip: &IpAddr| cfg.trusted_proxies.iter().any(|n| n.contains(ip));
+    let via_proxy = peer.as_ref().is_some_and(trusted);
+    let mut ip = peer;
+    if via_proxy {
+        let hops: Vec<IpAddr> = parts
+            .headers
+            .get_all(&cfg.forwarded_header)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map_while(|h| parse_hop(h.trim()))
+            .collect();
+        // The nearest hop that is not one of our proxies is the client; a proxy cannot vouch for more.
+        if let Some(client) = hops.iter().rev().find(|h| !trusted(*h)).or(hops.first()) {
+            ip = Some(*client);
+        }
+    }
+    let header = |name: &Option<axum::http::HeaderName>| -> Option<String> {
+        if !via_proxy {
+            return None;
+        }
+        let v = parts.headers.get(name.as_ref()?)?.to_str().ok()?.trim();
+        // `XX` and `T1` are Cloudflare's "unknown" and "Tor" codes.
+        (!v.is_empty() && v.len() <= 100 && v != "XX" && v != "T1").then(|| v.to_owned())
+    };
+    ClientInfo {
+        ip: ip.map(|i| i.to_canonical().to_string()),
+        user_agent: parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+        country: header(&cfg.country_header),
+        city: header(&cfg.city_header),
+        client: Some("web".into()),
+    }
+}
+
+fn parse_hop(h: &str) -> Option<IpAddr> {
+    h.parse::<IpAddr>()
+        .ok()
+        .or_else(|| h.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Client(client_info(parts, state)))
+    }
+}
+
+/// The caller's validated session. On state-changing requests it also checks the double-submit CSRF
+/// token: the `x-csrf-token` header must equal the `warden_csrf` cookie and belong to this session.
+pub struct Me {
+    pub auth: Authenticated,
+    pub client: ClientInfo,
+}
+
+impl FromRequestParts<AppState> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+        if !is_safe(&parts.method) {
+            let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+            let cookie_value = cookie(&parts.headers, CSRF_COOKIE);
+            let expected = csrf_for(&token);
+            let ok = matches!((header, cookie_value.as_deref()), (Some(h), Some(c)) if h == c && h == expected);
+            if !ok {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_token_invalid",
+                    "a signed-in state-changing request needs the x-csrf-token header equal to the warden_csrf cookie",
+                ));
+            }
+        }
+        let client = client_info(parts, state);
+        let auth = sessions::validate(&state.db, state.now(), &Secret::new(token), &client).await?;
+        Ok(Me { auth, client })
+    }
+}
+
+/// A JSON body; malformed JSON, a wrong content type, an oversized body or a missing field are 4xx
+/// `{code, message, field?}`.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiError {
+    match rej {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is not valid JSON",
+        ),
+        JsonRejection::JsonDataError(e) => {
+            let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
+            let field = between(&text, "field `", "`");
+            let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", describe_data_error(&text, field.as_deref()));
+            match field {
+                Some(f) => err.with_field(f),
+                None => err,
+            }
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        ),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "the request body could not be read"),
+    }
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let i = text.find(start)? + start.len();
+    let j = text[i..].find(end)? + i;
+    Some(text[i..j].to_owned())
+}
+
+/// A serde message without the input echoed back (it may hold a password).
+fn describe_data_error(text: &str, field: Option<&str>) -> String {
+    if text.starts_with("missing field") {
+        format!("`{}` is required", field.unwrap_or("?"))
+    } else if text.starts_with("unknown field") {
+        format!("`{}` is not a known field", field.unwrap_or("?"))
+    } else if let Some(expected) = text.split("expected ").nth(1) {
+        let expected = expected.split(" at line").next().unwrap_or(expected);
+        format!("a value has the wrong type: expected {expected}")
+    } else {
+        "the body does not have the expected fields".to_owned()
+    }
+}
+
+/// Query parameters; bad ones are 400 `invalid_input`.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Params(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                let text = e.body_text();
+                let field = between(&text, "field `", "`");
+                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("query: {}", text.trim_start_matches("Failed to deserialize query string: ")));
+                Err(match field {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                })
+            }
+            Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", "the query string could not be read")),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! warden-server: the HTTP door onto Warden's engine, for an application's end users and admins.
+//!
+//! The handlers in [`routes`] are thin: parse, call one `warden_core` function, map the answer. The door's
+//! own concerns live in [`http`] (cookies, the Origin and double-submit CSRF checks, the client's address
+//! behind trusted proxies, JSON errors) and [`mail`]. The policy is read by the engine on every request,
+//! so a change saved in the console applies on the next one.
+
+pub mod config;
+pub mod http;
+pub mod mail;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use warden_core::rate_limit::{Limit, RateLimiter};
+use warden_core::sessions::ClientInfo;
+use warden_core::totp::DataKey;
+use warden_core::users::{Email, UserRow};
+use warden_core::{Clock, Db, Error, Millis, Result};
+
+pub use config::{Args, ServerConfig};
+
+/// Rate limits of the unauthenticated endpoints, per client IP and per account (email).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub sign_in_per_ip: Limit,
+    pub sign_in_per_account: Limit,
+    pub sign_up_per_ip: Limit,
+    pub verification_per_ip: Limit,
+    pub verification_per_account: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> RateLimits {
+        let per_min = |max| Limit {
+            max,
+            window: warden_core::clock::MINUTE,
+        };
+        RateLimits {
+            sign_in_per_ip: per_min(30),
+            sign_in_per_account: per_min(10),
+            sign_up_per_ip: per_min(10),
+            verification_per_ip: per_min(10),
+            verification_per_account: Limit {
+                max: 3,
+                window: 15 * warden_core::clock::MINUTE,
+            },
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub cfg: Arc<ServerConfig>,
+    pub key: Option<Arc<DataKey>>,
+    pub mailer: Option<mail::Mailer>,
+    pub limiter: Arc<RateLimiter>,
+    pub limits: RateLimits,
+}
+
+impl AppState {
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn data_key(&self) -> Result<&DataKey> {
+        self.key.as_deref().ok_or_else(|| {
+            Error::DataKey("two-factor needs the data key: set WARDEN_DATA_KEY or WARDEN_DATA_KEY_FILE".into())
+        })
+    }
+
+    fn ip_key(prefix: &str, client: &ClientInfo) -> String {
+        format!("{prefix}:ip:{}", client.ip.as_deref().unwrap_or("-"))
+    }
+
+    fn account_key(prefix: &str, email: &str) -> String {
+        let e = Email::parse(email)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());
+        format!("{prefix}:acct:{e}")
+    }
+
+    pub fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+        let (ip, acct) = (Self::ip_key("sign_in", client), Self::account_key("sign_in", email));
+        self.limiter.hit_all(
+            &[(ip.as_str(), self.limits.sign_in_per_ip), (acct.as_str(), self.limits.sign_in_per_account)],
+            now,
+        )
+    }
+
+    pub fn limit_sign_up(&self, client: &ClientInfo, now: Millis) -> Result<()> {
+        self.limiter
+            .hit(&Self::ip_key("sign_up", client), self.limits.sign_up_per_ip, now)
+    }
+
+    pub fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+        let (ip, acct) = (Self::ip_key("verify", client), Self::account_key("verify", email));
+        self.limiter.hit_all(
+            &[(ip.as_str(), self.limits.verification_per_ip), (acct.as_str(), self.limits.verification_per_account)],
+            now,
+        )
+    }
+
+    /// Issues a verification token and queues its email; false when no mail server is configured or
+    /// the address is already verified.
+    pub async fn send_verification(&self, user: &UserRow, now: Millis) -> Result<bool> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(false);
+        };
+        let Some(token) = warden_core::verification::issue(&self.db, now, user).await? else {
+            return Ok(false);
+        };
+        mailer.send_verification(&user.email, &user.name, &token);
+        Ok(true)
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/auth/sign-up", post(routes::sign_up))
+        .route("/api/auth/sign-in", post(routes::sign_in))
+        .route("/api/auth/sign-in/totp", post(routes::sign_in_totp))
+        .route("/api/auth/sign-out", post(routes::sign_out))
+        .route("/api/auth/session", get(routes::current_session))
+        .route("/api/auth/two-factor/enable", post(routes::totp_enable))
+        .route("/api/auth/two-factor/verify", post(routes::totp_verify))
+        .route("/api/auth/two-factor/disable", post(routes::totp_disable))
+        .route("/api/auth/verification-email", post(routes::verification_email))
+        .route("/api/auth/verify-email", get(routes::verify_email))
+        .route("/api/sessions", get(routes::list_sessions).delete(routes::revoke_other_sessions))
+        .route("/api/sessions/audit", get(routes::own_audit))
+        .route("/api/sessions/{id}", delete(routes::revoke_session))
+        .route("/api/admin/users/{id}/revoke-sessions", post(routes::admin_revoke_user_sessions))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    api.layer(axum::middleware::from_fn_with_state(state.clone(), http::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
+        .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
+        .layer(
+            // Method and path only: query strings may hold tokens.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

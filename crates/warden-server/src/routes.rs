@@ -1,0 +1,535 @@
+//! The handlers. Each parses its input, calls one warden-core function and maps the answer; the rules
+//! (lockout, expiry, limits, who may do what) are the engine's.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use warden_core::account::{self, OwnEventsQuery};
+use warden_core::auth::{self, SignIn};
+use warden_core::authz::Permission;
+use warden_core::sessions::{self, SessionRow, SessionView};
+use warden_core::users::{self, UserRow};
+use warden_core::{admin, policy_store, Error, Millis, Role, Secret};
+
+use crate::http::{cookie, csrf_for, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, CHALLENGE_COOKIE};
+use crate::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// RFC 3339 in UTC with milliseconds.
+pub fn time(ms: Millis) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// A session as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    pub id: Uuid,
+    /// `desktop`, `mobile`, `tablet`, `bot` or `unknown`.
+    pub device: String,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// ISO 3166 country code from the trusted proxy's header.
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// `password`, `password+totp` or `backup_code`.
+    pub auth_method: String,
+    pub client: Option<String>,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub is_current: bool,
+}
+
+impl SessionOut {
+    fn new(s: &SessionRow, is_current: bool) -> SessionOut {
+        SessionOut {
+            id: s.id,
+            device: s.device.clone(),
+            browser: s.browser.clone(),
+            browser_version: s.browser_version.clone(),
+            os: s.os.clone(),
+            user_agent: s.user_agent.clone(),
+            ip: s.ip.clone(),
+            country: s.country.clone(),
+            city: s.city.clone(),
+            auth_method: s.auth_method.clone(),
+            client: s.client.clone(),
+            created_at: time(s.created_at),
+            last_seen_at: time(s.last_seen_at),
+            expires_at: time(s.expires_at),
+            is_current,
+        }
+    }
+
+    fn from_view(v: &SessionView) -> SessionOut {
+        SessionOut::new(&v.session, v.is_current)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// `user`, `support` or `security_admin`.
+    pub role: String,
+    pub email_verified: bool,
+    pub totp_enabled: bool,
+}
+
+impl UserOut {
+    fn new(u: &UserRow) -> UserOut {
+        UserOut {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role().as_str().to_owned(),
+            email_verified: u.email_verified_at.is_some(),
+            totp_enabled: u.totp_enabled_at.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+fn message(m: &str) -> Json<Message> {
+    Json(Message { message: m.to_owned() })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub database: String,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
+    policy_store::current(&s.db).await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: s.db.backend().name().into(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignUpBody {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedUp {
+    pub user: UserOut,
+    /// Whether a verification email was queued (only when SMTP is configured).
+    pub verification_email_sent: bool,
+}
+
+/// Creates an account under the password policy (400 `password_rejected` names the rule).
+#[utoipa::path(post, path = "/api/auth/sign-up", tag = "auth", request_body = SignUpBody,
+    responses((status = 201, body = SignedUp), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+pub async fn sign_up(State(s): State<AppState>, Client(client): Client, Body(b): Body<SignUpBody>) -> ApiResult<Response> {
+    let now = s.now();
+    s.limit_sign_up(&client, now)?;
+    let id = auth::sign_up(&s.db, now, &b.email, &b.name, &Secret::new(b.password), Role::User, false).await?;
+    let user = users::by_id(&s.db, id).await?.ok_or(Error::UserNotFound(id.to_string()))?;
+    let sent = s.send_verification(&user, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignedUp {
+            user: UserOut::new(&user),
+            verification_email_sent: sent,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedIn {
+    /// True when the password was right and a TOTP or backup code must follow at /api/auth/sign-in/totp.
+    pub totp_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserOut>,
+    /// The value to send as `x-csrf-token` on state-changing requests (also in the `warden_csrf` cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// Signs in with email and password. Unknown emails answer exactly as a wrong password.
+#[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInBody,
+    responses((status = 200, body = SignedIn, description = "signed in (Set-Cookie warden_session, warden_csrf), or totp_required"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "locked or rate-limited; see Retry-After")))]
+pub async fn sign_in(State(s): State<AppState>, Client(client): Client, Body(b): Body<SignInBody>) -> ApiResult<Response> {
+    let now = s.now();
+    s.limit_sign_in(&client, &b.email, now)?;
+    match auth::sign_in(&s.db, now, &b.email, &Secret::new(b.password), &client).await? {
+        SignIn::Complete { session, token } => signed_in(&s, now, &session, &token).await,
+        SignIn::TotpRequired { challenge } => {
+            let ttl = auth::TOTP_CHALLENGE_TTL / 1000;
+            let body = SignedIn {
+                totp_required: true,
+                session: None,
+                user: None,
+                csrf_token: None,
+            };
+            Ok((Cookies { state: &s }.challenge(&challenge, ttl), Json(body)).into_response())
+        }
+    }
+}
+
+async fn signed_in(s: &AppState, now: Millis, session: &SessionRow, token: &Secret) -> ApiResult<Response> {
+    let user = users::by_id(&s.db, session.user_id)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let (_, policy) = policy_store::current(&s.db).await?;
+    let lifetime = policy.session_limits(session.privileged).max_lifetime.as_millis();
+    let max_age = ((session.created_at + lifetime - now) / 1000).max(1);
+    let body = SignedIn {
+        totp_required: false,
+        session: Some(SessionOut::new(session, true)),
+        user: Some(UserOut::new(&user)),
+        csrf_token: Some(csrf_for(token.expose())),
+    };
+    Ok((Cookies { state: s }.session(token, max_age), Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodeBody {
+    /// A 6-digit TOTP code or a backup code.
+    pub code: String,
+}
+
+/// The second step of a sign-in: the challenge cookie set by /api/auth/sign-in and a TOTP or backup code.
+#[utoipa::path(post, path = "/api/auth/sign-in/totp", tag = "auth", request_body = CodeBody,
+    responses((status = 200, body = SignedIn), (status = 400, body = ErrorBody, description = "no or expired challenge"),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn sign_in_totp(
+    State(s): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    Body(b): Body<CodeBody>,
+) -> ApiResult<Response> {
+    let now = s.now();
+    let challenge = cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidToken)?;
+    let key = s.data_key()?;
+    let (session, token) = auth::sign_in_totp(&s.db, now, key, &Secret::new(challenge), &b.code, &client).await?;
+    signed_in(&s, now, &session, &token).await
+}
+
+/// Ends the current session.
+#[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth",
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn sign_out(State(s): State<AppState>, me: Me) -> ApiResult<Response> {
+    sessions::sign_out(&s.db, s.now(), &me.auth).await?;
+    Ok((Cookies { state: &s }.clear(), message("signed out")).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentSession {
+    pub session: SessionOut,
+    pub user: UserOut,
+}
+
+/// The current session and its user.
+#[utoipa::path(get, path = "/api/auth/session", tag = "auth",
+    responses((status = 200, body = CurrentSession), (status = 401, body = ErrorBody)))]
+pub async fn current_session(me: Me) -> Json<CurrentSession> {
+    Json(CurrentSession {
+        session: SessionOut::new(&me.auth.session, true),
+        user: UserOut::new(&me.auth.user),
+    })
+}
+
+/// The caller's active sessions, newest first; `[]` when there are none.
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions",
+    responses((status = 200, body = [SessionOut]), (status = 401, body = ErrorBody)))]
+pub async fn list_sessions(State(s): State<AppState>, me: Me) -> ApiResult<Json<Vec<SessionOut>>> {
+    let views = sessions::list_own(&s.db, s.now(), &me.auth).await?;
+    Ok(Json(views.iter().map(SessionOut::from_view).collect()))
+}
+
+/// Ends one of the caller's sessions; unknown ids and other users' ids are both 404.
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "the session id")),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_session(State(s): State<AppState>, me: Me, Path(id): Path<String>) -> ApiResult<Response> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
+    sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
+    if id == me.auth.session.id {
+        return Ok((Cookies { state: &s }.clear(), message("session revoked; you are signed out")).into_response());
+    }
+    Ok(message("session revoked").into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// Must be `others`: every session but the current one.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub message: String,
+    /// How many sessions were ended.
+    pub revoked: u64,
+}
+
+/// Ends all of the caller's sessions but the current one.
+#[utoipa::path(delete, path = "/api/sessions", tag = "sessions", params(ScopeQuery),
+    responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn revoke_other_sessions(
+    State(s): State<AppState>,
+    me: Me,
+    Params(q): Params<ScopeQuery>,
+) -> ApiResult<Json<Revoked>> {
+    if q.scope.as_deref() != Some("others") {
+        return Err(Error::invalid("scope", "must be `others` (every session but the current one)").into());
+    }
+    let n = sessions::revoke_others(&s.db, s.now(), &me.auth).await?;
+    Ok(Json(Revoked {
+        message: format!("{n} other session(s) revoked"),
+        revoked: n,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// An event type (`session.revoked`) or a group ending in a dot (`session.`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `success` or `failure`.
+    pub status: Option<String>,
+    /// Page size, 1 to 200 [default 50].
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventOut {
+    pub id: i64,
+    pub at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `success` or `failure`.
+    pub status: String,
+    /// `self`, `administrator` or `system`.
+    pub actor: String,
+    pub session_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPageOut {
+    pub events: Vec<AuditEventOut>,
+    pub total: i64,
+    pub limit: u32,
+    pub next_cursor: Option<i64>,
+    pub has_more: bool,
+}
+
+/// The caller's own audit events, newest first, filtered by type and status, keyset-paged.
+#[utoipa::path(get, path = "/api/sessions/audit", tag = "sessions", params(AuditParams),
+    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn own_audit(State(s): State<AppState>, me: Me, Params(q): Params<AuditParams>) -> ApiResult<Json<AuditPageOut>> {
+    let status = q.status.as_deref().filter(|s| !s.is_empty()).map(account::parse_status).transpose()?;
+    let page = account::own_events(
+        &s.db,
+        &me.auth,
+        &OwnEventsQuery {
+            action: q.kind,
+            status,
+            cursor: q.cursor,
+            limit: q.limit,
+        },
+    )
+    .await?;
+    Ok(Json(AuditPageOut {
+        events: page
+            .events
+            .into_iter()
+            .map(|e| AuditEventOut {
+                id: e.id,
+                at: time(e.at),
+                kind: e.action,
+                status: e.status,
+                actor: e.actor,
+                session_id: e.session_id,
+                ip: e.ip,
+                reason: e.reason,
+                metadata: e.metadata,
+            })
+            .collect(),
+        total: page.total,
+        limit: page.limit,
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReasonBody {
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+/// Ends every session of a user (support and security admins; the same rules as the console).
+#[utoipa::path(post, path = "/api/admin/users/{id}/revoke-sessions", tag = "admin", request_body = ReasonBody,
+    params(("id" = String, Path, description = "the user id")),
+    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn admin_revoke_user_sessions(
+    State(s): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    body: Result<Body<ReasonBody>, ApiError>,
+) -> ApiResult<Json<Revoked>> {
+    let actor = me.auth.actor();
+    // Who may act is answered before what they sent.
+    actor.require(Permission::RevokeUserSessions)?;
+    let Body(b) = body?;
+    let id = Uuid::parse_str(id.trim()).map_err(|_| Error::UserNotFound(id.clone()))?;
+    let n = admin::revoke_user_sessions(&s.db, &actor, s.now(), &id.to_string(), &b.reason).await?;
+    Ok(Json(Revoked {
+        message: format!("{n} session(s) revoked"),
+        revoked: n,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrollmentOut {
+    /// The base32 secret, for typing into an authenticator app.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// A QR code of the otpauth URL, PNG in base64.
+    pub qr_png_base64: String,
+}
+
+/// Starts two-factor enrolment: a new secret, pending a first valid code at /verify.
+#[utoipa::path(post, path = "/api/auth/two-factor/enable", tag = "two-factor",
+    responses((status = 200, body = TotpEnrollmentOut), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "no data key configured")))]
+pub async fn totp_enable(State(s): State<AppState>, me: Me) -> ApiResult<Json<TotpEnrollmentOut>> {
+    let e = auth::totp_begin(&s.db, s.now(), s.data_key()?, &me.auth.user, &s.cfg.totp_issuer).await?;
+    Ok(Json(TotpEnrollmentOut {
+        secret: e.secret_base32.expose().to_owned(),
+        otpauth_url: e.otpauth_url.expose().to_owned(),
+        qr_png_base64: e.qr_png_base64,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnabled {
+    pub message: String,
+    /// One-time backup codes, shown only now.
+    pub backup_codes: Vec<String>,
+}
+
+/// Confirms enrolment with a first valid code: two-factor is on from now, and backup codes are issued.
+#[utoipa::path(post, path = "/api/auth/two-factor/verify", tag = "two-factor", request_body = CodeBody,
+    responses((status = 200, body = TotpEnabled), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<TotpEnabled>> {
+    let user = users::by_id(&s.db, me.auth.user.id).await?.ok_or(Error::Unauthenticated)?;
+    let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
+    Ok(Json(TotpEnabled {
+        message: "two-factor authentication is on".into(),
+        backup_codes: done.backup_codes,
+    }))
+}
+
+/// Switches two-factor off; only with a valid current code.
+#[utoipa::path(post, path = "/api/auth/two-factor/disable", tag = "two-factor", request_body = CodeBody,
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn totp_disable(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<Message>> {
+    let user = users::by_id(&s.db, me.auth.user.id).await?.ok_or(Error::Unauthenticated)?;
+    auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
+    Ok(message("two-factor authentication is off"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailBody {
+    pub email: String,
+}
+
+/// Sends a new verification link. The answer is the same whether or not the address has an account.
+#[utoipa::path(post, path = "/api/auth/verification-email", tag = "auth", request_body = EmailBody,
+    responses((status = 202, body = Message), (status = 429, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "no SMTP server configured")))]
+pub async fn verification_email(
+    State(s): State<AppState>,
+    Client(client): Client,
+    Body(b): Body<EmailBody>,
+) -> ApiResult<Response> {
+    let now = s.now();
+    let Some(mailer) = &s.mailer else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "email_unavailable",
+            "this server sends no email (no SMTP server is configured)",
+        ));
+    };
+    s.limit_verification(&client, &b.email, now)?;
+    if let Some((user, token)) = warden_core::verification::request(&s.db, now, &b.email).await? {
+        mailer.send_verification(&user.email, &user.name, &token);
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        message("if the address belongs to an account still to be verified, a new link is on its way"),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenParams {
+    /// The token from the verification link.
+    pub token: Option<String>,
+}
+
+/// Spends a verification token: the address is verified. Used, expired or unknown tokens are 400.
+#[utoipa::path(get, path = "/api/auth/verify-email", tag = "auth", params(TokenParams),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+pub async fn verify_email(State(s): State<AppState>, Params(q): Params<TokenParams>) -> ApiResult<Json<Message>> {
+    let token = q.token.filter(|t| !t.trim().is_empty()).ok_or(Error::InvalidToken)?;
+    warden_core::verification::verify(&s.db, s.now(), &Secret::new(token)).await?;
+    Ok(message("email address verified"))
+}
+
+/// Unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+}

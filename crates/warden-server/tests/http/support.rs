@@ -1,0 +1,560 @@
+//! The harness: per test a fresh, migrated database (SQLite file or PostgreSQL database), a real
+//! warden-server on 127.0.0.1 and a random port over it, a manual clock shared by the server and the
+//! test, a local SMTP sink the server mails to, and a browser-like client with a cookie store.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{oneshot, Notify};
+use uuid::Uuid;
+use warden_core::auth;
+use warden_core::authz::{Actor, ActorKind};
+use warden_core::policy_store;
+use warden_core::rate_limit::{Limit, RateLimiter};
+use warden_core::store::Backend;
+use warden_core::totp::DataKey;
+use warden_core::{Clock, Db, ManualClock, Millis, Role, Secret};
+use warden_server::config::{Args, MailConfig};
+use warden_server::{AppState, RateLimits, ServerConfig};
+
+/// 2026-01-01T00:00:00Z.
+pub const START: Millis = 1_767_225_600_000;
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
+pub const HOUR: Millis = 60 * MINUTE;
+
+pub const PASSWORD: &str = "correct horse battery staple 42";
+pub const WRONG_PASSWORD: &str = "incorrect horse battery staple 43";
+pub const ORIGIN: &str = "http://app.test";
+pub const FIREFOX_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+    (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+pub const POSTGRES_ENV: &str = "WARDEN_TEST_POSTGRES_URL";
+pub const REQUIRE_POSTGRES_ENV: &str = "WARDEN_REQUIRE_POSTGRES";
+
+/// Runs a test body on SQLite and on PostgreSQL: `both!(name, |t| async move { … })`.
+macro_rules! both {
+    ($(#[$m:meta])* $name:ident, |$t:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$m])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let ($t, _guard) = $crate::support::T::sqlite().await;
+                $body.await;
+            }
+
+            $(#[$m])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(($t, _guard)) = $crate::support::T::postgres().await else { return };
+                $body.await;
+            }
+        }
+    };
+}
+
+/// Where the databases of one test live; dropped at the end of the test (also on panic).
+pub struct Guard {
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg.take() else { return };
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await else { return };
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+            });
+        });
+        let _ = handle.join();
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A running server; stopped (gracefully) when dropped.
+pub struct Server {
+    pub base: String,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// The context of one test.
+pub struct T {
+    pub db: Db,
+    pub url: String,
+    pub clock: ManualClock,
+    pub key: DataKey,
+    pub backend: Backend,
+    pub mail: SmtpSink,
+    pub server: Server,
+}
+
+impl T {
+    pub async fn sqlite() -> (T, Guard) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let t = T::setup(url).await;
+        (t, Guard { _dir: Some(dir), pg: None })
+    }
+
+    pub async fn postgres() -> Option<(T, Guard)> {
+        let Some(admin_url) = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.trim().is_empty()) else {
+            if std::env::var(REQUIRE_POSTGRES_ENV).is_ok_and(|v| v == "1") {
+                panic!("{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_ENV} is unset");
+            }
+            println!("postgres: skipped ({POSTGRES_ENV} unset)");
+            return None;
+        };
+        let name = format!("warden_h_{}", Uuid::now_v7().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("CREATE DATABASE");
+        let _ = conn.close().await;
+        let guard = Guard { _dir: None, pg: Some((admin_url.clone(), name.clone())) };
+        let t = T::setup(with_database(&admin_url, &name)).await;
+        Some((t, guard))
+    }
+
+    async fn setup(url: String) -> T {
+        let db = Db::connect(&url, true).await.expect("connect to the test database");
+        db.migrate().await.expect("migrate the test database");
+        let backend = db.backend();
+        let clock = ManualClock::at(START);
+        let mail = SmtpSink::start().await;
+        let key = DataKey::generate();
+        // Cheap argon2 so that users are quick to create; everything else stays at the defaults.
+        policy_store::set(
+            &db,
+            &Actor::cli(clock.now()),
+            clock.now(),
+            &[
+                ("password.argon2_memory_kib".into(), "8192".into()),
+                ("password.argon2_iterations".into(), "1".into()),
+            ],
+            "tests",
+        )
+        .await
+        .expect("cheap argon2 for tests");
+        let cfg = T::config(&url, &mail, |_| {});
+        let server = T::start(db.clone(), clock.clone(), Some(key.clone()), cfg, RateLimits::default()).await;
+        T { db, url, clock, key, backend, mail, server }
+    }
+
+    /// The test configuration: dev mode, origin http://app.test, loopback as a trusted proxy with
+    /// Cloudflare's location headers, mail to the sink. `edit` changes the arguments before they resolve.
+    pub fn config(url: &str, mail: &SmtpSink, edit: impl FnOnce(&mut Args)) -> ServerConfig {
+        let mut args = Args {
+            db: Some(url.to_owned()),
+            bind: Some("127.0.0.1:0".into()),
+            origins: vec![ORIGIN.into()],
+            dev: true,
+            trusted_proxies: vec!["127.0.0.1/32".into()],
+            country_header: Some("CF-IPCountry".into()),
+            city_header: Some("CF-IPCity".into()),
+            smtp_url: Some(format!("smtp://127.0.0.1:{}", mail.port)),
+            mail_from: Some("Warden <no-reply@app.test>".into()),
+            max_body_bytes: Some(4096),
+            ..Args::default()
+        };
+        edit(&mut args);
+        args.resolve().expect("the test configuration is valid")
+    }
+
+    pub async fn start(db: Db, clock: ManualClock, key: Option<DataKey>, cfg: ServerConfig, limits: RateLimits) -> Server {
+        let listener = tokio::net::TcpListener::bind(cfg.bind).await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let mailer = cfg.mail.as_ref().map(|m: &MailConfig| {
+            warden_server::mail::Mailer::new(m, &cfg.public_url).expect("mailer")
+        });
+        let state = AppState {
+            db,
+            clock: Arc::new(clock),
+            cfg: Arc::new(cfg),
+            key: key.map(Arc::new),
+            mailer,
+            limiter: Arc::new(RateLimiter::new()),
+            limits,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let st = state.clone();
+        tokio::spawn(async move {
+            let _ = warden_server::serve(listener, st, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Server { base: format!("http://{addr}"), state, stop: Some(stop) }
+    }
+
+    /// A second server on the same database and clock, configured by `edit`.
+    pub async fn server_with(&self, edit: impl FnOnce(&mut Args), limits: RateLimits) -> Server {
+        let cfg = T::config(&self.url, &self.mail, edit);
+        T::start(self.db.clone(), self.clock.clone(), Some(self.key.clone()), cfg, limits).await
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn advance(&self, by: Millis) {
+        self.clock.advance(by);
+    }
+
+    pub async fn set_policy(&self, kv: &[(&str, &str)]) {
+        let assignments: Vec<(String, String)> = kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        policy_store::set(&self.db, &Actor::cli(self.now()), self.now(), &assignments, "tests")
+            .await
+            .unwrap_or_else(|e| panic!("policy {kv:?} must be accepted: {e}"));
+    }
+
+    /// Sets session limits for ordinary and privileged sessions alike (privileged values may not exceed
+    /// ordinary ones): `t.sessions(&[("ttl", "2h"), ("idle_timeout", "1h")])`.
+    pub async fn sessions(&self, kv: &[(&str, &str)]) {
+        let keys: Vec<(String, String)> = kv
+            .iter()
+            .flat_map(|(k, v)| [(format!("session.{k}"), v.to_string()), (format!("privileged.{k}"), v.to_string())])
+            .collect();
+        let refs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.set_policy(&refs).await;
+    }
+
+    /// Creates a verified user with [`PASSWORD`] through the engine.
+    pub async fn user(&self, email: &str, role: Role) -> Uuid {
+        auth::sign_up(&self.db, self.now(), email, "Test Person", &Secret::new(PASSWORD), role, true)
+            .await
+            .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
+    }
+
+    /// A browser on the test server.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.server.base, FIREFOX_LINUX)
+    }
+
+    /// A browser that signed in as `email` with [`PASSWORD`].
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.browser();
+        let r = b.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, 200, "sign-in of {email}: {}", r.text);
+        b
+    }
+
+    /// The CLI operator, as the admin side of the cross-door tests.
+    pub fn cli(&self) -> Actor {
+        Actor::cli(self.now())
+    }
+
+    pub fn person(&self, id: Uuid, email: &str, role: Role) -> Actor {
+        Actor {
+            id: Some(id),
+            kind: ActorKind::User,
+            label: email.to_owned(),
+            role,
+            authenticated_at: self.now(),
+            session_id: None,
+            ip: None,
+        }
+    }
+
+    pub async fn user_row(&self, id: Uuid) -> warden_core::users::UserRow {
+        warden_core::users::by_id(&self.db, id).await.expect("read user").expect("user exists")
+    }
+}
+
+/// Generous limits, with one of them tightened.
+pub fn limits(edit: impl FnOnce(&mut RateLimits)) -> RateLimits {
+    let mut l = RateLimits::default();
+    edit(&mut l);
+    l
+}
+
+pub fn per_minute(max: u32) -> Limit {
+    Limit { max, window: MINUTE }
+}
+
+/// One HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// The `Set-Cookie` line for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+
+    /// Asserts an error answer: this status, this code, and a human message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "expected {status} {code}, got {}: {}", self.status, self.text);
+        assert_eq!(self.code(), code, "error code; body {}", self.text);
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "an error carries a message: {}",
+            self.text
+        );
+    }
+}
+
+/// A client with a cookie store that sends the Origin of the app and, once signed in, the CSRF header.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Mutex<Option<String>>,
+}
+
+impl Browser {
+    pub fn new(base: &str, user_agent: &str) -> Browser {
+        Browser::with_headers(base, user_agent, &[])
+    }
+
+    /// A browser whose every request carries `headers` too (e.g. what a proxy adds).
+    pub fn with_headers(base: &str, user_agent: &str, headers: &[(&str, &str)]) -> Browser {
+        let mut h = HeaderMap::new();
+        h.insert("origin", HeaderValue::from_static(ORIGIN));
+        for (k, v) in headers {
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .user_agent(user_agent)
+                .default_headers(h)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            base: base.to_owned(),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let req = match self.csrf.lock().unwrap().clone() {
+            Some(c) => req.header("x-csrf-token", c),
+            None => req,
+        };
+        read(req.send().await.expect("request reaches the server")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    /// Signs in; remembers the CSRF token of the new session.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
+        let r = self.post("/api/auth/sign-in", json!({ "email": email, "password": password })).await;
+        self.remember_csrf(&r);
+        r
+    }
+
+    pub fn remember_csrf(&self, r: &Resp) {
+        if let Some(c) = r.body["csrf_token"].as_str() {
+            *self.csrf.lock().unwrap() = Some(c.to_owned());
+        }
+    }
+
+    /// The id of this browser's current session.
+    pub async fn session_id(&self) -> Uuid {
+        let r = self.get("/api/auth/session").await;
+        assert_eq!(r.status, 200, "current session: {}", r.text);
+        r.body["session"]["id"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+pub async fn read(res: reqwest::Response) -> Resp {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, text, body }
+}
+
+/// One message the sink received.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl Mail {
+    /// The body with quoted-printable soft breaks and `=3D` undone.
+    pub fn text(&self) -> String {
+        self.data.replace("=\r\n", "").replace("=3D", "=")
+    }
+
+    /// The token of the verification link in this mail.
+    pub fn token(&self) -> String {
+        let text = self.text();
+        let i = text.find("token=").expect("the mail carries a verification link") + "token=".len();
+        text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
+/// A minimal SMTP server on 127.0.0.1 that accepts every message and keeps it.
+pub struct SmtpSink {
+    pub port: u16,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    arrived: Arc<Notify>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the SMTP sink");
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let (m, n) = (mails.clone(), arrived.clone());
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (m, n) = (m.clone(), n.clone());
+                tokio::spawn(async move {
+                    let _ = smtp_session(sock, m, n).await;
+                });
+            }
+        });
+        SmtpSink { port, mails, arrived }
+    }
+
+    /// Waits (up to 10 s) until `n` messages have arrived; returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.arrived.notified();
+            {
+                let got = self.mails.lock().unwrap();
+                if got.len() >= n {
+                    return got.clone();
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("expected {n} email(s) at the SMTP sink, got {}", self.mails.lock().unwrap().len());
+            }
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.mails.lock().unwrap().len()
+    }
+}
+
+async fn smtp_session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>, arrived: Arc<Notify>) -> std::io::Result<()> {
+    let (r, mut w) = sock.into_split();
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 sink ESMTP ready\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_owned();
+        let upper = cmd.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = cmd[10..].trim().to_owned();
+            to.clear();
+            w.write_all(b"250 ok\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(cmd[8..].trim().to_owned());
+            w.write_all(b"250 ok\r\n").await?;
+        } else if upper == "DATA" {
+            w.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+            }
+            mails.lock().unwrap().push(Mail { from: from.clone(), to: to.clone(), data });
+            arrived.notify_waiters();
+            w.write_all(b"250 queued\r\n").await?;
+        } else if upper == "QUIT" {
+            w.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            // RSET, NOOP and the rest.
+            w.write_all(b"250 ok\r\n").await?;
+        }
+    }
+}
+
+/// The current TOTP code of a base32 secret at `now`.
+pub fn totp_code(secret_base32: &str, now: Millis) -> String {
+    let secret = warden_core::totp::secret_from_base32(secret_base32).expect("base32 secret");
+    warden_core::totp::code_at(&secret, now)
+}
