@@ -16,7 +16,7 @@ use crate::support::*;
 
 /// A few actions by different actors, from different addresses, at different times.
 async fn seed(t: &T) -> i64 {
-    let admin = t.admin_actor().await;
+    t.admin_actor().await; // the admin exists from the start
     t.user("ana@example.com", Role::User).await;
     let (s, _) = t.sign_in("ana@example.com").await;
     t.advance(HOUR);
