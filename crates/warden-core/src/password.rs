@@ -192,7 +192,7 @@ pub fn check_strength(password: &Secret, policy: &PasswordPolicy, context: &[&st
 }
 
 /// The lowercased identifiers to keep out of a password: for each context item, its email local part (or
-/// the item itself), plus each of its words split on whitespace and `.`, `_`, `-`, `+`. Only terms of
+/// the item itself), the whole email address, plus each of its words split on whitespace and `.`, `_`, `-`, `+`. Only terms of
 /// [`MIN_CONTEXT_CHARS`]+ characters are yielded.
 fn context_terms<'a>(context: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
     context.iter().flat_map(|item| {
@@ -204,7 +204,10 @@ fn context_terms<'a>(context: &'a [&'a str]) -> impl Iterator<Item = String> + '
             .filter(|w| !w.is_empty() && *w != base)
             .map(str::to_owned)
             .collect();
+        // The whole address too: "ana@example.com!!" is as guessable as "ana" is short.
+        let whole = (item.contains('@')).then(|| item.to_lowercase());
         std::iter::once(base)
+            .chain(whole)
             .chain(words)
             .filter(|t| t.chars().count() >= MIN_CONTEXT_CHARS)
     })
@@ -483,6 +486,16 @@ mod tests {
             )),
             msg
         );
+    }
+
+    #[test]
+    fn whole_email_rejected_even_when_its_local_part_is_short() {
+        let rule = rule_of(check_strength(
+            &Secret::new("Ana@Example.com!!"),
+            &policy(),
+            &["ana@example.com", "Ana Lima"],
+        ));
+        assert_eq!(rule, "must not contain your email or name");
     }
 
     #[test]

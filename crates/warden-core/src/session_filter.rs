@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use sea_query::{Alias, Cond, Expr};
+use sea_query::{Alias, Cond, Expr, LikeExpr};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{Duration, Policy};
@@ -115,7 +115,19 @@ impl SessionFilter {
                 if v.chars().count() > 100 {
                     return Err(Error::invalid(field, "must be at most 100 characters"));
                 }
-                cond = cond.add(Expr::expr(sea_query::Func::lower(Expr::col(Alias::new(column)))).eq(v.to_lowercase()));
+                let lower = || Expr::expr(sea_query::Func::lower(Expr::col(Alias::new(column))));
+                let v = v.to_lowercase();
+                if column == "os" {
+                    // "iOS" finds "iOS 17.5" too: an OS is named by its family, then its version.
+                    let family = format!("{} %", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                    cond = cond.add(
+                        Cond::any()
+                            .add(lower().eq(v))
+                            .add(lower().like(LikeExpr::new(family).escape('\\'))),
+                    );
+                } else {
+                    cond = cond.add(lower().eq(v));
+                }
             }
         }
         if let (Some(from), Some(to)) = (self.created_from, self.created_to) {

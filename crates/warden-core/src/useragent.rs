@@ -41,10 +41,7 @@ pub fn parse(user_agent: Option<&str>) -> ParsedAgent {
                 "crawler" => "bot",
                 _ => "unknown",
             };
-            let os = known(r.os).map(|os| match known(&r.os_version) {
-                Some(v) if !os.contains(&v) => format!("{os} {v}"),
-                _ => os,
-            });
+            let os = known(r.os).map(|os| os_name(&os, known(&r.os_version)));
             ParsedAgent {
                 device: device.into(),
                 browser: known(r.name),
@@ -56,6 +53,23 @@ pub fn parse(user_agent: Option<&str>) -> ParsedAgent {
             device: "unknown".into(),
             ..Default::default()
         },
+    }
+}
+
+/// The OS as people name it: the family (the first word, which the sessions filter matches on its
+/// own), then the version where it tells users something. woothee's "iPhone 17.5" is "iOS 17.5"; the
+/// NT kernel number of "Windows 10" and the frozen "10.15.7" of every recent Mac are dropped.
+fn os_name(os: &str, version: Option<String>) -> String {
+    let (family, versioned) = match os {
+        "iPhone" | "iPod" => ("iOS", true),
+        "iPad" => ("iPadOS", true),
+        "Mac OSX" | "Mac OS" => ("macOS", false),
+        "Android" => ("Android", true),
+        other => (other, false),
+    };
+    match version.filter(|v| versioned && !family.contains(v.as_str())) {
+        Some(v) => format!("{family} {v}"),
+        None => family.to_owned(),
     }
 }
 
@@ -113,6 +127,31 @@ mod tests {
         assert_eq!(phone.device, "mobile");
         let pad = parse(Some("Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"));
         assert_eq!(pad.device, "tablet");
+        assert_eq!(phone.os.as_deref(), Some("iOS 17.1"));
+        assert_eq!(pad.os.as_deref(), Some("iPadOS 17.1"));
+    }
+
+    #[test]
+    fn os_names_are_the_ones_people_use() {
+        let os = |ua: &str| parse(Some(ua)).os.unwrap();
+        assert_eq!(
+            os("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
+            "Windows 10",
+            "no NT kernel number"
+        );
+        assert_eq!(
+            os("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"),
+            "macOS"
+        );
+        assert_eq!(
+            os("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"),
+            "Android 14"
+        );
+        assert_eq!(os("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"), "ChromeOS");
+        assert_eq!(
+            os("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+            "Linux"
+        );
     }
 
     #[test]

@@ -146,6 +146,24 @@ both!(sessions_page_filters_sort_and_page, |t| async move {
         vec![b1.id, a2.id]
     );
     assert_eq!(
+        ids(&t, &admin, all(|f| f.os = Some("ios".into()))).await,
+        vec![b1.id, a2.id],
+        "an OS family finds every version of it (stored as \"iOS 17.1\")"
+    );
+    assert_eq!(
+        ids(&t, &admin, all(|f| f.os = Some("iOS 17.1".into()))).await,
+        vec![b1.id, a2.id],
+        "and the exact name still matches"
+    );
+    assert!(
+        ids(&t, &admin, all(|f| f.os = Some("iOS 17".into()))).await.is_empty(),
+        "a version prefix is not a family"
+    );
+    assert!(
+        ids(&t, &admin, all(|f| f.os = Some("%".into()))).await.is_empty(),
+        "LIKE wildcards in the value match themselves only"
+    );
+    assert_eq!(
         ids(&t, &admin, all(|f| f.browser = Some("chrome".into()))).await,
         vec![s1.id, a1.id]
     );
