@@ -45,14 +45,24 @@ pub struct Args {
     pub bind: Option<String>,
     /// An origin allowed to send state-changing requests, as scheme://host[:port]. Repeat the flag, or
     /// separate with commas in WARDEN_ORIGINS. Must be https unless --dev.
-    #[arg(long = "origin", env = "WARDEN_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    #[arg(
+        long = "origin",
+        env = "WARDEN_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
     pub origins: Vec<String>,
     /// Development mode: allows http origins and leaves the Secure flag off the cookies.
     #[arg(long, env = "WARDEN_DEV")]
     pub dev: bool,
     /// A reverse proxy (IP or CIDR) whose forwarded client IP and location headers are believed.
     /// Repeat, or separate with commas in WARDEN_TRUSTED_PROXIES.
-    #[arg(long = "trusted-proxy", env = "WARDEN_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR")]
+    #[arg(
+        long = "trusted-proxy",
+        env = "WARDEN_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
     pub trusted_proxies: Vec<String>,
     /// The header in which a trusted proxy passes the client IP [default: x-forwarded-for].
     #[arg(long, env = "WARDEN_FORWARDED_HEADER", value_name = "HEADER")]
@@ -214,30 +224,43 @@ impl Args {
             }
         }
         let cookie_path = pick(self.cookie_path, file.cookie_path).unwrap_or_else(|| "/".into());
-        if !cookie_path.starts_with('/') || cookie_path.chars().any(|c| c == ';' || c.is_whitespace() || c.is_control())
+        if !cookie_path.starts_with('/')
+            || cookie_path
+                .chars()
+                .any(|c| c == ';' || c.is_whitespace() || c.is_control())
         {
-            return Err(format!("cookie path: `{cookie_path}` must start with / and hold no spaces or `;`"));
+            return Err(format!(
+                "cookie path: `{cookie_path}` must start with / and hold no spaces or `;`"
+            ));
         }
         let smtp_url = pick(self.smtp_url, file.smtp_url);
         let mail_from = pick(self.mail_from, file.mail_from);
         let mail = match (smtp_url, mail_from) {
             (Some(smtp_url), Some(from)) => {
-                from.parse::<lettre::message::Mailbox>()
-                    .map_err(|_| format!("mail from: `{from}` is not an address such as \"Example <no-reply@example.com>\""))?;
-                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&smtp_url).map_err(|e| {
-                    format!("smtp url: {} ({e})", warden_core::store::redact(&smtp_url))
+                from.parse::<lettre::message::Mailbox>().map_err(|_| {
+                    format!("mail from: `{from}` is not an address such as \"Example <no-reply@example.com>\"")
                 })?;
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&smtp_url)
+                    .map_err(|e| format!("smtp url: {} ({e})", warden_core::store::redact(&smtp_url)))?;
                 Some(MailConfig { smtp_url, from })
             }
-            (Some(_), None) => return Err("smtp url is set but mail from is not: pass --mail-from \"Example <no-reply@example.com>\"".into()),
-            (None, Some(_)) => return Err("mail from is set but smtp url is not: pass --smtp-url smtp://host:port".into()),
+            (Some(_), None) => {
+                return Err(
+                    "smtp url is set but mail from is not: pass --mail-from \"Example <no-reply@example.com>\"".into(),
+                )
+            }
+            (None, Some(_)) => {
+                return Err("mail from is set but smtp url is not: pass --smtp-url smtp://host:port".into())
+            }
             (None, None) => None,
         };
         let public_url = pick(self.public_url, file.public_url)
             .map(|u| u.trim().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| origins[0].clone());
         if !(public_url.starts_with("https://") || (dev && public_url.starts_with("http://"))) {
-            return Err(format!("public url: `{public_url}` must be an https URL (http only with --dev)"));
+            return Err(format!(
+                "public url: `{public_url}` must be an https URL (http only with --dev)"
+            ));
         }
         let totp_issuer = pick(self.totp_issuer, file.totp_issuer).unwrap_or_else(|| "Warden".into());
         if totp_issuer.contains(':') {
@@ -275,8 +298,8 @@ impl Args {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the config file `{}`: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the config file `{}`: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("config file `{}`: {e}", path.display()))
 }
 

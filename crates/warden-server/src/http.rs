@@ -71,13 +71,17 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         use Error::*;
         let status = match &e {
-            PolicyInvalid { .. } | InvalidInput { .. } | PasswordRejected { .. } | InvalidToken => StatusCode::BAD_REQUEST,
+            PolicyInvalid { .. } | InvalidInput { .. } | PasswordRejected { .. } | InvalidToken => {
+                StatusCode::BAD_REQUEST
+            }
             InvalidCredentials | InvalidTotp | Unauthenticated => StatusCode::UNAUTHORIZED,
-            Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Locked { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
             SessionNotFound | UserNotFound(_) => StatusCode::NOT_FOUND,
             TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
-            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => StatusCode::SERVICE_UNAVAILABLE,
+            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &e {
@@ -99,6 +103,7 @@ impl From<Error> for ApiError {
             field: e.field().map(str::to_owned),
             retry_at: match e {
                 Locked { until } => until,
+                RateLimited { retry_at } => Some(retry_at),
                 _ => None,
             },
             message,
@@ -143,9 +148,13 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     if is_safe(req.method()) {
         return next.run(req).await;
     }
-    let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(|o| o.trim().to_ascii_lowercase());
+    let origin = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(|o| o.trim().to_ascii_lowercase());
     match origin {
-        Some(o) if state.cfg.origins.iter().any(|a| *a == o) => next.run(req).await,
+        Some(o) if state.cfg.origins.contains(&o) => next.run(req).await,
         Some(_) => ApiError::new(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
@@ -196,7 +205,10 @@ pub struct Cookies<'a> {
 impl Cookies<'_> {
     fn build(&self, name: &str, value: &str, max_age_secs: i64, http_only: bool) -> HeaderValue {
         let cfg = &self.state.cfg;
-        let mut c = format!("{name}={value}; Path={}; Max-Age={max_age_secs}; SameSite=Lax", cfg.cookie_path);
+        let mut c = format!(
+            "{name}={value}; Path={}; Max-Age={max_age_secs}; SameSite=Lax",
+            cfg.cookie_path
+        );
         if http_only {
             c.push_str("; HttpOnly");
         }
@@ -211,17 +223,34 @@ impl Cookies<'_> {
     }
 
     /// The session and its CSRF cookie, valid for `max_age_secs`.
-    pub fn session(&self, token: &Secret, max_age_secs: i64) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 3]> {
+    pub fn session(
+        &self,
+        token: &Secret,
+        max_age_secs: i64,
+    ) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 3]> {
         AppendHeaders([
-            (SET_COOKIE, self.build(SESSION_COOKIE, token.expose(), max_age_secs, true)),
-            (SET_COOKIE, self.build(CSRF_COOKIE, &csrf_for(token.expose()), max_age_secs, false)),
+            (
+                SET_COOKIE,
+                self.build(SESSION_COOKIE, token.expose(), max_age_secs, true),
+            ),
+            (
+                SET_COOKIE,
+                self.build(CSRF_COOKIE, &csrf_for(token.expose()), max_age_secs, false),
+            ),
             (SET_COOKIE, self.build(CHALLENGE_COOKIE, "", 0, true)),
         ])
     }
 
     /// The pending second step of a sign-in.
-    pub fn challenge(&self, challenge: &Secret, max_age_secs: i64) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 1]> {
-        AppendHeaders([(SET_COOKIE, self.build(CHALLENGE_COOKIE, challenge.expose(), max_age_secs, true))])
+    pub fn challenge(
+        &self,
+        challenge: &Secret,
+        max_age_secs: i64,
+    ) -> AppendHeaders<[(axum::http::HeaderName, HeaderValue); 1]> {
+        AppendHeaders([(
+            SET_COOKIE,
+            self.build(CHALLENGE_COOKIE, challenge.expose(), max_age_secs, true),
+        )])
     }
 
     /// Removes the session cookies.
@@ -257,7 +286,7 @@ pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
             .map_while(|h| parse_hop(h.trim()))
             .collect();
         // The nearest hop that is not one of our proxies is the client; a proxy cannot vouch for more.
-        if let Some(client) = hops.iter().rev().find(|h| !trusted(*h)).or(hops.first()) {
+        if let Some(client) = hops.iter().rev().find(|h| !trusted(h)).or(hops.first()) {
             ip = Some(*client);
         }
     }
@@ -309,7 +338,11 @@ impl FromRequestParts<AppState> for Me {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
         if !is_safe(&parts.method) {
-            let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+            let header = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim);
             let cookie_value = cookie(&parts.headers, CSRF_COOKIE);
             let expected = csrf_for(&token);
             let ok = matches!((header, cookie_value.as_deref()), (Some(h), Some(c)) if h == c && h == expected);
@@ -349,15 +382,19 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(_) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "the body is not valid JSON",
-        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not valid JSON")
+        }
         JsonRejection::JsonDataError(e) => {
-            let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
+            let text = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text());
             let field = between(&text, "field `", "`");
-            let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", describe_data_error(&text, field.as_deref()));
+            let err = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                describe_data_error(&text, field.as_deref()),
+            );
             match field {
                 Some(f) => err.with_field(f),
                 None => err,
@@ -368,7 +405,11 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
             "payload_too_large",
             "the request body is too large",
         ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "the request body could not be read"),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the request body could not be read",
+        ),
     }
 }
 
@@ -404,13 +445,24 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
                 let text = e.body_text();
                 let field = between(&text, "field `", "`");
-                let err = ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("query: {}", text.trim_start_matches("Failed to deserialize query string: ")));
+                let err = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_input",
+                    format!(
+                        "query: {}",
+                        text.trim_start_matches("Failed to deserialize query string: ")
+                    ),
+                );
                 Err(match field {
                     Some(f) => err.with_field(f),
                     None => err,
                 })
             }
-            Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", "the query string could not be read")),
+            Err(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                "the query string could not be read",
+            )),
         }
     }
 }

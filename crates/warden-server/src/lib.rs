@@ -93,7 +93,10 @@ impl AppState {
     pub fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("sign_in", client), Self::account_key("sign_in", email));
         self.limiter.hit_all(
-            &[(ip.as_str(), self.limits.sign_in_per_ip), (acct.as_str(), self.limits.sign_in_per_account)],
+            &[
+                (ip.as_str(), self.limits.sign_in_per_ip),
+                (acct.as_str(), self.limits.sign_in_per_account),
+            ],
             now,
         )
     }
@@ -106,7 +109,10 @@ impl AppState {
     pub fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("verify", client), Self::account_key("verify", email));
         self.limiter.hit_all(
-            &[(ip.as_str(), self.limits.verification_per_ip), (acct.as_str(), self.limits.verification_per_account)],
+            &[
+                (ip.as_str(), self.limits.verification_per_ip),
+                (acct.as_str(), self.limits.verification_per_account),
+            ],
             now,
         )
     }
@@ -140,10 +146,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/two-factor/disable", post(routes::totp_disable))
         .route("/api/auth/verification-email", post(routes::verification_email))
         .route("/api/auth/verify-email", get(routes::verify_email))
-        .route("/api/sessions", get(routes::list_sessions).delete(routes::revoke_other_sessions))
+        .route(
+            "/api/sessions",
+            get(routes::list_sessions).delete(routes::revoke_other_sessions),
+        )
         .route("/api/sessions/audit", get(routes::own_audit))
         .route("/api/sessions/{id}", delete(routes::revoke_session))
-        .route("/api/admin/users/{id}/revoke-sessions", post(routes::admin_revoke_user_sessions))
+        .route(
+            "/api/admin/users/{id}/revoke-sessions",
+            post(routes::admin_revoke_user_sessions),
+        )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     api.layer(axum::middleware::from_fn_with_state(state.clone(), http::check_origin))

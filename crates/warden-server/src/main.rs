@@ -59,7 +59,9 @@ async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
         .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
     let key = if key_set {
         let key = DataKey::from_env().map_err(|e| e.to_string())?;
-        warden_core::auth::check_key(&db, &key).await.map_err(|e| e.to_string())?;
+        warden_core::auth::check_key(&db, &key)
+            .await
+            .map_err(|e| e.to_string())?;
         Some(Arc::new(key))
     } else {
         tracing::warn!("no data key ({DATA_KEY_ENV} / {DATA_KEY_FILE_ENV}): the two-factor endpoints answer 503");

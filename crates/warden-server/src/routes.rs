@@ -144,11 +144,26 @@ pub struct SignedUp {
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "auth", request_body = SignUpBody,
     responses((status = 201, body = SignedUp), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 429, body = ErrorBody)))]
-pub async fn sign_up(State(s): State<AppState>, Client(client): Client, Body(b): Body<SignUpBody>) -> ApiResult<Response> {
+pub async fn sign_up(
+    State(s): State<AppState>,
+    Client(client): Client,
+    Body(b): Body<SignUpBody>,
+) -> ApiResult<Response> {
     let now = s.now();
     s.limit_sign_up(&client, now)?;
-    let id = auth::sign_up(&s.db, now, &b.email, &b.name, &Secret::new(b.password), Role::User, false).await?;
-    let user = users::by_id(&s.db, id).await?.ok_or(Error::UserNotFound(id.to_string()))?;
+    let id = auth::sign_up(
+        &s.db,
+        now,
+        &b.email,
+        &b.name,
+        &Secret::new(b.password),
+        Role::User,
+        false,
+    )
+    .await?;
+    let user = users::by_id(&s.db, id)
+        .await?
+        .ok_or(Error::UserNotFound(id.to_string()))?;
     let sent = s.send_verification(&user, now).await?;
     Ok((
         StatusCode::CREATED,
@@ -184,7 +199,11 @@ pub struct SignedIn {
     responses((status = 200, body = SignedIn, description = "signed in (Set-Cookie warden_session, warden_csrf), or totp_required"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 429, body = ErrorBody, description = "locked or rate-limited; see Retry-After")))]
-pub async fn sign_in(State(s): State<AppState>, Client(client): Client, Body(b): Body<SignInBody>) -> ApiResult<Response> {
+pub async fn sign_in(
+    State(s): State<AppState>,
+    Client(client): Client,
+    Body(b): Body<SignInBody>,
+) -> ApiResult<Response> {
     let now = s.now();
     s.limit_sign_in(&client, &b.email, now)?;
     match auth::sign_in(&s.db, now, &b.email, &Secret::new(b.password), &client).await? {
@@ -281,7 +300,11 @@ pub async fn revoke_session(State(s): State<AppState>, me: Me, Path(id): Path<St
     let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
     sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
     if id == me.auth.session.id {
-        return Ok((Cookies { state: &s }.clear(), message("session revoked; you are signed out")).into_response());
+        return Ok((
+            Cookies { state: &s }.clear(),
+            message("session revoked; you are signed out"),
+        )
+            .into_response());
     }
     Ok(message("session revoked").into_response())
 }
@@ -361,8 +384,17 @@ pub struct AuditPageOut {
 /// The caller's own audit events, newest first, filtered by type and status, keyset-paged.
 #[utoipa::path(get, path = "/api/sessions/audit", tag = "sessions", params(AuditParams),
     responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn own_audit(State(s): State<AppState>, me: Me, Params(q): Params<AuditParams>) -> ApiResult<Json<AuditPageOut>> {
-    let status = q.status.as_deref().filter(|s| !s.is_empty()).map(account::parse_status).transpose()?;
+pub async fn own_audit(
+    State(s): State<AppState>,
+    me: Me,
+    Params(q): Params<AuditParams>,
+) -> ApiResult<Json<AuditPageOut>> {
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(account::parse_status)
+        .transpose()?;
     let page = account::own_events(
         &s.db,
         &me.auth,
@@ -459,7 +491,9 @@ pub struct TotpEnabled {
 #[utoipa::path(post, path = "/api/auth/two-factor/verify", tag = "two-factor", request_body = CodeBody,
     responses((status = 200, body = TotpEnabled), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<TotpEnabled>> {
-    let user = users::by_id(&s.db, me.auth.user.id).await?.ok_or(Error::Unauthenticated)?;
+    let user = users::by_id(&s.db, me.auth.user.id)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
     Ok(Json(TotpEnabled {
         message: "two-factor authentication is on".into(),
@@ -471,7 +505,9 @@ pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBo
 #[utoipa::path(post, path = "/api/auth/two-factor/disable", tag = "two-factor", request_body = CodeBody,
     responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn totp_disable(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<Message>> {
-    let user = users::by_id(&s.db, me.auth.user.id).await?.ok_or(Error::Unauthenticated)?;
+    let user = users::by_id(&s.db, me.auth.user.id)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
     Ok(message("two-factor authentication is off"))
 }
@@ -531,5 +567,9 @@ pub async fn not_found() -> ApiError {
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
 }

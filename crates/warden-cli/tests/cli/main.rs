@@ -5,45 +5,23 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// A fresh database for one test: a SQLite file in a temporary folder, or a new PostgreSQL database on
-/// the server of WARDEN_TEST_POSTGRES_URL (dropped afterwards).
+use warden_testdb::TestDatabases;
+
+/// A fresh database for one test (see `warden_testdb`), removed when the test ends.
 struct TestDb {
     url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    _dbs: TestDatabases,
 }
 
 impl TestDb {
     fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/w.db", dir.path().display());
-        TestDb {
-            url,
-            _dir: Some(dir),
-            pg: None,
-        }
+        let (dbs, url) = TestDatabases::sqlite();
+        TestDb { url, _dbs: dbs }
     }
 
     fn postgres() -> Option<TestDb> {
-        let Ok(admin) = std::env::var("WARDEN_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("WARDEN_REQUIRE_POSTGRES").is_err(),
-                "WARDEN_REQUIRE_POSTGRES is set but WARDEN_TEST_POSTGRES_URL is not"
-            );
-            eprintln!("postgres: skipped (WARDEN_TEST_POSTGRES_URL unset)");
-            return None;
-        };
-        let name = format!("warden_cli_{}", uuid::Uuid::now_v7().simple());
-        psql(&admin, &format!("CREATE DATABASE {name}"));
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_owned())
-            .expect("URL with a database path");
-        Some(TestDb {
-            url: format!("{base}/{name}"),
-            _dir: None,
-            pg: Some((admin, name)),
-        })
+        let (dbs, url) = TestDatabases::postgres()?;
+        Some(TestDb { url, _dbs: dbs })
     }
 
     fn warden(&self, args: &[&str]) -> Output {
@@ -84,28 +62,6 @@ impl TestDb {
         );
         String::from_utf8(out.stderr).expect("utf-8")
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::PgConnection::connect(url)
-            .await
-            .expect("connect to the test PostgreSQL server");
-        sqlx::query(sql).execute(&mut c).await.expect(sql);
-    });
 }
 
 macro_rules! both {

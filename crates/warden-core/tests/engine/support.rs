@@ -1,10 +1,9 @@
 //! The harness: one fresh, migrated database per test on each backend, a manual clock, and quick helpers
 //! to create users and sessions.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use warden_core::store::Pool;
 
-use sqlx::Connection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 use warden_core::audit::{self, AuditEvent, AuditFilter};
@@ -27,32 +26,7 @@ pub const DAY: Millis = 24 * HOUR;
 pub const PASSWORD: &str = "correct horse battery staple 42";
 pub const WRONG_PASSWORD: &str = "incorrect horse battery staple 43";
 
-pub const POSTGRES_ENV: &str = "WARDEN_TEST_POSTGRES_URL";
-pub const REQUIRE_POSTGRES_ENV: &str = "WARDEN_REQUIRE_POSTGRES";
-
-/// Runs a test body on SQLite and on PostgreSQL: `both!(name, |t| async move { … })`.
-macro_rules! both {
-    ($(#[$m:meta])* $name:ident, |$t:ident| $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$m])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ($t, _guard) = $crate::support::T::sqlite().await;
-                $body.await;
-            }
-
-            $(#[$m])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(($t, _guard)) = $crate::support::T::postgres().await else { return };
-                $body.await;
-            }
-        }
-    };
-}
+pub use warden_testdb::{both, TestDatabases};
 
 /// Unwraps an error, failing the test if the call succeeded.
 pub fn err<T: std::fmt::Debug>(r: Result<T, Error>, why: &str) -> Error {
@@ -70,83 +44,6 @@ pub fn assert_code<T: std::fmt::Debug>(r: Result<T, Error>, code: &str, why: &st
     e
 }
 
-/// Where the databases of one test live; dropped at the end of the test (also on panic).
-pub struct Guard {
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<PgAdmin>,
-}
-
-#[derive(Clone)]
-pub struct PgAdmin {
-    admin_url: String,
-    created: Arc<Mutex<Vec<String>>>,
-}
-
-impl PgAdmin {
-    async fn create_database(&self) -> String {
-        let name = format!("warden_t_{}", Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(&self.admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("CREATE DATABASE");
-        let _ = conn.close().await;
-        self.created.lock().unwrap().push(name.clone());
-        with_database(&self.admin_url, &name)
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let Some(pg) = self.pg.take() else { return };
-        let names = std::mem::take(&mut *pg.created.lock().unwrap());
-        if names.is_empty() {
-            return;
-        }
-        // Drop cannot await: drop the databases from a thread with a runtime of its own.
-        let url = pg.admin_url.clone();
-        let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let Ok(mut conn) = sqlx::PgConnection::connect(&url).await else {
-                    return;
-                };
-                for name in names {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-                let _ = conn.close().await;
-            });
-        });
-        let _ = handle.join();
-    }
-}
-
-/// `url` with its database (path) replaced by `db`, keeping the query string.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 /// The context of one test.
 pub struct T {
     pub db: Db,
@@ -154,50 +51,27 @@ pub struct T {
     pub clock: ManualClock,
     pub key: DataKey,
     pub backend: Backend,
-    dir: Option<std::path::PathBuf>,
-    pg: Option<PgAdmin>,
+    dbs: Arc<TestDatabases>,
     admin: OnceCell<Actor>,
     support: OnceCell<Actor>,
 }
 
 impl T {
-    pub async fn sqlite() -> (T, Guard) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let t = T::setup(url, Some(dir.path().to_owned()), None).await;
-        (
-            t,
-            Guard {
-                _dir: Some(dir),
-                pg: None,
-            },
-        )
+    pub async fn sqlite() -> (T, Arc<TestDatabases>) {
+        let (dbs, url) = TestDatabases::sqlite();
+        T::setup(url, dbs).await
     }
 
     /// `None` (and a note on stdout) when no PostgreSQL is configured, unless it is required.
-    pub async fn postgres() -> Option<(T, Guard)> {
-        let Some(admin_url) = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.trim().is_empty()) else {
-            if std::env::var(REQUIRE_POSTGRES_ENV).is_ok_and(|v| v == "1") {
-                panic!("{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_ENV} is unset");
-            }
-            println!("postgres: skipped ({POSTGRES_ENV} unset)");
-            return None;
-        };
-        let pg = PgAdmin {
-            admin_url,
-            created: Arc::new(Mutex::new(Vec::new())),
-        };
-        // The guard exists before the database does, so a failing setup still drops it.
-        let guard = Guard {
-            _dir: None,
-            pg: Some(pg.clone()),
-        };
-        let url = pg.create_database().await;
-        let t = T::setup(url, None, Some(pg)).await;
-        Some((t, guard))
+    pub async fn postgres() -> Option<(T, Arc<TestDatabases>)> {
+        let (dbs, url) = TestDatabases::postgres()?;
+        Some(T::setup(url, dbs).await)
     }
 
-    async fn setup(url: String, dir: Option<std::path::PathBuf>, pg: Option<PgAdmin>) -> T {
+    async fn setup(url: String, dbs: TestDatabases) -> (T, Arc<TestDatabases>) {
+        // Returned as the test's guard, and kept by `T` for `empty_database_url`; a setup that fails
+        // half-way drops it, and with it the databases.
+        let dbs = Arc::new(dbs);
         let db = Db::connect(&url, true).await.expect("connect to the test database");
         db.migrate().await.expect("migrate the test database");
         let backend = db.backend();
@@ -207,8 +81,7 @@ impl T {
             clock: ManualClock::at(START),
             key: DataKey::generate(),
             backend,
-            dir,
-            pg,
+            dbs: dbs.clone(),
             admin: OnceCell::new(),
             support: OnceCell::new(),
         };
@@ -218,16 +91,12 @@ impl T {
             ("password.argon2_iterations", "1"),
         ])
         .await;
-        t
+        (t, dbs)
     }
 
     /// An empty database of the same backend, with no schema (for the schema tests).
     pub async fn empty_database_url(&self) -> String {
-        match (&self.dir, &self.pg) {
-            (Some(dir), _) => format!("sqlite://{}/empty-{}.db", dir.display(), Uuid::now_v7().simple()),
-            (None, Some(pg)) => pg.create_database().await,
-            (None, None) => unreachable!("a test database is SQLite or PostgreSQL"),
-        }
+        self.dbs.another()
     }
 
     pub fn now(&self) -> Millis {

@@ -8,7 +8,10 @@ use crate::support::*;
 
 async fn sign_up(t: &T, email: &str, password: &str) -> Resp {
     t.browser()
-        .post("/api/auth/sign-up", json!({ "email": email, "password": password, "name": "Ana Lima" }))
+        .post(
+            "/api/auth/sign-up",
+            json!({ "email": email, "password": password, "name": "Ana Lima" }),
+        )
         .await
 }
 
@@ -29,11 +32,19 @@ both!(password_strength_enforces_minimum_length, |t| async move {
     let r = sign_up(&t, "ana@example.com", "short pw 1").await;
     r.assert_error(400, "password_rejected");
     assert_eq!(r.body["field"], "password");
-    assert!(r.body["message"].as_str().unwrap().contains("at least 12 characters"), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("at least 12 characters"),
+        "{}",
+        r.text
+    );
 });
 
 both!(password_strength_enforces_character_requirements, |t| async move {
-    t.set_policy(&[("password.require_uppercase", "true"), ("password.require_digit", "true")]).await;
+    t.set_policy(&[
+        ("password.require_uppercase", "true"),
+        ("password.require_digit", "true"),
+    ])
+    .await;
     let r = sign_up(&t, "ana@example.com", "no capitals in here at all 7").await;
     r.assert_error(400, "password_rejected");
     assert!(r.body["message"].as_str().unwrap().contains("uppercase"), "{}", r.text);
@@ -57,7 +68,10 @@ both!(sign_up_names_a_bad_email_or_name, |t| async move {
     assert_eq!(r.body["field"], "email");
     let r = t
         .browser()
-        .post("/api/auth/sign-up", json!({ "email": "ana@example.com", "password": PASSWORD, "name": "  " }))
+        .post(
+            "/api/auth/sign-up",
+            json!({ "email": "ana@example.com", "password": PASSWORD, "name": "  " }),
+        )
         .await;
     r.assert_error(400, "invalid_input");
     assert_eq!(r.body["field"], "name");
@@ -75,12 +89,18 @@ both!(sign_in_sets_the_session_and_returns_it, |t| async move {
     let csrf = r.body["csrf_token"].as_str().unwrap().to_owned();
     assert!(r.set_cookie("warden_session").is_some(), "the session cookie is set");
     let csrf_cookie = r.set_cookie("warden_csrf").unwrap();
-    assert!(csrf_cookie.starts_with(&format!("warden_csrf={csrf};")), "the CSRF cookie holds the token: {csrf_cookie}");
+    assert!(
+        csrf_cookie.starts_with(&format!("warden_csrf={csrf};")),
+        "the CSRF cookie holds the token: {csrf_cookie}"
+    );
     let me = b.get("/api/auth/session").await;
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["session"]["id"], r.body["session"]["id"]);
     assert_eq!(me.body["user"]["email"], "ana@example.com");
-    assert!(me.body["user"].get("password_hash").is_none(), "no secret reaches the client");
+    assert!(
+        me.body["user"].get("password_hash").is_none(),
+        "no secret reaches the client"
+    );
 });
 
 both!(unknown_email_answers_exactly_as_a_wrong_password, |t| async move {
@@ -98,21 +118,33 @@ both!(sign_out_ends_the_session, |t| async move {
     let b = t.signed_in("ana@example.com").await;
     let r = b.post("/api/auth/sign-out", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.set_cookie("warden_session").unwrap().contains("Max-Age=0"), "the cookie is cleared");
+    assert!(
+        r.set_cookie("warden_session").unwrap().contains("Max-Age=0"),
+        "the cookie is cleared"
+    );
     b.get("/api/auth/session").await.assert_error(401, "unauthenticated");
-    b.post("/api/auth/sign-out", json!({})).await.assert_error(401, "unauthenticated");
+    b.post("/api/auth/sign-out", json!({}))
+        .await
+        .assert_error(401, "unauthenticated");
 });
 
 both!(current_session_without_a_cookie_is_401, |t| async move {
-    t.browser().get("/api/auth/session").await.assert_error(401, "unauthenticated");
+    t.browser()
+        .get("/api/auth/session")
+        .await
+        .assert_error(401, "unauthenticated");
 });
 
 both!(lockout_threshold_is_configured_by_policy, |t| async move {
     t.user("ana@example.com", Role::User).await;
     t.set_policy(&[("lockout.threshold", "2")]).await;
     let b = t.browser();
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(401, "invalid_credentials");
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(429, "locked");
+    b.sign_in("ana@example.com", WRONG_PASSWORD)
+        .await
+        .assert_error(401, "invalid_credentials");
+    b.sign_in("ana@example.com", WRONG_PASSWORD)
+        .await
+        .assert_error(429, "locked");
 });
 
 both!(lockout_locks_after_the_threshold, |t| async move {
@@ -123,15 +155,21 @@ both!(lockout_locks_after_the_threshold, |t| async move {
         r.assert_error(401, "invalid_credentials");
         assert!(r.headers.get("retry-after").is_none(), "attempt {i} is not locked yet");
     }
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(429, "locked");
+    b.sign_in("ana@example.com", WRONG_PASSWORD)
+        .await
+        .assert_error(429, "locked");
     let r = b.sign_in("ana@example.com", PASSWORD).await;
     r.assert_error(429, "locked");
-    assert!(r.set_cookie("warden_session").is_none(), "even the right password does not open a locked account");
+    assert!(
+        r.set_cookie("warden_session").is_none(),
+        "even the right password does not open a locked account"
+    );
 });
 
 both!(lockout_answers_429_with_retry_after, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.set_policy(&[("lockout.threshold", "1"), ("lockout.duration", "10m")]).await;
+    t.set_policy(&[("lockout.threshold", "1"), ("lockout.duration", "10m")])
+        .await;
     let b = t.browser();
     b.sign_in("ana@example.com", WRONG_PASSWORD).await;
     t.advance(4 * MINUTE);
@@ -142,9 +180,12 @@ both!(lockout_answers_429_with_retry_after, |t| async move {
 
 both!(lockout_unlocks_after_the_configured_time, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.set_policy(&[("lockout.threshold", "1"), ("lockout.duration", "10m")]).await;
+    t.set_policy(&[("lockout.threshold", "1"), ("lockout.duration", "10m")])
+        .await;
     let b = t.browser();
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(429, "locked");
+    b.sign_in("ana@example.com", WRONG_PASSWORD)
+        .await
+        .assert_error(429, "locked");
     t.advance(10 * MINUTE - SECOND);
     b.sign_in("ana@example.com", PASSWORD).await.assert_error(429, "locked");
     t.advance(SECOND);
@@ -152,28 +193,54 @@ both!(lockout_unlocks_after_the_configured_time, |t| async move {
     assert_eq!(r.status, 200, "the lock has run out: {}", r.text);
 });
 
-both!(lockout_permanent_after_repeated_locks_until_an_admin_unlocks, |t| async move {
-    let id = t.user("ana@example.com", Role::User).await;
-    t.set_policy(&[("lockout.threshold", "1"), ("lockout.duration", "1m"), ("lockout.permanent_after", "2")]).await;
-    let b = t.browser();
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(429, "locked");
-    t.advance(2 * MINUTE);
-    let r = b.sign_in("ana@example.com", WRONG_PASSWORD).await;
-    r.assert_error(429, "locked");
-    assert!(r.headers.get("retry-after").is_none(), "a permanent lock has no retry time: {:?}", r.headers);
-    t.advance(48 * HOUR);
-    b.sign_in("ana@example.com", PASSWORD).await.assert_error(429, "locked");
-    warden_core::admin::unlock_user(&t.db, &t.cli(), t.now(), &id.to_string(), "verified by phone")
-        .await
-        .unwrap();
-    assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200);
-});
+both!(
+    lockout_permanent_after_repeated_locks_until_an_admin_unlocks,
+    |t| async move {
+        let id = t.user("ana@example.com", Role::User).await;
+        t.set_policy(&[
+            ("lockout.threshold", "1"),
+            ("lockout.duration", "1m"),
+            ("lockout.permanent_after", "2"),
+        ])
+        .await;
+        let b = t.browser();
+        b.sign_in("ana@example.com", WRONG_PASSWORD)
+            .await
+            .assert_error(429, "locked");
+        t.advance(2 * MINUTE);
+        let r = b.sign_in("ana@example.com", WRONG_PASSWORD).await;
+        r.assert_error(429, "locked");
+        assert!(
+            r.headers.get("retry-after").is_none(),
+            "a permanent lock has no retry time: {:?}",
+            r.headers
+        );
+        t.advance(48 * HOUR);
+        b.sign_in("ana@example.com", PASSWORD).await.assert_error(429, "locked");
+        warden_core::admin::unlock_user(&t.db, &t.cli(), t.now(), &id.to_string(), "verified by phone")
+            .await
+            .unwrap();
+        assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200);
+    }
+);
 
-both!(disabled_accounts_and_unverified_emails_follow_the_policy, |t| async move {
-    let r = sign_up(&t, "ana@example.com", PASSWORD).await;
-    assert_eq!(r.status, 201);
-    t.set_policy(&[("email_verification.required_for_sign_in", "true")]).await;
-    t.browser().sign_in("ana@example.com", PASSWORD).await.assert_error(403, "email_not_verified");
-    t.set_policy(&[("email_verification.required_for_sign_in", "false")]).await;
-    assert_eq!(t.browser().sign_in("ana@example.com", PASSWORD).await.status, 200, "the next request sees the change");
-});
+both!(
+    disabled_accounts_and_unverified_emails_follow_the_policy,
+    |t| async move {
+        let r = sign_up(&t, "ana@example.com", PASSWORD).await;
+        assert_eq!(r.status, 201);
+        t.set_policy(&[("email_verification.required_for_sign_in", "true")])
+            .await;
+        t.browser()
+            .sign_in("ana@example.com", PASSWORD)
+            .await
+            .assert_error(403, "email_not_verified");
+        t.set_policy(&[("email_verification.required_for_sign_in", "false")])
+            .await;
+        assert_eq!(
+            t.browser().sign_in("ana@example.com", PASSWORD).await.status,
+            200,
+            "the next request sees the change"
+        );
+    }
+);

@@ -11,10 +11,16 @@ use crate::support::*;
 both!(admin_revoke_user_sessions_revokes_all_of_them, |t| async move {
     let ana = t.user("ana@example.com", Role::User).await;
     t.user("root@example.com", Role::SecurityAdmin).await;
-    let sessions = [t.signed_in("ana@example.com").await, t.signed_in("ana@example.com").await];
+    let sessions = [
+        t.signed_in("ana@example.com").await,
+        t.signed_in("ana@example.com").await,
+    ];
     let admin = t.signed_in("root@example.com").await;
     let r = admin
-        .post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({ "reason": "stolen laptop" }))
+        .post(
+            &format!("/api/admin/users/{ana}/revoke-sessions"),
+            json!({ "reason": "stolen laptop" }),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["revoked"], 2);
@@ -23,7 +29,10 @@ both!(admin_revoke_user_sessions_revokes_all_of_them, |t| async move {
     }
     let audited = warden_core::audit::list_unchecked(
         &t.db,
-        &warden_core::audit::AuditFilter { action: Some("user.sessions_revoked".into()), ..Default::default() },
+        &warden_core::audit::AuditFilter {
+            action: Some("user.sessions_revoked".into()),
+            ..Default::default()
+        },
         None,
         10,
     )
@@ -39,110 +48,200 @@ both!(admin_revoke_user_sessions_then_returns_401_for_them, |t| async move {
     t.user("help@example.com", Role::Support).await;
     let victim = t.signed_in("ana@example.com").await;
     let support = t.signed_in("help@example.com").await;
-    let r = support.post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({ "reason": "ticket 42" })).await;
-    assert_eq!(r.status, 200, "support may end a user's sessions, as in the console: {}", r.text);
-    victim.get("/api/auth/session").await.assert_error(401, "unauthenticated");
-    victim.delete("/api/sessions?scope=others").await.assert_error(401, "unauthenticated");
-});
-
-both!(admin_revoke_user_sessions_without_authentication_is_401, |t| async move {
-    let ana = t.user("ana@example.com", Role::User).await;
-    let s = t.signed_in("ana@example.com").await;
-    t.browser()
-        .post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({ "reason": "x" }))
+    let r = support
+        .post(
+            &format!("/api/admin/users/{ana}/revoke-sessions"),
+            json!({ "reason": "ticket 42" }),
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "support may end a user's sessions, as in the console: {}",
+        r.text
+    );
+    victim
+        .get("/api/auth/session")
         .await
         .assert_error(401, "unauthenticated");
-    assert_eq!(s.get("/api/sessions").await.status, 200);
+    victim
+        .delete("/api/sessions?scope=others")
+        .await
+        .assert_error(401, "unauthenticated");
 });
+
+both!(
+    admin_revoke_user_sessions_without_authentication_is_401,
+    |t| async move {
+        let ana = t.user("ana@example.com", Role::User).await;
+        let s = t.signed_in("ana@example.com").await;
+        t.browser()
+            .post(
+                &format!("/api/admin/users/{ana}/revoke-sessions"),
+                json!({ "reason": "x" }),
+            )
+            .await
+            .assert_error(401, "unauthenticated");
+        assert_eq!(s.get("/api/sessions").await.status, 200);
+    }
+);
 
 both!(admin_revoke_user_sessions_is_403_for_non_admins, |t| async move {
     let ana = t.user("ana@example.com", Role::User).await;
     t.user("bob@example.com", Role::User).await;
     let s = t.signed_in("ana@example.com").await;
     let bob = t.signed_in("bob@example.com").await;
-    bob.post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({ "reason": "x" }))
-        .await
-        .assert_error(403, "forbidden");
+    bob.post(
+        &format!("/api/admin/users/{ana}/revoke-sessions"),
+        json!({ "reason": "x" }),
+    )
+    .await
+    .assert_error(403, "forbidden");
     bob.post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({}))
         .await
         .assert_error(403, "forbidden");
     assert_eq!(s.get("/api/sessions").await.status, 200, "nothing was revoked");
 });
 
-both!(admin_revoke_user_sessions_needs_a_reason_and_a_known_user, |t| async move {
-    let ana = t.user("ana@example.com", Role::User).await;
-    t.user("root@example.com", Role::SecurityAdmin).await;
-    let admin = t.signed_in("root@example.com").await;
-    let r = admin.post(&format!("/api/admin/users/{ana}/revoke-sessions"), json!({ "reason": " " })).await;
-    r.assert_error(400, "invalid_input");
-    assert_eq!(r.body["field"], "reason");
-    admin
-        .post(&format!("/api/admin/users/{}/revoke-sessions", Uuid::now_v7()), json!({ "reason": "x" }))
-        .await
-        .assert_error(404, "user_not_found");
-});
+both!(
+    admin_revoke_user_sessions_needs_a_reason_and_a_known_user,
+    |t| async move {
+        let ana = t.user("ana@example.com", Role::User).await;
+        t.user("root@example.com", Role::SecurityAdmin).await;
+        let admin = t.signed_in("root@example.com").await;
+        let r = admin
+            .post(
+                &format!("/api/admin/users/{ana}/revoke-sessions"),
+                json!({ "reason": " " }),
+            )
+            .await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], "reason");
+        admin
+            .post(
+                &format!("/api/admin/users/{}/revoke-sessions", Uuid::now_v7()),
+                json!({ "reason": "x" }),
+            )
+            .await
+            .assert_error(404, "user_not_found");
+    }
+);
 
-both!(http_sign_in_shows_in_the_admin_api_and_admin_revocation_ends_it, |t| async move {
-    let ana = t.user("ana@example.com", Role::User).await;
-    let b = Browser::with_headers(
-        &t.server.base,
-        FIREFOX_LINUX,
-        &[("x-forwarded-for", "203.0.113.7"), ("cf-ipcountry", "de"), ("cf-ipcity", "Berlin")],
-    );
-    let r = b.sign_in("ana@example.com", PASSWORD).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let page = admin::sessions_page(&t.db, &t.cli(), &SessionQuery { limit: 50, ..Default::default() }, t.now())
+both!(
+    http_sign_in_shows_in_the_admin_api_and_admin_revocation_ends_it,
+    |t| async move {
+        let ana = t.user("ana@example.com", Role::User).await;
+        let b = Browser::with_headers(
+            &t.server.base,
+            FIREFOX_LINUX,
+            &[
+                ("x-forwarded-for", "203.0.113.7"),
+                ("cf-ipcountry", "de"),
+                ("cf-ipcity", "Berlin"),
+            ],
+        );
+        let r = b.sign_in("ana@example.com", PASSWORD).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let page = admin::sessions_page(
+            &t.db,
+            &t.cli(),
+            &SessionQuery {
+                limit: 50,
+                ..Default::default()
+            },
+            t.now(),
+        )
         .await
         .unwrap();
-    assert_eq!(page.sessions.len(), 1);
-    let s = &page.sessions[0].view.session;
-    assert_eq!(page.sessions[0].user_email, "ana@example.com");
-    assert_eq!((s.device.as_str(), s.browser.as_deref(), s.os.as_deref()), ("desktop", Some("Firefox"), Some("Linux")));
-    assert_eq!(s.ip.as_deref(), Some("203.0.113.7"), "the client IP forwarded by the trusted proxy");
-    assert_eq!((s.country.as_deref(), s.city.as_deref()), (Some("DE"), Some("Berlin")));
-    assert_eq!(s.client.as_deref(), Some("web"));
-    let n = admin::revoke_user_sessions(&t.db, &t.cli(), t.now(), &ana.to_string(), "incident 7").await.unwrap();
-    assert_eq!(n, 1);
-    b.get("/api/sessions").await.assert_error(401, "unauthenticated");
-});
+        assert_eq!(page.sessions.len(), 1);
+        let s = &page.sessions[0].view.session;
+        assert_eq!(page.sessions[0].user_email, "ana@example.com");
+        assert_eq!(
+            (s.device.as_str(), s.browser.as_deref(), s.os.as_deref()),
+            ("desktop", Some("Firefox"), Some("Linux"))
+        );
+        assert_eq!(
+            s.ip.as_deref(),
+            Some("203.0.113.7"),
+            "the client IP forwarded by the trusted proxy"
+        );
+        assert_eq!((s.country.as_deref(), s.city.as_deref()), (Some("DE"), Some("Berlin")));
+        assert_eq!(s.client.as_deref(), Some("web"));
+        let n = admin::revoke_user_sessions(&t.db, &t.cli(), t.now(), &ana.to_string(), "incident 7")
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        b.get("/api/sessions").await.assert_error(401, "unauthenticated");
+    }
+);
 
-both!(forwarded_ip_and_location_are_ignored_from_untrusted_peers, |t| async move {
-    t.user("ana@example.com", Role::User).await;
-    let direct = t.server_with(|a| a.trusted_proxies = vec![], limits(|_| {})).await;
-    let b = Browser::with_headers(&direct.base, FIREFOX_LINUX, &[("x-forwarded-for", "203.0.113.7"), ("cf-ipcountry", "DE")]);
-    b.sign_in("ana@example.com", PASSWORD).await;
-    let r = b.get("/api/sessions").await;
-    assert_eq!(r.body[0]["ip"], "127.0.0.1", "a client cannot choose its own IP: {}", r.text);
-    assert_eq!(r.body[0]["country"], serde_json::Value::Null);
-});
+both!(
+    forwarded_ip_and_location_are_ignored_from_untrusted_peers,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        let direct = t.server_with(|a| a.trusted_proxies = vec![], limits(|_| {})).await;
+        let b = Browser::with_headers(
+            &direct.base,
+            FIREFOX_LINUX,
+            &[("x-forwarded-for", "203.0.113.7"), ("cf-ipcountry", "DE")],
+        );
+        b.sign_in("ana@example.com", PASSWORD).await;
+        let r = b.get("/api/sessions").await;
+        assert_eq!(
+            r.body[0]["ip"], "127.0.0.1",
+            "a client cannot choose its own IP: {}",
+            r.text
+        );
+        assert_eq!(r.body[0]["country"], serde_json::Value::Null);
+    }
+);
 
 both!(forwarded_chain_takes_the_nearest_untrusted_hop, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    let proxied = t.server_with(|a| a.trusted_proxies = vec!["127.0.0.1/32".into(), "10.0.0.0/8".into()], limits(|_| {})).await;
-    let b = Browser::with_headers(&proxied.base, FIREFOX_LINUX, &[("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.1.2.3")]);
+    let proxied = t
+        .server_with(
+            |a| a.trusted_proxies = vec!["127.0.0.1/32".into(), "10.0.0.0/8".into()],
+            limits(|_| {}),
+        )
+        .await;
+    let b = Browser::with_headers(
+        &proxied.base,
+        FIREFOX_LINUX,
+        &[("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.1.2.3")],
+    );
     b.sign_in("ana@example.com", PASSWORD).await;
     let r = b.get("/api/sessions").await;
-    assert_eq!(r.body[0]["ip"], "203.0.113.9", "the left-most entry is the client's claim; trust stops at our proxies: {}", r.text);
+    assert_eq!(
+        r.body[0]["ip"], "203.0.113.9",
+        "the left-most entry is the client's claim; trust stops at our proxies: {}",
+        r.text
+    );
 });
 
-both!(policy_change_on_the_admin_side_applies_to_the_next_http_request, |t| async move {
-    t.user("ana@example.com", Role::User).await;
-    let b = t.browser();
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(401, "invalid_credentials");
-    b.sign_in("ana@example.com", WRONG_PASSWORD).await.assert_error(401, "invalid_credentials");
-    warden_core::policy_store::set(
-        &t.db,
-        &t.cli(),
-        t.now(),
-        &[("lockout.threshold".into(), "3".into())],
-        "tighter after the incident",
-    )
-    .await
-    .unwrap();
-    let r = b.sign_in("ana@example.com", WRONG_PASSWORD).await;
-    r.assert_error(429, "locked");
-    assert!(r.headers.get("retry-after").is_some());
-});
+both!(
+    policy_change_on_the_admin_side_applies_to_the_next_http_request,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        let b = t.browser();
+        b.sign_in("ana@example.com", WRONG_PASSWORD)
+            .await
+            .assert_error(401, "invalid_credentials");
+        b.sign_in("ana@example.com", WRONG_PASSWORD)
+            .await
+            .assert_error(401, "invalid_credentials");
+        warden_core::policy_store::set(
+            &t.db,
+            &t.cli(),
+            t.now(),
+            &[("lockout.threshold".into(), "3".into())],
+            "tighter after the incident",
+        )
+        .await
+        .unwrap();
+        let r = b.sign_in("ana@example.com", WRONG_PASSWORD).await;
+        r.assert_error(429, "locked");
+        assert!(r.headers.get("retry-after").is_some());
+    }
+);
 
 both!(admin_side_idle_timeout_change_ends_idle_http_sessions, |t| async move {
     t.user("ana@example.com", Role::User).await;

@@ -24,17 +24,29 @@ both!(malformed_json_is_400, |t| async move {
 });
 
 both!(missing_fields_are_400_naming_the_field, |t| async move {
-    let r = t.browser().post("/api/auth/sign-in", json!({ "email": "ana@example.com" })).await;
+    let r = t
+        .browser()
+        .post("/api/auth/sign-in", json!({ "email": "ana@example.com" }))
+        .await;
     r.assert_error(400, "invalid_input");
     assert_eq!(r.body["field"], "password", "{}", r.text);
-    let r = t.browser().post("/api/auth/sign-up", json!({ "email": "a@example.com", "password": 12 })).await;
+    let r = t
+        .browser()
+        .post("/api/auth/sign-up", json!({ "email": "a@example.com", "password": 12 }))
+        .await;
     r.assert_error(400, "invalid_input");
     let r = t.browser().post("/api/auth/sign-up", json!([1, 2, 3])).await;
     r.assert_error(400, "invalid_input");
 });
 
 both!(wrong_type_never_echoes_the_password, |t| async move {
-    let r = t.browser().post("/api/auth/sign-in", json!({ "email": ["x"], "password": "hunter2-secret" })).await;
+    let r = t
+        .browser()
+        .post(
+            "/api/auth/sign-in",
+            json!({ "email": ["x"], "password": "hunter2-secret" }),
+        )
+        .await;
     r.assert_error(400, "invalid_input");
     assert!(!r.text.contains("hunter2"), "{}", r.text);
 });
@@ -50,13 +62,24 @@ both!(wrong_content_type_is_415, |t| async move {
     )
     .await;
     r.assert_error(415, "unsupported_media_type");
-    let r = raw(&t, c.post(format!("{}/api/auth/sign-up", t.server.base)).header("origin", ORIGIN)).await;
+    let r = raw(
+        &t,
+        c.post(format!("{}/api/auth/sign-up", t.server.base))
+            .header("origin", ORIGIN),
+    )
+    .await;
     r.assert_error(415, "unsupported_media_type");
 });
 
 both!(oversized_body_is_413, |t| async move {
     let big = "x".repeat(64 * 1024);
-    let r = t.browser().post("/api/auth/sign-up", json!({ "email": "a@example.com", "password": big, "name": "A" })).await;
+    let r = t
+        .browser()
+        .post(
+            "/api/auth/sign-up",
+            json!({ "email": "a@example.com", "password": big, "name": "A" }),
+        )
+        .await;
     r.assert_error(413, "payload_too_large");
 });
 
@@ -71,15 +94,28 @@ both!(garbage_cookies_are_401, |t| async move {
         &format!("warden_session={}", "A".repeat(5000)),
         "warden_session=ok; warden_session=again",
     ] {
-        let r = raw(&t, c.get(format!("{}/api/sessions", t.server.base)).header("cookie", cookie)).await;
-        assert!(r.status == 401 || r.status == 431 || r.status == 400, "{cookie:?}: {} {}", r.status, r.text);
+        let r = raw(
+            &t,
+            c.get(format!("{}/api/sessions", t.server.base))
+                .header("cookie", cookie),
+        )
+        .await;
+        assert!(
+            r.status == 401 || r.status == 431 || r.status == 400,
+            "{cookie:?}: {} {}",
+            r.status,
+            r.text
+        );
         if r.status == 401 {
             r.assert_error(401, "unauthenticated");
         }
     }
     let r = raw(
         &t,
-        c.get(format!("{}/api/sessions", t.server.base)).header("cookie", reqwest::header::HeaderValue::from_bytes(b"warden_session=\xff\xfe").unwrap()),
+        c.get(format!("{}/api/sessions", t.server.base)).header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(b"warden_session=\xff\xfe").unwrap(),
+        ),
     )
     .await;
     r.assert_error(401, "unauthenticated");

@@ -19,8 +19,16 @@ async fn migrated_sqlite(dir: &std::path::Path) -> String {
 
 fn clean(cmd: &mut Command) -> &mut Command {
     for k in [
-        "WARDEN_CONFIG", "WARDEN_DB", "WARDEN_BIND", "WARDEN_ORIGINS", "WARDEN_DEV", "WARDEN_TRUSTED_PROXIES",
-        "WARDEN_SMTP_URL", "WARDEN_MAIL_FROM", "WARDEN_DATA_KEY", "WARDEN_DATA_KEY_FILE",
+        "WARDEN_CONFIG",
+        "WARDEN_DB",
+        "WARDEN_BIND",
+        "WARDEN_ORIGINS",
+        "WARDEN_DEV",
+        "WARDEN_TRUSTED_PROXIES",
+        "WARDEN_SMTP_URL",
+        "WARDEN_MAIL_FROM",
+        "WARDEN_DATA_KEY",
+        "WARDEN_DATA_KEY_FILE",
     ] {
         cmd.env_remove(k);
     }
@@ -32,14 +40,28 @@ async fn binary_refuses_production_mode_without_https_origins() {
     let dir = tempfile::tempdir().unwrap();
     let url = migrated_sqlite(dir.path()).await;
     let out = clean(&mut Command::new(BIN))
-        .args(["--db", &url, "--bind", "127.0.0.1:0", "--origin", "http://app.example.com"])
+        .args([
+            "--db",
+            &url,
+            "--bind",
+            "127.0.0.1:0",
+            "--origin",
+            "http://app.example.com",
+        ])
         .output()
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refusing to start in production mode") && err.contains("--dev"), "{err}");
-    let out = clean(&mut Command::new(BIN)).args(["--db", &url]).output().await.unwrap();
+    assert!(
+        err.contains("refusing to start in production mode") && err.contains("--dev"),
+        "{err}"
+    );
+    let out = clean(&mut Command::new(BIN))
+        .args(["--db", &url])
+        .output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no allowed origin"));
 }
@@ -47,14 +69,27 @@ async fn binary_refuses_production_mode_without_https_origins() {
 #[tokio::test]
 async fn binary_names_a_missing_database_and_a_bad_config_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = clean(&mut Command::new(BIN)).args(["--origin", "https://a.example"]).output().await.unwrap();
+    let out = clean(&mut Command::new(BIN))
+        .args(["--origin", "https://a.example"])
+        .output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database"));
     let file = dir.path().join("server.toml");
     std::fs::write(&file, "db = \"sqlite://x.db\"\norigns = [\"https://a.example\"]\n").unwrap();
-    let out = clean(&mut Command::new(BIN)).arg("--config").arg(&file).output().await.unwrap();
+    let out = clean(&mut Command::new(BIN))
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `origns`"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown field `origns`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -62,7 +97,11 @@ async fn binary_serves_from_a_config_file_and_env_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let url = migrated_sqlite(dir.path()).await;
     let file = dir.path().join("server.toml");
-    std::fs::write(&file, format!("db = \"{url}\"\nbind = \"127.0.0.1:1\"\norigins = [\"http://app.test\"]\ndev = true\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("db = \"{url}\"\nbind = \"127.0.0.1:1\"\norigins = [\"http://app.test\"]\ndev = true\n"),
+    )
+    .unwrap();
     let mut child = clean(&mut Command::new(BIN))
         .arg("--config")
         .arg(&file)
@@ -75,7 +114,11 @@ async fn binary_serves_from_a_config_file_and_env_and_stops_on_sigterm() {
     let addr = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(i) = line.find("listening on ") {
-                return line[i + "listening on ".len()..].split_whitespace().next().unwrap().to_owned();
+                return line[i + "listening on ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_owned();
             }
         }
         panic!("the server exited before listening");
@@ -89,6 +132,9 @@ async fn binary_serves_from_a_config_file_and_env_and_stops_on_sigterm() {
     let pid = child.id().unwrap().to_string();
     let st = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
     assert!(st.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("stops").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("stops")
+        .unwrap();
     assert!(status.success(), "a graceful stop exits 0: {status:?}");
 }

@@ -8,7 +8,10 @@ use crate::support::*;
 async fn sign_up(t: &T, email: &str) -> Resp {
     let r = t
         .browser()
-        .post("/api/auth/sign-up", json!({ "email": email, "password": PASSWORD, "name": "Ana Lima" }))
+        .post(
+            "/api/auth/sign-up",
+            json!({ "email": email, "password": PASSWORD, "name": "Ana Lima" }),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     r
@@ -22,7 +25,10 @@ both!(send_verification_email_on_sign_up, |t| async move {
     assert_eq!(mails[0].from, "<no-reply@app.test>");
     let text = mails[0].text();
     assert!(text.contains("Subject: Confirm your email address"), "{text}");
-    assert!(text.contains("http://app.test/api/auth/verify-email?token="), "the link starts with the public URL: {text}");
+    assert!(
+        text.contains("http://app.test/api/auth/verify-email?token="),
+        "the link starts with the public URL: {text}"
+    );
     assert!(mails[0].token().len() >= 40);
 });
 
@@ -36,8 +42,12 @@ both!(verify_email_with_the_token, |t| async move {
 
 both!(verify_email_marks_the_email_verified, |t| async move {
     sign_up(&t, "ana@example.com").await;
-    t.set_policy(&[("email_verification.required_for_sign_in", "true")]).await;
-    t.browser().sign_in("ana@example.com", PASSWORD).await.assert_error(403, "email_not_verified");
+    t.set_policy(&[("email_verification.required_for_sign_in", "true")])
+        .await;
+    t.browser()
+        .sign_in("ana@example.com", PASSWORD)
+        .await
+        .assert_error(403, "email_not_verified");
     let token = t.mail.wait_for(1).await[0].token();
     t.browser().get(&format!("/api/auth/verify-email?token={token}")).await;
     let b = t.browser();
@@ -51,27 +61,60 @@ both!(verify_email_rejects_an_expired_token, |t| async move {
     sign_up(&t, "ana@example.com").await;
     let token = t.mail.wait_for(1).await[0].token();
     t.advance(HOUR);
-    t.browser().get(&format!("/api/auth/verify-email?token={token}")).await.assert_error(400, "invalid_token");
+    t.browser()
+        .get(&format!("/api/auth/verify-email?token={token}"))
+        .await
+        .assert_error(400, "invalid_token");
 });
 
 both!(verify_email_rejects_a_reused_or_superseded_token, |t| async move {
     sign_up(&t, "ana@example.com").await;
     let first = t.mail.wait_for(1).await[0].token();
-    let r = t.browser().post("/api/auth/verification-email", json!({ "email": "ana@example.com" })).await;
+    let r = t
+        .browser()
+        .post("/api/auth/verification-email", json!({ "email": "ana@example.com" }))
+        .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let second = t.mail.wait_for(2).await[1].token();
     assert_ne!(first, second);
-    t.browser().get(&format!("/api/auth/verify-email?token={first}")).await.assert_error(400, "invalid_token");
-    assert_eq!(t.browser().get(&format!("/api/auth/verify-email?token={second}")).await.status, 200);
-    t.browser().get(&format!("/api/auth/verify-email?token={second}")).await.assert_error(400, "invalid_token");
-    t.browser().get("/api/auth/verify-email?token=garbage").await.assert_error(400, "invalid_token");
-    t.browser().get("/api/auth/verify-email").await.assert_error(400, "invalid_token");
+    t.browser()
+        .get(&format!("/api/auth/verify-email?token={first}"))
+        .await
+        .assert_error(400, "invalid_token");
+    assert_eq!(
+        t.browser()
+            .get(&format!("/api/auth/verify-email?token={second}"))
+            .await
+            .status,
+        200
+    );
+    t.browser()
+        .get(&format!("/api/auth/verify-email?token={second}"))
+        .await
+        .assert_error(400, "invalid_token");
+    t.browser()
+        .get("/api/auth/verify-email?token=garbage")
+        .await
+        .assert_error(400, "invalid_token");
+    t.browser()
+        .get("/api/auth/verify-email")
+        .await
+        .assert_error(400, "invalid_token");
 });
 
 both!(verification_email_reveals_nothing_about_accounts, |t| async move {
     t.user("verified@example.com", Role::User).await;
-    let a = t.browser().post("/api/auth/verification-email", json!({ "email": "nobody@example.com" })).await;
-    let b = t.browser().post("/api/auth/verification-email", json!({ "email": "verified@example.com" })).await;
+    let a = t
+        .browser()
+        .post("/api/auth/verification-email", json!({ "email": "nobody@example.com" }))
+        .await;
+    let b = t
+        .browser()
+        .post(
+            "/api/auth/verification-email",
+            json!({ "email": "verified@example.com" }),
+        )
+        .await;
     assert_eq!((a.status, &a.text), (b.status, &b.text));
     assert_eq!(a.status, 202);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

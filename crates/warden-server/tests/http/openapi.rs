@@ -25,10 +25,24 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
         ("/api/admin/users/{id}/revoke-sessions", "post"),
         ("/healthz", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is documented"
+        );
     }
     let session = &r.body["components"]["schemas"]["SessionOut"]["properties"];
-    for f in ["device", "browser", "os", "ip", "country", "city", "auth_method", "client", "last_seen_at", "is_current"] {
+    for f in [
+        "device",
+        "browser",
+        "os",
+        "ip",
+        "country",
+        "city",
+        "auth_method",
+        "client",
+        "last_seen_at",
+        "is_current",
+    ] {
         assert!(session.get(f).is_some(), "SessionOut.{f}");
     }
 });

@@ -7,35 +7,61 @@ use crate::support::*;
 
 both!(sign_in_is_rate_limited_per_account, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    let s = t.server_with(|_| {}, limits(|l| l.sign_in_per_account = per_minute(2))).await;
+    let s = t
+        .server_with(|_| {}, limits(|l| l.sign_in_per_account = per_minute(2)))
+        .await;
     let from = |ip: &str| Browser::with_headers(&s.base, FIREFOX_LINUX, &[("x-forwarded-for", ip)]);
-    assert_eq!(from("203.0.113.1").sign_in("ana@example.com", PASSWORD).await.status, 200);
-    assert_eq!(from("203.0.113.2").sign_in("ANA@example.com", PASSWORD).await.status, 200);
+    assert_eq!(
+        from("203.0.113.1").sign_in("ana@example.com", PASSWORD).await.status,
+        200
+    );
+    assert_eq!(
+        from("203.0.113.2").sign_in("ANA@example.com", PASSWORD).await.status,
+        200
+    );
     let r = from("203.0.113.3").sign_in("ana@example.com", PASSWORD).await;
     r.assert_error(429, "rate_limited");
     assert_eq!(r.headers["retry-after"], "60");
-    assert_eq!(from("203.0.113.3").sign_in("bob@example.com", PASSWORD).await.status, 401, "other accounts are not held up");
+    assert_eq!(
+        from("203.0.113.3").sign_in("bob@example.com", PASSWORD).await.status,
+        401,
+        "other accounts are not held up"
+    );
     t.advance(MINUTE);
-    assert_eq!(from("203.0.113.3").sign_in("ana@example.com", PASSWORD).await.status, 200, "the window has passed");
+    assert_eq!(
+        from("203.0.113.3").sign_in("ana@example.com", PASSWORD).await.status,
+        200,
+        "the window has passed"
+    );
 });
 
 both!(sign_in_is_rate_limited_per_ip, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    let s = t.server_with(|_| {}, limits(|l| l.sign_in_per_ip = per_minute(3))).await;
+    let s = t
+        .server_with(|_| {}, limits(|l| l.sign_in_per_ip = per_minute(3)))
+        .await;
     let b = Browser::with_headers(&s.base, FIREFOX_LINUX, &[("x-forwarded-for", "198.51.100.9")]);
     for i in 0..3 {
-        b.sign_in(&format!("guess{i}@example.com"), PASSWORD).await.assert_error(401, "invalid_credentials");
+        b.sign_in(&format!("guess{i}@example.com"), PASSWORD)
+            .await
+            .assert_error(401, "invalid_credentials");
     }
     t.advance(20 * SECOND);
     let r = b.sign_in("ana@example.com", PASSWORD).await;
     r.assert_error(429, "rate_limited");
     assert_eq!(r.headers["retry-after"], "40");
     let other = Browser::with_headers(&s.base, FIREFOX_LINUX, &[("x-forwarded-for", "198.51.100.10")]);
-    assert_eq!(other.sign_in("ana@example.com", PASSWORD).await.status, 200, "another IP has its own budget");
+    assert_eq!(
+        other.sign_in("ana@example.com", PASSWORD).await.status,
+        200,
+        "another IP has its own budget"
+    );
 });
 
 both!(sign_up_is_rate_limited_per_ip, |t| async move {
-    let s = t.server_with(|_| {}, limits(|l| l.sign_up_per_ip = per_minute(1))).await;
+    let s = t
+        .server_with(|_| {}, limits(|l| l.sign_up_per_ip = per_minute(1)))
+        .await;
     let b = Browser::new(&s.base, FIREFOX_LINUX);
     let body = |e: &str| json!({ "email": e, "password": PASSWORD, "name": "Ana" });
     assert_eq!(b.post("/api/auth/sign-up", body("a@example.com")).await.status, 201);
@@ -45,14 +71,15 @@ both!(sign_up_is_rate_limited_per_ip, |t| async move {
 });
 
 both!(verification_email_is_rate_limited_per_account_and_ip, |t| async move {
-    let s = t.server_with(
-        |_| {},
-        limits(|l| {
-            l.verification_per_account = per_minute(1);
-            l.verification_per_ip = per_minute(2);
-        }),
-    )
-    .await;
+    let s = t
+        .server_with(
+            |_| {},
+            limits(|l| {
+                l.verification_per_account = per_minute(1);
+                l.verification_per_ip = per_minute(2);
+            }),
+        )
+        .await;
     let b = Browser::new(&s.base, FIREFOX_LINUX);
     let ask = |e: &'static str| b.post("/api/auth/verification-email", json!({ "email": e }));
     assert_eq!(ask("a@example.com").await.status, 202);

@@ -12,7 +12,10 @@ both!(secure_cookie_uses_http_only_for_the_session, |t| async move {
     assert!(session.contains("; HttpOnly"), "{session}");
     assert!(session.contains("; Path=/"), "{session}");
     let csrf = r.set_cookie("warden_csrf").unwrap();
-    assert!(!csrf.contains("HttpOnly"), "the page's script must read the CSRF cookie: {csrf}");
+    assert!(
+        !csrf.contains("HttpOnly"),
+        "the page's script must read the CSRF cookie: {csrf}"
+    );
     assert!(!session.contains("Secure"), "--dev serves plain HTTP: {session}");
 });
 
@@ -62,15 +65,25 @@ both!(csrf_validates_the_token_on_mutations, |t| async move {
     let other = t.signed_in("ana@example.com").await;
     let other_id = other.session_id().await;
     let token = b.csrf.lock().unwrap().take();
-    b.delete(&format!("/api/sessions/{other_id}")).await.assert_error(403, "csrf_token_invalid");
+    b.delete(&format!("/api/sessions/{other_id}"))
+        .await
+        .assert_error(403, "csrf_token_invalid");
     *b.csrf.lock().unwrap() = Some("0".repeat(40));
-    b.delete(&format!("/api/sessions/{other_id}")).await.assert_error(403, "csrf_token_invalid");
+    b.delete(&format!("/api/sessions/{other_id}"))
+        .await
+        .assert_error(403, "csrf_token_invalid");
     // Another session's token does not fit this one.
     *b.csrf.lock().unwrap() = other.csrf.lock().unwrap().clone();
-    b.post("/api/auth/sign-out", json!({})).await.assert_error(403, "csrf_token_invalid");
+    b.post("/api/auth/sign-out", json!({}))
+        .await
+        .assert_error(403, "csrf_token_invalid");
     assert_eq!(other.get("/api/sessions").await.status, 200, "nothing was revoked");
     *b.csrf.lock().unwrap() = token;
-    assert_eq!(b.delete(&format!("/api/sessions/{other_id}")).await.status, 200, "with its own token it works");
+    assert_eq!(
+        b.delete(&format!("/api/sessions/{other_id}")).await.status,
+        200,
+        "with its own token it works"
+    );
     assert_eq!(b.get("/api/sessions").await.status, 200, "reads need no token");
 });
 
@@ -78,7 +91,12 @@ both!(csrf_refuses_mutations_from_other_origins, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
     let evil = b
-        .send(b.http.post(b.url("/api/auth/sign-out")).header("origin", "https://evil.example").json(&json!({})))
+        .send(
+            b.http
+                .post(b.url("/api/auth/sign-out"))
+                .header("origin", "https://evil.example")
+                .json(&json!({})),
+        )
         .await;
     evil.assert_error(403, "origin_not_allowed");
     let r = read(

@@ -9,7 +9,12 @@ use warden_core::Role;
 use crate::support::*;
 
 fn ids(r: &Resp) -> Vec<String> {
-    r.body.as_array().unwrap_or_else(|| panic!("a JSON array: {}", r.text)).iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+    r.body
+        .as_array()
+        .unwrap_or_else(|| panic!("a JSON array: {}", r.text))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 both!(list_sessions_lists_all_active_sessions, |t| async move {
@@ -23,10 +28,23 @@ both!(list_sessions_lists_all_active_sessions, |t| async move {
     let r = laptop.get("/api/sessions").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let got = ids(&r);
-    assert_eq!(got.len(), 2, "the two live sessions, not the signed-out one: {}", r.text);
-    assert!(got.contains(&laptop.session_id().await.to_string()) && got.contains(&phone.session_id().await.to_string()));
+    assert_eq!(
+        got.len(),
+        2,
+        "the two live sessions, not the signed-out one: {}",
+        r.text
+    );
+    assert!(
+        got.contains(&laptop.session_id().await.to_string()) && got.contains(&phone.session_id().await.to_string())
+    );
     assert!(!got.contains(&ended_id.to_string()));
-    let current: Vec<_> = r.body.as_array().unwrap().iter().filter(|s| s["is_current"] == true).collect();
+    let current: Vec<_> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["is_current"] == true)
+        .collect();
     assert_eq!(current.len(), 1, "exactly one is marked current");
     assert_eq!(current[0]["id"], laptop.session_id().await.to_string());
 });
@@ -39,7 +57,7 @@ both!(list_sessions_shows_device_and_browser_info, |t| async move {
     let s = &r.body[0];
     assert_eq!(s["device"], "mobile", "{}", r.text);
     assert_eq!(s["browser"], "Safari");
-    assert_eq!(s["os"], "iOS");
+    assert_eq!(s["os"], "iOS 17.5", "the OS family as people name it, then its version");
     assert_eq!(s["user_agent"], SAFARI_IPHONE);
     assert_eq!(s["client"], "web");
     assert_eq!(s["auth_method"], "password");
@@ -50,16 +68,27 @@ both!(list_sessions_shows_last_activity_time, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
     let first = b.get("/api/sessions").await;
-    assert_eq!(first.body[0]["last_seen_at"], "2026-01-01T00:00:00.000Z", "{}", first.text);
+    assert_eq!(
+        first.body[0]["last_seen_at"], "2026-01-01T00:00:00.000Z",
+        "{}",
+        first.text
+    );
     assert_eq!(first.body[0]["created_at"], "2026-01-01T00:00:00.000Z");
     t.advance(2 * HOUR);
     let later = b.get("/api/sessions").await;
-    assert_eq!(later.body[0]["last_seen_at"], "2026-01-01T02:00:00.000Z", "activity moves it: {}", later.text);
+    assert_eq!(
+        later.body[0]["last_seen_at"], "2026-01-01T02:00:00.000Z",
+        "activity moves it: {}",
+        later.text
+    );
     assert_eq!(later.body[0]["created_at"], "2026-01-01T00:00:00.000Z");
 });
 
 both!(list_sessions_without_authentication_is_401, |t| async move {
-    t.browser().get("/api/sessions").await.assert_error(401, "unauthenticated");
+    t.browser()
+        .get("/api/sessions")
+        .await
+        .assert_error(401, "unauthenticated");
 });
 
 both!(revoke_session_revokes_a_specific_session_by_id, |t| async move {
@@ -71,7 +100,11 @@ both!(revoke_session_revokes_a_specific_session_by_id, |t| async move {
     let r = laptop.delete(&format!("/api/sessions/{phone_id}")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     phone.get("/api/sessions").await.assert_error(401, "unauthenticated");
-    assert_eq!(tablet.get("/api/sessions").await.status, 200, "other sessions are not affected");
+    assert_eq!(
+        tablet.get("/api/sessions").await.status,
+        200,
+        "other sessions are not affected"
+    );
     assert_eq!(ids(&laptop.get("/api/sessions").await).len(), 2);
 });
 
@@ -79,7 +112,9 @@ both!(revoke_session_returns_200_with_a_confirmation, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let laptop = t.signed_in("ana@example.com").await;
     let phone = t.signed_in("ana@example.com").await;
-    let r = laptop.delete(&format!("/api/sessions/{}", phone.session_id().await)).await;
+    let r = laptop
+        .delete(&format!("/api/sessions/{}", phone.session_id().await))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["message"], "session revoked", "{}", r.text);
 });
@@ -88,7 +123,10 @@ both!(revoke_session_without_authentication_is_401, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let phone = t.signed_in("ana@example.com").await;
     let id = phone.session_id().await;
-    t.browser().delete(&format!("/api/sessions/{id}")).await.assert_error(401, "unauthenticated");
+    t.browser()
+        .delete(&format!("/api/sessions/{id}"))
+        .await
+        .assert_error(401, "unauthenticated");
     assert_eq!(phone.get("/api/sessions").await.status, 200, "nothing was revoked");
 });
 
@@ -102,7 +140,10 @@ both!(revoke_session_unknown_or_foreign_is_404_alike, |t| async move {
     let foreign = ana.delete(&format!("/api/sessions/{bobs}")).await;
     let garbage = ana.delete("/api/sessions/not-a-session-id").await;
     unknown.assert_error(404, "session_not_found");
-    assert_eq!(foreign.text, unknown.text, "another user's session looks exactly like an unknown one");
+    assert_eq!(
+        foreign.text, unknown.text,
+        "another user's session looks exactly like an unknown one"
+    );
     assert_eq!(garbage.text, unknown.text);
     assert_eq!(bob.get("/api/sessions").await.status, 200, "bob's session lives on");
 });
@@ -114,13 +155,20 @@ both!(delete_current_session_requires_signing_in_again, |t| async move {
     let r = b.delete(&format!("/api/sessions/{id}")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     b.get("/api/sessions").await.assert_error(401, "unauthenticated");
-    assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200, "a fresh sign-in works");
+    assert_eq!(
+        b.sign_in("ana@example.com", PASSWORD).await.status,
+        200,
+        "a fresh sign-in works"
+    );
 });
 
 both!(revoke_other_sessions_revokes_all_others, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let keep = t.signed_in("ana@example.com").await;
-    let others = [t.signed_in("ana@example.com").await, t.signed_in("ana@example.com").await];
+    let others = [
+        t.signed_in("ana@example.com").await,
+        t.signed_in("ana@example.com").await,
+    ];
     let r = keep.delete("/api/sessions?scope=others").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["revoked"], 2);
@@ -136,7 +184,11 @@ both!(revoke_other_sessions_keeps_the_current_session, |t| async move {
     keep.delete("/api/sessions?scope=others").await;
     let r = keep.get("/api/sessions").await;
     assert_eq!(r.status, 200);
-    assert_eq!(ids(&r), vec![keep.session_id().await.to_string()], "only the current one remains");
+    assert_eq!(
+        ids(&r),
+        vec![keep.session_id().await.to_string()],
+        "only the current one remains"
+    );
     assert_eq!(r.body[0]["is_current"], true);
 });
 
@@ -147,36 +199,55 @@ both!(revoke_other_sessions_returns_200, |t| async move {
     assert_eq!(r.status, 200, "also when there is nothing to revoke: {}", r.text);
     assert_eq!(r.body["revoked"], 0);
     keep.delete("/api/sessions").await.assert_error(400, "invalid_input");
-    keep.delete("/api/sessions?scope=everything").await.assert_error(400, "invalid_input");
+    keep.delete("/api/sessions?scope=everything")
+        .await
+        .assert_error(400, "invalid_input");
 });
 
 both!(revoke_other_sessions_without_authentication_is_401, |t| async move {
-    t.browser().delete("/api/sessions?scope=others").await.assert_error(401, "unauthenticated");
+    t.browser()
+        .delete("/api/sessions?scope=others")
+        .await
+        .assert_error(401, "unauthenticated");
 });
 
 both!(session_expiration_time_is_configured_by_policy, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.sessions(&[("ttl", "2h"), ("idle_timeout", "1h"), ("refresh_after", "30m")]).await;
+    t.sessions(&[("ttl", "2h"), ("idle_timeout", "1h"), ("refresh_after", "30m")])
+        .await;
     let b = t.browser();
     let r = b.sign_in("ana@example.com", PASSWORD).await;
-    assert_eq!(r.body["session"]["expires_at"], "2026-01-01T02:00:00.000Z", "{}", r.text);
+    assert_eq!(
+        r.body["session"]["expires_at"], "2026-01-01T02:00:00.000Z",
+        "{}",
+        r.text
+    );
 });
 
 both!(session_refresh_behaviour_is_configured_by_policy, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "90m")]).await;
+    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "90m")])
+        .await;
     let b = t.signed_in("ana@example.com").await;
     t.advance(60 * MINUTE);
     let r = b.get("/api/auth/session").await;
-    assert_eq!(r.body["session"]["expires_at"], "2026-01-01T02:00:00.000Z", "not refreshed before refresh_after");
+    assert_eq!(
+        r.body["session"]["expires_at"], "2026-01-01T02:00:00.000Z",
+        "not refreshed before refresh_after"
+    );
     t.advance(31 * MINUTE);
     let r = b.get("/api/auth/session").await;
-    assert_eq!(r.body["session"]["expires_at"], "2026-01-01T03:31:00.000Z", "refreshed after it: {}", r.text);
+    assert_eq!(
+        r.body["session"]["expires_at"], "2026-01-01T03:31:00.000Z",
+        "refreshed after it: {}",
+        r.text
+    );
 });
 
 both!(session_expires_after_the_configured_time, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "2h")]).await;
+    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "2h")])
+        .await;
     let b = t.signed_in("ana@example.com").await;
     t.advance(2 * HOUR - SECOND);
     assert_eq!(b.get("/api/auth/session").await.status, 200);
@@ -186,11 +257,16 @@ both!(session_expires_after_the_configured_time, |t| async move {
 
 both!(session_refreshes_when_accessed, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "1h")]).await;
+    t.sessions(&[("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "1h")])
+        .await;
     let b = t.signed_in("ana@example.com").await;
     for _ in 0..4 {
         t.advance(90 * MINUTE);
-        assert_eq!(b.get("/api/auth/session").await.status, 200, "each use within the ttl slides it on");
+        assert_eq!(
+            b.get("/api/auth/session").await.status,
+            200,
+            "each use within the ttl slides it on"
+        );
     }
     assert!(t.now() - START > 2 * HOUR, "the session outlived one ttl");
 });
@@ -198,8 +274,12 @@ both!(session_refreshes_when_accessed, |t| async move {
 both!(session_timeout_at_max_lifetime_despite_refreshes, |t| async move {
     t.user("ana@example.com", Role::User).await;
     t.sessions(&[
-        ("ttl", "2h"), ("idle_timeout", "2h"), ("refresh_after", "1h"), ("max_lifetime", "4h"),
-    ]).await;
+        ("ttl", "2h"),
+        ("idle_timeout", "2h"),
+        ("refresh_after", "1h"),
+        ("max_lifetime", "4h"),
+    ])
+    .await;
     let b = t.signed_in("ana@example.com").await;
     for _ in 0..3 {
         t.advance(75 * MINUTE);
@@ -207,7 +287,11 @@ both!(session_timeout_at_max_lifetime_despite_refreshes, |t| async move {
     }
     t.advance(45 * MINUTE);
     b.get("/api/auth/session").await.assert_error(401, "unauthenticated");
-    assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200, "a new sign-in starts a new session");
+    assert_eq!(
+        b.sign_in("ana@example.com", PASSWORD).await.status,
+        200,
+        "a new sign-in starts a new session"
+    );
 });
 
 both!(idle_timeout_invalidates_and_allows_fresh_sign_in, |t| async move {
@@ -216,13 +300,18 @@ both!(idle_timeout_invalidates_and_allows_fresh_sign_in, |t| async move {
     let b = t.signed_in("ana@example.com").await;
     t.advance(31 * MINUTE);
     b.get("/api/sessions").await.assert_error(401, "unauthenticated");
-    assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200, "the same credentials sign in again");
+    assert_eq!(
+        b.sign_in("ana@example.com", PASSWORD).await.status,
+        200,
+        "the same credentials sign in again"
+    );
     assert_eq!(b.get("/api/sessions").await.status, 200);
 });
 
 both!(concurrent_session_limit_evicts_the_oldest, |t| async move {
     t.user("ana@example.com", Role::User).await;
-    t.sessions(&[("max_concurrent", "2"), ("on_limit", "evict_oldest")]).await;
+    t.sessions(&[("max_concurrent", "2"), ("on_limit", "evict_oldest")])
+        .await;
     let first = t.signed_in("ana@example.com").await;
     t.advance(SECOND);
     let second = t.signed_in("ana@example.com").await;
@@ -239,16 +328,27 @@ both!(concurrent_session_limit_rejects_new_sessions, |t| async move {
     let first = t.signed_in("ana@example.com").await;
     let r = t.browser().sign_in("ana@example.com", PASSWORD).await;
     r.assert_error(409, "session_limit_reached");
-    assert_eq!(first.get("/api/sessions").await.status, 200, "the existing session stays");
+    assert_eq!(
+        first.get("/api/sessions").await.status,
+        200,
+        "the existing session stays"
+    );
 });
 
 both!(admin_sessions_follow_the_shorter_privileged_policy, |t| async move {
     t.user("help@example.com", Role::Support).await;
     t.user("ana@example.com", Role::User).await;
     let r = t.browser().sign_in("help@example.com", PASSWORD).await;
-    assert_eq!(r.body["session"]["expires_at"], "2026-01-01T08:00:00.000Z", "privileged.ttl is 8h: {}", r.text);
+    assert_eq!(
+        r.body["session"]["expires_at"], "2026-01-01T08:00:00.000Z",
+        "privileged.ttl is 8h: {}",
+        r.text
+    );
     let r = t.browser().sign_in("ana@example.com", PASSWORD).await;
-    assert_eq!(r.body["session"]["expires_at"], "2026-01-08T00:00:00.000Z", "session.ttl is 7 days");
+    assert_eq!(
+        r.body["session"]["expires_at"], "2026-01-08T00:00:00.000Z",
+        "session.ttl is 7 days"
+    );
 });
 
 both!(cross_device_sessions_are_told_apart, |t| async move {
@@ -262,10 +362,18 @@ both!(cross_device_sessions_are_told_apart, |t| async move {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["device"].as_str().unwrap().to_owned(), s["browser"].as_str().unwrap_or("").to_owned()))
+        .map(|s| {
+            (
+                s["device"].as_str().unwrap().to_owned(),
+                s["browser"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     devices.sort();
-    assert_eq!(devices, vec![("desktop".into(), "Firefox".into()), ("mobile".into(), "Safari".into())]);
+    assert_eq!(
+        devices,
+        vec![("desktop".into(), "Firefox".into()), ("mobile".into(), "Safari".into())]
+    );
 });
 
 both!(session_activity_is_logged_in_own_audit_events, |t| async move {
@@ -276,10 +384,21 @@ both!(session_activity_is_logged_in_own_audit_events, |t| async move {
     t.browser().sign_in("ana@example.com", WRONG_PASSWORD).await;
     let r = b.get("/api/sessions/audit").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let kinds: Vec<&str> = r.body["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = r.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(
         kinds,
-        vec!["auth.sign_in_failed", "session.revoked", "auth.signed_in", "auth.signed_in", "user.created"],
+        vec![
+            "auth.sign_in_failed",
+            "session.revoked",
+            "auth.signed_in",
+            "auth.signed_in",
+            "user.created"
+        ],
         "newest first"
     );
     assert_eq!(r.body["total"], 5);
@@ -302,11 +421,26 @@ both!(own_audit_events_filter_and_paginate, |t| async move {
     assert_eq!(r.body["total"], 5, "ana's five sign-ins, not bob's");
     assert_eq!(r.body["limit"], 2);
     assert_eq!(r.body["has_more"], true);
-    let mut seen: Vec<i64> = r.body["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let mut seen: Vec<i64> = r.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     let mut cursor = r.body["next_cursor"].as_i64().unwrap();
     loop {
-        let p = b.get(&format!("/api/sessions/audit?type=auth.signed_in&limit=2&cursor={cursor}")).await;
-        seen.extend(p.body["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()));
+        let p = b
+            .get(&format!(
+                "/api/sessions/audit?type=auth.signed_in&limit=2&cursor={cursor}"
+            ))
+            .await;
+        seen.extend(
+            p.body["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap()),
+        );
         match p.body["next_cursor"].as_i64() {
             Some(c) => cursor = c,
             None => {
@@ -316,14 +450,26 @@ both!(own_audit_events_filter_and_paginate, |t| async move {
         }
     }
     assert_eq!(seen.len(), 5, "the pages cover the set once");
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats: {seen:?}"
+    );
     let failed = b.get("/api/sessions/audit?status=failure").await;
     assert_eq!(failed.body["total"], 1, "{}", failed.text);
     assert_eq!(failed.body["events"][0]["type"], "auth.sign_in_failed");
     let group = b.get("/api/sessions/audit?type=auth.").await;
     assert_eq!(group.body["total"], 6, "a group prefix ending in a dot");
-    b.get("/api/sessions/audit?status=maybe").await.assert_error(400, "invalid_input");
-    b.get("/api/sessions/audit?limit=0").await.assert_error(400, "invalid_input");
-    b.get("/api/sessions/audit?limit=lots").await.assert_error(400, "invalid_input");
-    t.browser().get("/api/sessions/audit").await.assert_error(401, "unauthenticated");
+    b.get("/api/sessions/audit?status=maybe")
+        .await
+        .assert_error(400, "invalid_input");
+    b.get("/api/sessions/audit?limit=0")
+        .await
+        .assert_error(400, "invalid_input");
+    b.get("/api/sessions/audit?limit=lots")
+        .await
+        .assert_error(400, "invalid_input");
+    t.browser()
+        .get("/api/sessions/audit")
+        .await
+        .assert_error(401, "unauthenticated");
 });

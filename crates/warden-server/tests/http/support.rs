@@ -7,15 +7,13 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
-use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{oneshot, Notify};
 use uuid::Uuid;
 use warden_core::auth;
-use warden_core::authz::{Actor, ActorKind};
+use warden_core::authz::Actor;
 use warden_core::policy_store;
 use warden_core::rate_limit::{Limit, RateLimiter};
-use warden_core::store::Backend;
 use warden_core::totp::DataKey;
 use warden_core::{Clock, Db, ManualClock, Millis, Role, Secret};
 use warden_server::config::{Args, MailConfig};
@@ -34,75 +32,11 @@ pub const FIREFOX_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko
 pub const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
     (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-pub const POSTGRES_ENV: &str = "WARDEN_TEST_POSTGRES_URL";
-pub const REQUIRE_POSTGRES_ENV: &str = "WARDEN_REQUIRE_POSTGRES";
-
-/// Runs a test body on SQLite and on PostgreSQL: `both!(name, |t| async move { … })`.
-macro_rules! both {
-    ($(#[$m:meta])* $name:ident, |$t:ident| $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$m])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let ($t, _guard) = $crate::support::T::sqlite().await;
-                $body.await;
-            }
-
-            $(#[$m])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(($t, _guard)) = $crate::support::T::postgres().await else { return };
-                $body.await;
-            }
-        }
-    };
-}
-
-/// Where the databases of one test live; dropped at the end of the test (also on panic).
-pub struct Guard {
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.pg.take() else { return };
-        let handle = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await else { return };
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-                let _ = conn.close().await;
-            });
-        });
-        let _ = handle.join();
-    }
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+pub use warden_testdb::{both, TestDatabases};
 
 /// A running server; stopped (gracefully) when dropped.
 pub struct Server {
     pub base: String,
-    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -120,42 +54,24 @@ pub struct T {
     pub url: String,
     pub clock: ManualClock,
     pub key: DataKey,
-    pub backend: Backend,
     pub mail: SmtpSink,
     pub server: Server,
 }
 
 impl T {
-    pub async fn sqlite() -> (T, Guard) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let t = T::setup(url).await;
-        (t, Guard { _dir: Some(dir), pg: None })
+    pub async fn sqlite() -> (T, TestDatabases) {
+        let (dbs, url) = TestDatabases::sqlite();
+        (T::setup(url).await, dbs)
     }
 
-    pub async fn postgres() -> Option<(T, Guard)> {
-        let Some(admin_url) = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.trim().is_empty()) else {
-            if std::env::var(REQUIRE_POSTGRES_ENV).is_ok_and(|v| v == "1") {
-                panic!("{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_ENV} is unset");
-            }
-            println!("postgres: skipped ({POSTGRES_ENV} unset)");
-            return None;
-        };
-        let name = format!("warden_h_{}", Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("CREATE DATABASE");
-        let _ = conn.close().await;
-        let guard = Guard { _dir: None, pg: Some((admin_url.clone(), name.clone())) };
-        let t = T::setup(with_database(&admin_url, &name)).await;
-        Some((t, guard))
+    pub async fn postgres() -> Option<(T, TestDatabases)> {
+        let (dbs, url) = TestDatabases::postgres()?;
+        Some((T::setup(url).await, dbs))
     }
 
     async fn setup(url: String) -> T {
         let db = Db::connect(&url, true).await.expect("connect to the test database");
         db.migrate().await.expect("migrate the test database");
-        let backend = db.backend();
         let clock = ManualClock::at(START);
         let mail = SmtpSink::start().await;
         let key = DataKey::generate();
@@ -174,7 +90,14 @@ impl T {
         .expect("cheap argon2 for tests");
         let cfg = T::config(&url, &mail, |_| {});
         let server = T::start(db.clone(), clock.clone(), Some(key.clone()), cfg, RateLimits::default()).await;
-        T { db, url, clock, key, backend, mail, server }
+        T {
+            db,
+            url,
+            clock,
+            key,
+            mail,
+            server,
+        }
     }
 
     /// The test configuration: dev mode, origin http://app.test, loopback as a trusted proxy with
@@ -197,12 +120,19 @@ impl T {
         args.resolve().expect("the test configuration is valid")
     }
 
-    pub async fn start(db: Db, clock: ManualClock, key: Option<DataKey>, cfg: ServerConfig, limits: RateLimits) -> Server {
+    pub async fn start(
+        db: Db,
+        clock: ManualClock,
+        key: Option<DataKey>,
+        cfg: ServerConfig,
+        limits: RateLimits,
+    ) -> Server {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let mailer = cfg.mail.as_ref().map(|m: &MailConfig| {
-            warden_server::mail::Mailer::new(m, &cfg.public_url).expect("mailer")
-        });
+        let mailer = cfg
+            .mail
+            .as_ref()
+            .map(|m: &MailConfig| warden_server::mail::Mailer::new(m, &cfg.public_url).expect("mailer"));
         let state = AppState {
             db,
             clock: Arc::new(clock),
@@ -213,14 +143,16 @@ impl T {
             limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let st = state.clone();
         tokio::spawn(async move {
-            let _ = warden_server::serve(listener, st, async move {
+            let _ = warden_server::serve(listener, state, async move {
                 let _ = stopped.await;
             })
             .await;
         });
-        Server { base: format!("http://{addr}"), state, stop: Some(stop) }
+        Server {
+            base: format!("http://{addr}"),
+            stop: Some(stop),
+        }
     }
 
     /// A second server on the same database and clock, configured by `edit`.
@@ -249,7 +181,12 @@ impl T {
     pub async fn sessions(&self, kv: &[(&str, &str)]) {
         let keys: Vec<(String, String)> = kv
             .iter()
-            .flat_map(|(k, v)| [(format!("session.{k}"), v.to_string()), (format!("privileged.{k}"), v.to_string())])
+            .flat_map(|(k, v)| {
+                [
+                    (format!("session.{k}"), v.to_string()),
+                    (format!("privileged.{k}"), v.to_string()),
+                ]
+            })
             .collect();
         let refs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.set_policy(&refs).await;
@@ -257,9 +194,17 @@ impl T {
 
     /// Creates a verified user with [`PASSWORD`] through the engine.
     pub async fn user(&self, email: &str, role: Role) -> Uuid {
-        auth::sign_up(&self.db, self.now(), email, "Test Person", &Secret::new(PASSWORD), role, true)
-            .await
-            .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
+        auth::sign_up(
+            &self.db,
+            self.now(),
+            email,
+            "Test Person",
+            &Secret::new(PASSWORD),
+            role,
+            true,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
     }
 
     /// A browser on the test server.
@@ -278,22 +223,6 @@ impl T {
     /// The CLI operator, as the admin side of the cross-door tests.
     pub fn cli(&self) -> Actor {
         Actor::cli(self.now())
-    }
-
-    pub fn person(&self, id: Uuid, email: &str, role: Role) -> Actor {
-        Actor {
-            id: Some(id),
-            kind: ActorKind::User,
-            label: email.to_owned(),
-            role,
-            authenticated_at: self.now(),
-            session_id: None,
-            ip: None,
-        }
-    }
-
-    pub async fn user_row(&self, id: Uuid) -> warden_core::users::UserRow {
-        warden_core::users::by_id(&self.db, id).await.expect("read user").expect("user exists")
     }
 }
 
@@ -335,7 +264,11 @@ impl Resp {
     /// Asserts an error answer: this status, this code, and a human message.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "expected {status} {code}, got {}: {}", self.status, self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got {}: {}",
+            self.status, self.text
+        );
         assert_eq!(self.code(), code, "error code; body {}", self.text);
         assert!(
             self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
@@ -406,7 +339,9 @@ impl Browser {
 
     /// Signs in; remembers the CSRF token of the new session.
     pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
-        let r = self.post("/api/auth/sign-in", json!({ "email": email, "password": password })).await;
+        let r = self
+            .post("/api/auth/sign-in", json!({ "email": email, "password": password }))
+            .await;
         self.remember_csrf(&r);
         r
     }
@@ -430,7 +365,12 @@ pub async fn read(res: reqwest::Response) -> Resp {
     let headers = res.headers().clone();
     let text = res.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, headers, text, body }
+    Resp {
+        status,
+        headers,
+        text,
+        body,
+    }
 }
 
 /// One message the sink received.
@@ -467,7 +407,9 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the SMTP sink");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the SMTP sink");
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
@@ -495,7 +437,10 @@ impl SmtpSink {
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("expected {n} email(s) at the SMTP sink, got {}", self.mails.lock().unwrap().len());
+                panic!(
+                    "expected {n} email(s) at the SMTP sink, got {}",
+                    self.mails.lock().unwrap().len()
+                );
             }
         }
     }
@@ -505,7 +450,11 @@ impl SmtpSink {
     }
 }
 
-async fn smtp_session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>, arrived: Arc<Notify>) -> std::io::Result<()> {
+async fn smtp_session(
+    sock: tokio::net::TcpStream,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    arrived: Arc<Notify>,
+) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
     w.write_all(b"220 sink ESMTP ready\r\n").await?;
@@ -538,9 +487,17 @@ async fn smtp_session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>,
                 if line == ".\r\n" || line == ".\n" {
                     break;
                 }
-                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                data.push_str(
+                    line.strip_prefix('.')
+                        .filter(|_| line.starts_with(".."))
+                        .unwrap_or(&line),
+                );
             }
-            mails.lock().unwrap().push(Mail { from: from.clone(), to: to.clone(), data });
+            mails.lock().unwrap().push(Mail {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
             arrived.notify_waiters();
             w.write_all(b"250 queued\r\n").await?;
         } else if upper == "QUIT" {

@@ -10,9 +10,19 @@ async fn enrol(t: &T, b: &Browser) -> (String, Vec<String>) {
     let r = b.post("/api/auth/two-factor/enable", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.body["secret"].as_str().unwrap().to_owned();
-    let v = b.post("/api/auth/two-factor/verify", json!({ "code": totp_code(&secret, t.now()) })).await;
+    let v = b
+        .post(
+            "/api/auth/two-factor/verify",
+            json!({ "code": totp_code(&secret, t.now()) }),
+        )
+        .await;
     assert_eq!(v.status, 200, "{}", v.text);
-    let codes = v.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let codes = v.body["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
     (secret, codes)
 }
 
@@ -26,8 +36,13 @@ both!(two_factor_is_off_until_enabled_and_needs_the_data_key, |t| async move {
     };
     let k = Browser::new(&keyless.base, FIREFOX_LINUX);
     k.sign_in("ana@example.com", PASSWORD).await;
-    k.post("/api/auth/two-factor/enable", json!({})).await.assert_error(503, "data_key_invalid");
-    t.browser().post("/api/auth/two-factor/enable", json!({})).await.assert_error(401, "unauthenticated");
+    k.post("/api/auth/two-factor/enable", json!({}))
+        .await
+        .assert_error(503, "data_key_invalid");
+    t.browser()
+        .post("/api/auth/two-factor/enable", json!({}))
+        .await
+        .assert_error(401, "unauthenticated");
 });
 
 both!(two_factor_enable_generates_a_totp_secret, |t| async move {
@@ -36,10 +51,23 @@ both!(two_factor_enable_generates_a_totp_secret, |t| async move {
     let r = b.post("/api/auth/two-factor/enable", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.body["secret"].as_str().unwrap();
-    assert!(secret.len() >= 26 && secret.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)), "{secret}");
+    assert!(
+        secret.len() >= 26
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)),
+        "{secret}"
+    );
     let url = r.body["otpauth_url"].as_str().unwrap();
-    assert!(url.starts_with("otpauth://totp/Warden:ana%40example.com?") && url.contains(&format!("secret={secret}")), "{url}");
-    assert_eq!(b.get("/api/auth/session").await.body["user"]["totp_enabled"], false, "pending until verified");
+    assert!(
+        url.starts_with("otpauth://totp/Warden:ana%40example.com?") && url.contains(&format!("secret={secret}")),
+        "{url}"
+    );
+    assert_eq!(
+        b.get("/api/auth/session").await.body["user"]["totp_enabled"],
+        false,
+        "pending until verified"
+    );
 });
 
 both!(two_factor_enable_returns_a_qr_code, |t| async move {
@@ -58,8 +86,15 @@ both!(two_factor_verify_checks_the_code_and_signs_in_with_it, |t| async move {
     let b = t.signed_in("ana@example.com").await;
     let r = b.post("/api/auth/two-factor/enable", json!({})).await;
     let secret = r.body["secret"].as_str().unwrap().to_owned();
-    b.post("/api/auth/two-factor/verify", json!({ "code": "000000" })).await.assert_error(401, "invalid_totp");
-    let v = b.post("/api/auth/two-factor/verify", json!({ "code": totp_code(&secret, t.now()) })).await;
+    b.post("/api/auth/two-factor/verify", json!({ "code": "000000" }))
+        .await
+        .assert_error(401, "invalid_totp");
+    let v = b
+        .post(
+            "/api/auth/two-factor/verify",
+            json!({ "code": totp_code(&secret, t.now()) }),
+        )
+        .await;
     assert_eq!(v.status, 200, "{}", v.text);
     assert_eq!(v.body["backup_codes"].as_array().unwrap().len(), 10);
     assert_eq!(b.get("/api/auth/session").await.body["user"]["totp_enabled"], true);
@@ -69,15 +104,26 @@ both!(two_factor_verify_checks_the_code_and_signs_in_with_it, |t| async move {
     assert_eq!(first.status, 200);
     assert_eq!(first.body["totp_required"], true, "{}", first.text);
     assert!(first.body.get("session").is_none() && first.set_cookie("warden_session").is_none());
-    phone.get("/api/auth/session").await.assert_error(401, "unauthenticated");
+    phone
+        .get("/api/auth/session")
+        .await
+        .assert_error(401, "unauthenticated");
     t.advance(30 * SECOND);
-    phone.post("/api/auth/sign-in/totp", json!({ "code": "123456" })).await.assert_error(401, "invalid_totp");
-    let second = phone.post("/api/auth/sign-in/totp", json!({ "code": totp_code(&secret, t.now()) })).await;
+    phone
+        .post("/api/auth/sign-in/totp", json!({ "code": "123456" }))
+        .await
+        .assert_error(401, "invalid_totp");
+    let second = phone
+        .post("/api/auth/sign-in/totp", json!({ "code": totp_code(&secret, t.now()) }))
+        .await;
     assert_eq!(second.status, 200, "{}", second.text);
     phone.remember_csrf(&second);
     assert_eq!(second.body["session"]["auth_method"], "password+totp");
     assert_eq!(phone.get("/api/auth/session").await.status, 200);
-    t.browser().post("/api/auth/sign-in/totp", json!({ "code": "123456" })).await.assert_error(400, "invalid_token");
+    t.browser()
+        .post("/api/auth/sign-in/totp", json!({ "code": "123456" }))
+        .await
+        .assert_error(400, "invalid_token");
 });
 
 both!(two_factor_backup_codes_sign_in_once, |t| async move {
@@ -91,20 +137,31 @@ both!(two_factor_backup_codes_sign_in_once, |t| async move {
     assert_eq!(r.body["session"]["auth_method"], "backup_code");
     let q = t.browser();
     q.sign_in("ana@example.com", PASSWORD).await;
-    q.post("/api/auth/sign-in/totp", json!({ "code": codes[0] })).await.assert_error(401, "invalid_totp");
+    q.post("/api/auth/sign-in/totp", json!({ "code": codes[0] }))
+        .await
+        .assert_error(401, "invalid_totp");
 });
 
 both!(two_factor_disable_requires_a_valid_code, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
     let (secret, _) = enrol(&t, &b).await;
-    b.post("/api/auth/two-factor/disable", json!({ "code": "000000" })).await.assert_error(401, "invalid_totp");
+    b.post("/api/auth/two-factor/disable", json!({ "code": "000000" }))
+        .await
+        .assert_error(401, "invalid_totp");
     assert_eq!(b.get("/api/auth/session").await.body["user"]["totp_enabled"], true);
     t.advance(30 * SECOND);
-    let r = b.post("/api/auth/two-factor/disable", json!({ "code": totp_code(&secret, t.now()) })).await;
+    let r = b
+        .post(
+            "/api/auth/two-factor/disable",
+            json!({ "code": totp_code(&secret, t.now()) }),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(b.get("/api/auth/session").await.body["user"]["totp_enabled"], false);
     let again = t.browser().sign_in("ana@example.com", PASSWORD).await;
     assert_eq!(again.body["totp_required"], false, "one step again");
-    b.post("/api/auth/two-factor/disable", json!({ "code": "000000" })).await.assert_error(409, "totp_not_enabled");
+    b.post("/api/auth/two-factor/disable", json!({ "code": "000000" }))
+        .await
+        .assert_error(409, "totp_not_enabled");
 });
