@@ -655,9 +655,19 @@ async fn run(cli: Cli) -> Result<()> {
             password,
             verified,
         }) => {
-            let id =
-                warden_core::auth::sign_up(&db, now, &email, &name, &password.into(), Role::parse(&role)?, verified)
-                    .await?;
+            let id = warden_core::auth::sign_up(
+                &db,
+                now,
+                &warden_core::auth::NewAccount {
+                    email: &email,
+                    name: &name,
+                    password: &password.into(),
+                    role: Role::parse(&role)?,
+                    verified,
+                    ip: None,
+                },
+            )
+            .await?;
             if cli.json {
                 print_json(&json!({ "id": id }));
             } else {

@@ -558,16 +558,29 @@ pub(crate) async fn replace_backup_codes(tx: &mut Tx, user_id: Uuid, hashes: &[S
     Ok(())
 }
 
+/// A new account, as [`sign_up`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: &'a Secret,
+    pub role: crate::authz::Role,
+    /// Created with its email already verified (an admin vouches for it).
+    pub verified: bool,
+    /// Where the request came from, for the `user.created` audit event.
+    pub ip: Option<&'a str>,
+}
+
 /// Creates an account after checking the password policy (`password_rejected` names the rule).
-pub async fn sign_up(
-    db: &Db,
-    now: Millis,
-    email: &str,
-    name: &str,
-    pw: &Secret,
-    role: crate::authz::Role,
-    verified: bool,
-) -> Result<Uuid> {
+pub async fn sign_up(db: &Db, now: Millis, account: &NewAccount<'_>) -> Result<Uuid> {
+    let NewAccount {
+        email,
+        name,
+        password: pw,
+        role,
+        verified,
+        ip,
+    } = *account;
     let email = Email::parse(email)?;
     let (_, policy) = crate::policy_store::current(db).await?;
     password::check_strength(pw, &policy.password, &[email.as_str(), name])?;
@@ -588,7 +601,10 @@ pub async fn sign_up(
         },
     )
     .await?;
-    let actor = Actor::person(id, email.as_str(), role, now);
+    let actor = Actor {
+        ip: ip.map(str::to_owned),
+        ..Actor::person(id, email.as_str(), role, now)
+    };
     audit::append(
         &mut tx,
         now,

@@ -154,11 +154,14 @@ pub async fn sign_up(
     let id = auth::sign_up(
         &s.db,
         now,
-        &b.email,
-        &b.name,
-        &Secret::new(b.password),
-        Role::User,
-        false,
+        &auth::NewAccount {
+            email: &b.email,
+            name: &b.name,
+            password: &Secret::new(b.password),
+            role: Role::User,
+            verified: false,
+            ip: client.ip.as_deref(),
+        },
     )
     .await?;
     let user = users::by_id(&s.db, id)

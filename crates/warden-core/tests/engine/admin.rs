@@ -118,11 +118,14 @@ both!(users_filters_locked_totp_verified_and_role, |t| async move {
     auth::sign_up(
         &t.db,
         t.now(),
-        "new@example.com",
-        "New Person",
-        &Secret::new(PASSWORD),
-        Role::User,
-        false,
+        &auth::NewAccount {
+            email: "new@example.com",
+            name: "New Person",
+            password: &Secret::new(PASSWORD),
+            role: Role::User,
+            verified: false,
+            ip: None,
+        },
     )
     .await
     .unwrap();

@@ -6,7 +6,19 @@ use warden_core::{Role, Secret};
 use crate::support::*;
 
 async fn sign_up(t: &T, email: &str, pw: &str) -> Result<uuid::Uuid, warden_core::Error> {
-    auth::sign_up(&t.db, t.now(), email, "Ana Lima", &Secret::new(pw), Role::User, false).await
+    auth::sign_up(
+        &t.db,
+        t.now(),
+        &auth::NewAccount {
+            email,
+            name: "Ana Lima",
+            password: &Secret::new(pw),
+            role: Role::User,
+            verified: false,
+            ip: None,
+        },
+    )
+    .await
 }
 
 both!(sign_up_rejects_weak_passwords_and_taken_emails, |t| async move {

@@ -121,9 +121,20 @@ impl T {
     }
 
     pub async fn user_named(&self, email: &str, name: &str, role: Role) -> Uuid {
-        auth::sign_up(&self.db, self.now(), email, name, &Secret::new(PASSWORD), role, true)
-            .await
-            .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
+        auth::sign_up(
+            &self.db,
+            self.now(),
+            &auth::NewAccount {
+                email,
+                name,
+                password: &Secret::new(PASSWORD),
+                role,
+                verified: true,
+                ip: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
     }
 
     pub async fn user_row(&self, id: Uuid) -> warden_core::users::UserRow {

@@ -24,6 +24,12 @@ both!(sign_up_creates_an_account_that_can_sign_in, |t| async move {
     let b = t.browser();
     let r = b.sign_in("ana@example.com", PASSWORD).await;
     assert_eq!(r.status, 200, "the new account signs in: {}", r.text);
+    let created = b.get("/api/sessions/audit?type=user.created").await;
+    assert_eq!(created.body["total"], 1, "{}", created.text);
+    assert_eq!(
+        created.body["events"][0]["ip"], "127.0.0.1",
+        "the sign-up's audit event says where it came from"
+    );
     let again = sign_up(&t, "ANA@example.com", PASSWORD).await;
     again.assert_error(409, "email_taken");
 });

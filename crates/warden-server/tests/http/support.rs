@@ -197,11 +197,14 @@ impl T {
         auth::sign_up(
             &self.db,
             self.now(),
-            email,
-            "Test Person",
-            &Secret::new(PASSWORD),
-            role,
-            true,
+            &auth::NewAccount {
+                email,
+                name: "Test Person",
+                password: &Secret::new(PASSWORD),
+                role,
+                verified: true,
+                ip: None,
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
