@@ -324,3 +324,95 @@ pub fn parse_origin(text: &str, dev: bool) -> Result<String, String> {
         _ => Err(format!("origin `{text}` must start with https://")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/server.toml");
+        std::fs::read_to_string(path).expect("the packaged sample configuration")
+    }
+
+    fn resolve_text(text: &str) -> Result<ServerConfig, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, text).expect("write");
+        Args {
+            config: Some(path),
+            ..Args::default()
+        }
+        .resolve()
+    }
+
+    #[test]
+    fn the_packaged_sample_configuration_starts_a_production_server() {
+        let cfg = resolve_text(&sample()).unwrap_or_else(|e| panic!("packaging/server.toml: {e}"));
+        assert!(!cfg.dev, "the sample is production: Secure cookies, https origins only");
+        assert_eq!(cfg.origins, vec!["https://app.example.com".to_owned()]);
+        assert_eq!(cfg.bind.to_string(), DEFAULT_BIND);
+        assert!(cfg.mail.is_none());
+    }
+
+    #[test]
+    fn every_setting_the_sample_offers_commented_out_is_a_known_one() {
+        // Uncomment the `# key = value` lines (but keep the second `db`, an alternative to the first).
+        let text: String = sample()
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") && !rest.starts_with("db ") => rest.to_owned(),
+                _ => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let cfg = resolve_text(&text).unwrap_or_else(|e| panic!("the sample's optional settings: {e}"));
+        assert_eq!(cfg.trusted_proxies.len(), 1);
+        assert_eq!(cfg.country_header.as_ref().map(|h| h.as_str()), Some("cf-ipcountry"));
+        assert!(cfg.mail.is_some(), "SMTP and From together turn mail on");
+        assert_eq!(cfg.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "db = \"sqlite://a.db\"\norigins = [\"https://a.example\"]\nbind = \"127.0.0.1:1\"\n",
+        )
+        .expect("write");
+        let cfg = Args {
+            config: Some(path),
+            db: Some("sqlite://b.db".into()),
+            bind: Some("127.0.0.1:2".into()),
+            ..Args::default()
+        }
+        .resolve()
+        .expect("valid");
+        assert_eq!((cfg.db.as_str(), cfg.bind.port()), ("sqlite://b.db", 2));
+        assert_eq!(
+            cfg.origins,
+            vec!["https://a.example".to_owned()],
+            "unset flags fall back to the file"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let base = |extra: &str| format!("db = \"sqlite://a.db\"\norigins = [\"https://a.example\"]\n{extra}");
+        for (extra, named) in [
+            ("bind = \"everywhere\"", "bind"),
+            ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted proxy"),
+            ("cookie_path = \"no-slash\"", "cookie path"),
+            ("max_body_bytes = 10", "max body bytes"),
+            ("log_format = \"xml\"", "log format"),
+            ("smtp_url = \"smtp://mail.example.com\"", "mail from"),
+            ("public_url = \"http://a.example\"", "public url"),
+        ] {
+            let e = resolve_text(&base(extra)).expect_err(extra);
+            assert!(e.contains(named), "`{extra}` → {e}");
+        }
+        let e = resolve_text("db = \"sqlite://a.db\"\norigins = [\"https://a.example/path\"]\n").expect_err("path");
+        assert!(e.contains("without a path"), "{e}");
+    }
+}

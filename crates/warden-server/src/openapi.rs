@@ -1,7 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations and types (utoipa).
 
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::routes;
 
@@ -32,6 +33,7 @@ equal to the cookie `warden_csrf`. Errors are `{code, message, field?}`."
         routes::own_audit,
         routes::admin_revoke_user_sessions,
     ),
+    modifiers(&SessionCookie),
     tags(
         (name = "auth", description = "Accounts and sign-in"),
         (name = "sessions", description = "The caller's own sessions and audit events"),
@@ -42,7 +44,83 @@ equal to the cookie `warden_csrf`. Errors are `{code, message, field?}`."
 )]
 pub struct ApiDoc;
 
+/// The session cookie as the API's security scheme, required by the operations whose handlers take the
+/// caller's session (`Me`). The HTTP tests call every documented operation without a cookie and check
+/// that exactly these answer 401 `unauthenticated`, so the list cannot drift from the handlers.
+struct SessionCookie;
+
+pub const SECURITY_SCHEME: &str = "session_cookie";
+
+/// The operation ids (handler names) that need a signed-in session.
+pub const NEEDS_SESSION: &[&str] = &[
+    "sign_out",
+    "current_session",
+    "list_sessions",
+    "revoke_session",
+    "revoke_other_sessions",
+    "own_audit",
+    "totp_enable",
+    "totp_verify",
+    "totp_disable",
+    "admin_revoke_user_sessions",
+];
+
+impl Modify for SessionCookie {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let mut value = ApiKeyValue::new(crate::http::SESSION_COOKIE);
+        value.description = Some("The session token, set HttpOnly by sign-in; never readable by scripts.".into());
+        components.add_security_scheme(SECURITY_SCHEME, SecurityScheme::ApiKey(ApiKey::Cookie(value)));
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.put,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if op.operation_id.as_deref().is_some_and(|id| NEEDS_SESSION.contains(&id)) {
+                    op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+                }
+            }
+        }
+    }
+}
+
+/// The document as committed in `docs/openapi.json`.
+pub fn document_json() -> String {
+    let mut text = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    text.push('\n');
+    text
+}
+
 /// `GET /api/openapi.json`.
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// `docs/openapi.json` is the document the server serves; `WARDEN_UPDATE_OPENAPI=1` rewrites it.
+    #[test]
+    fn committed_openapi_document_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let now = super::document_json();
+        if std::env::var("WARDEN_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &now).expect("write docs/openapi.json");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == now,
+            "docs/openapi.json is stale: run `WARDEN_UPDATE_OPENAPI=1 cargo test -p warden-server --lib openapi` and commit it"
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! The OpenAPI document is generated from the handlers and covers every route.
 
+use serde_json::json;
+
 use crate::support::*;
 
 both!(openapi_document_describes_every_endpoint, |t| async move {
@@ -45,4 +47,34 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
     ] {
         assert!(session.get(f).is_some(), "SessionOut.{f}");
     }
+    let scheme = &r.body["components"]["securitySchemes"]["session_cookie"];
+    assert_eq!(
+        (scheme["type"].as_str(), scheme["in"].as_str()),
+        (Some("apiKey"), Some("cookie"))
+    );
+    assert_eq!(scheme["name"], "warden_session");
+    // Every documented operation, called without a cookie: exactly those that declare the session
+    // cookie answer 401 `unauthenticated`.
+    let anon = t.browser();
+    let mut secured = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let declared = op.get("security").is_some();
+            let url = path.replace("{id}", "0190a000-0000-7000-8000-000000000000");
+            let r = match method.as_str() {
+                "get" => anon.get(&url).await,
+                "post" => anon.post(&url, json!({})).await,
+                "delete" => anon.delete(&url).await,
+                other => panic!("{other} {path}: a method the test does not know"),
+            };
+            let unauthenticated = r.status == 401 && r.body["code"] == "unauthenticated";
+            assert_eq!(
+                unauthenticated, declared,
+                "{method} {path}: declares the cookie: {declared}; without one it answered {} {}",
+                r.status, r.text
+            );
+            secured += usize::from(declared);
+        }
+    }
+    assert_eq!(secured, 10, "the operations that need a session");
 });
