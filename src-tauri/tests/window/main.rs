@@ -4,6 +4,7 @@
 //! Xvfb). Screenshots of each main screen land in artifacts/screenshots/.
 
 mod audit;
+mod doors;
 mod policy;
 mod support;
 

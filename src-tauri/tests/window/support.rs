@@ -39,7 +39,7 @@ fn chrono_now() -> i64 {
 pub struct Console {
     driver: WebDriver,
     tauri_driver: Child,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -99,7 +99,7 @@ impl Console {
         Ok(Console {
             driver,
             tauri_driver,
-            _data: data,
+            data,
         })
     }
 
@@ -192,6 +192,11 @@ impl Console {
         self.fill("password", password).await?;
         self.click("sign-in").await?;
         self.wait_text("current-user", email).await
+    }
+
+    /// The URL of the demo database the app created in its data folder (after [`Console::open_demo`]).
+    pub fn demo_database_url(&self) -> String {
+        format!("sqlite://{}", self.data.path().join("demo.db").display())
     }
 
     pub fn driver(&self) -> &WebDriver {
