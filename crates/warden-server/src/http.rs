@@ -275,21 +275,11 @@ pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
         .map(|ConnectInfo(a)| a.ip());
     let trusted = |ip: &IpAddr| cfg.trusted_proxies.iter().any(|n| n.contains(ip));
     let via_proxy = peer.as_ref().is_some_and(trusted);
-    let mut ip = peer;
-    if via_proxy {
-        let hops: Vec<IpAddr> = parts
-            .headers
-            .get_all(&cfg.forwarded_header)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map_while(|h| parse_hop(h.trim()))
-            .collect();
-        // The nearest hop that is not one of our proxies is the client; a proxy cannot vouch for more.
-        if let Some(client) = hops.iter().rev().find(|h| !trusted(h)).or(hops.first()) {
-            ip = Some(*client);
-        }
-    }
+    let ip = if via_proxy {
+        forwarded_client(parts.headers.get_all(&cfg.forwarded_header).iter(), &trusted).or(peer)
+    } else {
+        peer
+    };
     let header = |name: &Option<axum::http::HeaderName>| -> Option<String> {
         if !via_proxy {
             return None;
@@ -309,6 +299,30 @@ pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
         city: header(&cfg.city_header),
         client: Some("web".into()),
     }
+}
+
+/// The client behind our proxies: the forwarded chain read from the right (the hops our own proxies
+/// appended), past every trusted proxy, to the first address that is not one. Entries further left
+/// are the client's own claims and never believed. A hop that does not parse ends the walk: the
+/// nearest trusted proxy before it is then the best that is known (`None`: the socket's peer).
+fn forwarded_client<'a>(
+    values: impl DoubleEndedIterator<Item = &'a HeaderValue>,
+    trusted: &impl Fn(&IpAddr) -> bool,
+) -> Option<IpAddr> {
+    let mut nearest_trusted = None;
+    for value in values.rev() {
+        let Ok(text) = value.to_str() else {
+            return nearest_trusted;
+        };
+        for hop in text.split(',').rev() {
+            match parse_hop(hop.trim()) {
+                Some(ip) if trusted(&ip) => nearest_trusted = Some(ip),
+                Some(ip) => return Some(ip),
+                None => return nearest_trusted,
+            }
+        }
+    }
+    nearest_trusted
 }
 
 fn parse_hop(h: &str) -> Option<IpAddr> {
@@ -368,10 +382,61 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(rej) => Err(json_rejection(rej)),
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        if let Some(field) = field_with_nul(&value, "") {
+            return Err(nul_in(&field));
         }
+        serde_json::from_value::<T>(value)
+            .map(Body)
+            .map_err(|e| data_error(&e.to_string()))
+    }
+}
+
+/// The path of the first string (or key) holding a NUL character, which no text column stores: the
+/// request is refused as bad input rather than failing in the database.
+fn field_with_nul(v: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || (if at.is_empty() { "body" } else { at }).to_owned();
+    match v {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| field_with_nul(x, &format!("{at}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            if k.contains('\0') {
+                Some(here())
+            } else {
+                field_with_nul(x, &path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_in(field: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        format!("`{field}` must not contain NUL characters"),
+    )
+    .with_field(field)
+}
+
+/// A serde data error (missing, unknown or mistyped field) as 400 `invalid_input`, naming the field.
+fn data_error(text: &str) -> ApiError {
+    let field = between(text, "field `", "`");
+    let err = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        describe_data_error(text, field.as_deref()),
+    );
+    match field {
+        Some(f) => err.with_field(f),
+        None => err,
     }
 }
 
@@ -385,21 +450,11 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(_) => {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not valid JSON")
         }
-        JsonRejection::JsonDataError(e) => {
-            let text = std::error::Error::source(&e)
+        JsonRejection::JsonDataError(e) => data_error(
+            &std::error::Error::source(&e)
                 .map(|s| s.to_string())
-                .unwrap_or_else(|| e.body_text());
-            let field = between(&text, "field `", "`");
-            let err = ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_input",
-                describe_data_error(&text, field.as_deref()),
-            );
-            match field {
-                Some(f) => err.with_field(f),
-                None => err,
-            }
-        }
+                .unwrap_or_else(|| e.body_text()),
+        ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -440,6 +495,9 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(nul_in("query"));
+        }
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Params(v)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
@@ -464,5 +522,46 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
                 "the query string could not be read",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(values: &[&str]) -> Option<String> {
+        let headers: Vec<HeaderValue> = values.iter().map(|v| HeaderValue::from_str(v).unwrap()).collect();
+        let trusted = |ip: &IpAddr| ip.is_loopback() || matches!(ip, IpAddr::V4(v) if v.octets()[0] == 10);
+        forwarded_client(headers.iter(), &trusted).map(|i| i.to_string())
+    }
+
+    #[test]
+    fn the_client_is_the_first_untrusted_hop_from_the_right() {
+        assert_eq!(
+            client(&["198.51.100.1, 203.0.113.9, 10.1.2.3"]).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(client(&["203.0.113.9"]).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            client(&["198.51.100.1", "203.0.113.9, 10.0.0.2"]).as_deref(),
+            Some("203.0.113.9"),
+            "several header lines are one list"
+        );
+        assert_eq!(client(&["[2001:db8::5]:4711"]).as_deref(), Some("2001:db8::5"));
+    }
+
+    #[test]
+    fn a_client_cannot_choose_its_address_with_garbage_in_the_chain() {
+        // The client sent `1.1.1.1, x`; our proxy appended the real address.
+        assert_eq!(client(&["1.1.1.1, x, 203.0.113.9"]).as_deref(), Some("203.0.113.9"));
+        // The client sent `x` and came through two of our proxies: the nearest trusted one is all we know.
+        assert_eq!(client(&["x, 10.0.0.7, 10.0.0.8"]).as_deref(), Some("10.0.0.7"));
+        assert_eq!(client(&["x"]), None, "the socket's peer then");
+        assert_eq!(client(&[]), None);
+    }
+
+    #[test]
+    fn a_chain_of_only_our_proxies_names_the_farthest() {
+        assert_eq!(client(&["10.0.0.1, 10.0.0.2"]).as_deref(), Some("10.0.0.1"));
     }
 }

@@ -215,6 +215,15 @@ both!(forwarded_chain_takes_the_nearest_untrusted_hop, |t| async move {
         "the left-most entry is the client's claim; trust stops at our proxies: {}",
         r.text
     );
+    // A client that sends `1.1.1.1, x` hoping the proxy's append is ignored past the garbage.
+    let spoof = Browser::with_headers(&proxied.base, FIREFOX_LINUX, &[("x-forwarded-for", "1.1.1.1, x")]);
+    spoof.sign_in("ana@example.com", PASSWORD).await;
+    let r = spoof.get("/api/auth/session").await;
+    assert_eq!(
+        r.body["session"]["ip"], "127.0.0.1",
+        "an unparsable hop ends the walk at our nearest proxy: {}",
+        r.text
+    );
 });
 
 both!(
