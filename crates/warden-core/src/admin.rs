@@ -33,6 +33,9 @@ pub(crate) fn require_reason(reason: &str) -> Result<&str> {
     if r.chars().count() > 500 {
         return Err(Error::invalid("reason", "must be at most 500 characters"));
     }
+    if r.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid("reason", "must not contain control characters"));
+    }
     Ok(r)
 }
 

@@ -165,6 +165,8 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
             .unwrap_or(email)
             .chars()
             .take(254)
+            // What was typed is kept for the record, but no control character reaches a text column.
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
             .collect::<String>();
         let mut tx = db.begin().await?;
         record_attempt(&mut tx, now, None, &tried, info, "unknown_user").await?;

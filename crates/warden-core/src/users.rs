@@ -205,6 +205,13 @@ pub async fn insert(tx: &mut Tx, now: Millis, u: NewUser<'_>) -> Result<Uuid> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name", "must be 1 to 200 characters"));
     }
+    // Names go into emails and every list: no line breaks, NULs or other control characters.
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "must not contain control characters such as line breaks",
+        ));
+    }
     let id = Uuid::now_v7();
     let res = with_tx!(tx, |c| {
         sqlx::query(

@@ -134,3 +134,54 @@ both!(healthz_answers_ok, |t| async move {
     assert_eq!(r.body["status"], "ok");
     assert!(r.body["database"] == "SQLite" || r.body["database"] == "PostgreSQL");
 });
+
+both!(
+    nul_characters_and_line_breaks_are_400_naming_the_field,
+    |t| async move {
+        // PostgreSQL stores no NUL in text: each of these once reached the database and answered 500.
+        let r = t
+            .browser()
+            .post(
+                "/api/auth/sign-up",
+                json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana\u{0}Lima" }),
+            )
+            .await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], "name", "{}", r.text);
+        let r = t
+            .browser()
+            .post(
+                "/api/auth/sign-in",
+                json!({ "email": "x\u{0}@example.com", "password": "p" }),
+            )
+            .await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], "email", "{}", r.text);
+        // A name is one line: it goes into the verification email's text.
+        let r = t
+            .browser()
+            .post(
+                "/api/auth/sign-up",
+                json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana\r\n\r\nClick evil.example" }),
+            )
+            .await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], "name", "{}", r.text);
+        assert_eq!(t.mail.count(), 0, "no email went out");
+
+        t.user("admin@example.com", Role::SecurityAdmin).await;
+        let victim = t.user("bob@example.com", Role::User).await;
+        let admin = t.signed_in("admin@example.com").await;
+        let r = admin
+            .post(
+                &format!("/api/admin/users/{victim}/revoke-sessions"),
+                json!({ "reason": "stolen\u{0}laptop" }),
+            )
+            .await;
+        r.assert_error(400, "invalid_input");
+        let user = t.signed_in("bob@example.com").await;
+        let r = user.get("/api/sessions/audit?type=session.%00").await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], "query", "{}", r.text);
+    }
+);
