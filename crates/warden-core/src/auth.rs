@@ -134,6 +134,21 @@ async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &
     Ok(answer)
 }
 
+/// The signed-in user's password again, for an action that must not rest on the session alone. Refused
+/// while the account is locked; a wrong one counts toward lockout.
+async fn confirm_password(db: &Db, now: Millis, user: &UserRow, pw: &Secret, info: &ClientInfo) -> Result<()> {
+    let (_, policy) = crate::policy_store::current(db).await?;
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        return Err(lock_error(lock));
+    }
+    if pw.expose().chars().count() > policy.password.max_length as usize
+        || !check_password(pw, &user.password_hash).await?
+    {
+        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+    }
+    Ok(())
+}
+
 /// Verifies a password against its PHC string off the async threads (argon2id is deliberately slow).
 async fn check_password(pw: &Secret, phc: &str) -> Result<bool> {
     let (pw, phc) = (pw.clone(), phc.to_owned());
@@ -455,16 +470,21 @@ pub struct TotpActivated {
 }
 
 /// Starts enrolment: a new secret, sealed with the data key and bound to the user, pending confirmation.
+/// Needs the account's password, so that a stolen session cannot put the attacker's authenticator
+/// between the owner and their account. A wrong password counts toward lockout like a failed sign-in.
 pub async fn totp_begin(
     db: &Db,
     now: Millis,
     key: &DataKey,
     user: &UserRow,
+    pw: &Secret,
     issuer: &str,
+    info: &ClientInfo,
 ) -> Result<totp::TotpEnrollment> {
     if user.totp_enabled_at.is_some() {
         return Err(Error::TotpAlreadyEnabled);
     }
+    confirm_password(db, now, user, pw, info).await?;
     check_key(db, key).await?;
     let secret = totp::new_totp_secret();
     let enrollment = totp::enrollment(&secret, &user.email, issuer)?;
@@ -513,14 +533,29 @@ pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
 /// Replaces a user's backup codes with these (already keyed-hashed) ones; empty deletes them all.
 /// Switches two-factor off, for the user themself: only with a valid current code (a used step does not
 /// count), so a stolen session alone cannot remove the second factor. Deletes the secret and backup codes.
-pub async fn totp_disable(db: &Db, now: Millis, key: &DataKey, user: &UserRow, code: &str) -> Result<()> {
+/// Switches two-factor off with a valid current code. Wrong codes count toward lockout, and a locked
+/// account cannot switch it off: a stolen session cannot guess its way through the million codes.
+pub async fn totp_disable(
+    db: &Db,
+    now: Millis,
+    key: &DataKey,
+    user: &UserRow,
+    code: &str,
+    info: &ClientInfo,
+) -> Result<()> {
     if user.totp_enabled_at.is_none() {
         return Err(Error::TotpNotEnabled);
+    }
+    let (_, policy) = crate::policy_store::current(db).await?;
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        return Err(lock_error(lock));
     }
     let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
     check_key(db, key).await?;
     let secret = totp::open(key, sealed, user.id.as_bytes())?;
-    let step = totp::verify_code(&secret, code, now, user.totp_last_step).ok_or(Error::InvalidTotp)?;
+    let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) else {
+        return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+    };
     let mut tx = db.begin().await?;
     let cleared = with_tx!(&mut tx, |c| sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = $2 \

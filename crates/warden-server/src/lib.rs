@@ -35,6 +35,8 @@ pub struct RateLimits {
     pub sign_up_per_ip: Limit,
     pub verification_per_ip: Limit,
     pub verification_per_account: Limit,
+    /// Codes typed while signed in (confirming or switching off two-factor), per account.
+    pub second_factor_per_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -50,6 +52,10 @@ impl Default for RateLimits {
             verification_per_ip: per_min(10),
             verification_per_account: Limit {
                 max: 3,
+                window: 15 * warden_core::clock::MINUTE,
+            },
+            second_factor_per_account: Limit {
+                max: 10,
                 window: 15 * warden_core::clock::MINUTE,
             },
         }
@@ -96,6 +102,23 @@ impl AppState {
             &[
                 (ip.as_str(), self.limits.sign_in_per_ip),
                 (acct.as_str(), self.limits.sign_in_per_account),
+            ],
+            now,
+        )
+    }
+
+    /// The second sign-in step shares the sign-in budget of the client's address.
+    pub fn limit_sign_in_code(&self, client: &ClientInfo, now: Millis) -> Result<()> {
+        self.limiter
+            .hit(&Self::ip_key("sign_in", client), self.limits.sign_in_per_ip, now)
+    }
+
+    pub fn limit_second_factor(&self, client: &ClientInfo, user: &UserRow, now: Millis) -> Result<()> {
+        let (ip, acct) = (Self::ip_key("2fa", client), format!("2fa:acct:{}", user.id));
+        self.limiter.hit_all(
+            &[
+                (ip.as_str(), self.limits.sign_in_per_ip),
+                (acct.as_str(), self.limits.second_factor_per_account),
             ],
             now,
         )

@@ -126,7 +126,8 @@ pub async fn healthz(State(s): State<AppState>) -> ApiResult<Json<Health>> {
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No Debug: it holds a password.
+#[derive(Deserialize, ToSchema)]
 pub struct SignUpBody {
     pub email: String,
     pub password: String,
@@ -178,7 +179,8 @@ pub async fn sign_up(
         .into_response())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// No Debug: it holds a password.
+#[derive(Deserialize, ToSchema)]
 pub struct SignInBody {
     pub email: String,
     pub password: String,
@@ -257,6 +259,7 @@ pub async fn sign_in_totp(
     Body(b): Body<CodeBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
+    s.limit_sign_in_code(&client, now)?;
     let challenge = cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidToken)?;
     let key = s.data_key()?;
     let (session, token) = auth::sign_in_totp(&s.db, now, key, &Secret::new(challenge), &b.code, &client).await?;
@@ -471,11 +474,26 @@ pub struct TotpEnrollmentOut {
 }
 
 /// Starts two-factor enrolment: a new secret, pending a first valid code at /verify.
-#[utoipa::path(post, path = "/api/auth/two-factor/enable", tag = "two-factor",
-    responses((status = 200, body = TotpEnrollmentOut), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+#[utoipa::path(post, path = "/api/auth/two-factor/enable", tag = "two-factor", request_body = PasswordBody,
+    responses((status = 200, body = TotpEnrollmentOut), (status = 400, body = ErrorBody, description = "wrong password (counts toward lockout)"),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked"),
               (status = 503, body = ErrorBody, description = "no data key configured")))]
-pub async fn totp_enable(State(s): State<AppState>, me: Me) -> ApiResult<Json<TotpEnrollmentOut>> {
-    let e = auth::totp_begin(&s.db, s.now(), s.data_key()?, &me.auth.user, &s.cfg.totp_issuer).await?;
+pub async fn totp_enable(
+    State(s): State<AppState>,
+    me: Me,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult<Json<TotpEnrollmentOut>> {
+    let e = auth::totp_begin(
+        &s.db,
+        s.now(),
+        s.data_key()?,
+        &me.auth.user,
+        &Secret::new(b.password),
+        &s.cfg.totp_issuer,
+        &me.client,
+    )
+    .await
+    .map_err(session_stays)?;
     Ok(Json(TotpEnrollmentOut {
         secret: e.secret_base32.expose().to_owned(),
         otpauth_url: e.otpauth_url.expose().to_owned(),
@@ -492,12 +510,16 @@ pub struct TotpEnabled {
 
 /// Confirms enrolment with a first valid code: two-factor is on from now, and backup codes are issued.
 #[utoipa::path(post, path = "/api/auth/two-factor/verify", tag = "two-factor", request_body = CodeBody,
-    responses((status = 200, body = TotpEnabled), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = TotpEnabled), (status = 400, body = ErrorBody, description = "wrong code"),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "rate-limited")))]
 pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<TotpEnabled>> {
     let user = users::by_id(&s.db, me.auth.user.id)
         .await?
         .ok_or(Error::Unauthenticated)?;
-    let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
+    s.limit_second_factor(&me.client, &user, s.now())?;
+    let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code)
+        .await
+        .map_err(session_stays)?;
     Ok(Json(TotpEnabled {
         message: "two-factor authentication is on".into(),
         backup_codes: done.backup_codes,
@@ -506,13 +528,41 @@ pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBo
 
 /// Switches two-factor off; only with a valid current code.
 #[utoipa::path(post, path = "/api/auth/two-factor/disable", tag = "two-factor", request_body = CodeBody,
-    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody, description = "wrong code (counts toward lockout)"),
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited")))]
 pub async fn totp_disable(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<Message>> {
     let user = users::by_id(&s.db, me.auth.user.id)
         .await?
         .ok_or(Error::Unauthenticated)?;
-    auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code).await?;
+    s.limit_second_factor(&me.client, &user, s.now())?;
+    auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code, &me.client)
+        .await
+        .map_err(session_stays)?;
     Ok(message("two-factor authentication is off"))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    /// The account's password, again.
+    pub password: String,
+}
+
+/// A wrong password or code typed while signed in is 400: the session itself is fine, and 401 would
+/// tell the client it was signed out.
+fn session_stays(e: Error) -> ApiError {
+    match e {
+        Error::InvalidCredentials | Error::InvalidTotp => {
+            let field = if matches!(e, Error::InvalidTotp) {
+                "code"
+            } else {
+                "password"
+            };
+            let mut err = ApiError::from(e);
+            err.status = StatusCode::BAD_REQUEST;
+            err.with_field(field)
+        }
+        other => other.into(),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

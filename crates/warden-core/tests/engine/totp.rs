@@ -12,9 +12,17 @@ use crate::support::*;
 /// Enrols `id` in two-factor; returns the secret and the backup codes.
 pub(crate) async fn enrol(t: &T, id: Uuid) -> (Vec<u8>, Vec<String>) {
     let user = t.user_row(id).await;
-    let enrollment = auth::totp_begin(&t.db, t.now(), &t.key, &user, "Warden")
-        .await
-        .expect("begin enrolment");
+    let enrollment = auth::totp_begin(
+        &t.db,
+        t.now(),
+        &t.key,
+        &user,
+        &Secret::new(PASSWORD),
+        "Warden",
+        &ClientInfo::default(),
+    )
+    .await
+    .expect("begin enrolment");
     let secret = totp::secret_from_base32(enrollment.secret_base32.expose()).unwrap();
     let user = t.user_row(id).await;
     let code = totp::code_at(&secret, t.now());
@@ -169,7 +177,16 @@ both!(wrong_data_key_is_refused, |t| async move {
     let bob = t.user("bob@example.com", Role::User).await;
     let bob_row = t.user_row(bob).await;
     assert_code(
-        auth::totp_begin(&t.db, t.now(), &other, &bob_row, "Warden").await,
+        auth::totp_begin(
+            &t.db,
+            t.now(),
+            &other,
+            &bob_row,
+            &Secret::new(PASSWORD),
+            "Warden",
+            &ClientInfo::default(),
+        )
+        .await,
         "data_key_invalid",
         "nothing is sealed with a wrong key",
     );
@@ -222,7 +239,7 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
     let user = t.user_row(uid).await;
     let wrong = wrong_code(&secret, t.now());
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong)
+        auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong, &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
@@ -231,7 +248,7 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
     );
     let used = totp::code_at(&secret, t.now());
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &user, &used)
+        auth::totp_disable(&t.db, t.now(), &t.key, &user, &used, &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
@@ -240,9 +257,16 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
     );
     t.advance(30 * SECOND);
     let user = t.user_row(uid).await;
-    auth::totp_disable(&t.db, t.now(), &t.key, &user, &totp::code_at(&secret, t.now()))
-        .await
-        .expect("a fresh code disables");
+    auth::totp_disable(
+        &t.db,
+        t.now(),
+        &t.key,
+        &user,
+        &totp::code_at(&secret, t.now()),
+        &ClientInfo::default(),
+    )
+    .await
+    .expect("a fresh code disables");
     let row = t.user_row(uid).await;
     assert!(
         row.totp_enabled_at.is_none() && row.totp_secret.is_none(),
@@ -259,10 +283,69 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
         "disabling is audited"
     );
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &row, "123456")
+        auth::totp_disable(&t.db, t.now(), &t.key, &row, "123456", &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
         "totp_not_enabled"
+    );
+});
+
+both!(
+    guessing_the_code_to_switch_two_factor_off_locks_the_account,
+    |t| async move {
+        t.set_policy(&[("lockout.threshold", "3")]).await;
+        let uid = t.user("ana@example.com", Role::User).await;
+        let (secret, _) = enrol(&t, uid).await;
+        t.advance(30 * SECOND);
+        let none = ClientInfo::default();
+        for i in 1..3 {
+            let user = t.user_row(uid).await;
+            assert_code(
+                auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong_code(&secret, t.now()), &none).await,
+                "invalid_totp",
+                &format!("wrong code {i}"),
+            );
+        }
+        let user = t.user_row(uid).await;
+        assert_code(
+            auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong_code(&secret, t.now()), &none).await,
+            "locked",
+            "the third wrong code locks the account, as three wrong passwords would",
+        );
+        let user = t.user_row(uid).await;
+        assert_code(
+            auth::totp_disable(&t.db, t.now(), &t.key, &user, &totp::code_at(&secret, t.now()), &none).await,
+            "locked",
+            "while locked, not even the right code switches it off",
+        );
+        assert!(t.user_row(uid).await.totp_enabled_at.is_some(), "two-factor stays on");
+    }
+);
+
+both!(enrolling_needs_the_password_and_a_wrong_one_counts, |t| async move {
+    let uid = t.user("ana@example.com", Role::User).await;
+    let user = t.user_row(uid).await;
+    let none = ClientInfo::default();
+    assert_code(
+        auth::totp_begin(
+            &t.db,
+            t.now(),
+            &t.key,
+            &user,
+            &Secret::new(WRONG_PASSWORD),
+            "Warden",
+            &none,
+        )
+        .await,
+        "invalid_credentials",
+        "a session alone cannot enrol an authenticator",
+    );
+    let row = t.user_row(uid).await;
+    assert!(row.totp_secret.is_none(), "nothing was stored");
+    assert_eq!(
+        row.lockout().failed_count,
+        1,
+        "the wrong password counts toward lockout"
     );
 });

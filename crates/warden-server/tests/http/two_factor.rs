@@ -7,7 +7,9 @@ use crate::support::*;
 
 /// Enables two-factor for a signed-in browser; returns the base32 secret and the backup codes.
 async fn enrol(t: &T, b: &Browser) -> (String, Vec<String>) {
-    let r = b.post("/api/auth/two-factor/enable", json!({})).await;
+    let r = b
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.body["secret"].as_str().unwrap().to_owned();
     let v = b
@@ -36,11 +38,11 @@ both!(two_factor_is_off_until_enabled_and_needs_the_data_key, |t| async move {
     };
     let k = Browser::new(&keyless.base, FIREFOX_LINUX);
     k.sign_in("ana@example.com", PASSWORD).await;
-    k.post("/api/auth/two-factor/enable", json!({}))
+    k.post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
         .await
         .assert_error(503, "data_key_invalid");
     t.browser()
-        .post("/api/auth/two-factor/enable", json!({}))
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
         .await
         .assert_error(401, "unauthenticated");
 });
@@ -48,7 +50,9 @@ both!(two_factor_is_off_until_enabled_and_needs_the_data_key, |t| async move {
 both!(two_factor_enable_generates_a_totp_secret, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
-    let r = b.post("/api/auth/two-factor/enable", json!({})).await;
+    let r = b
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.body["secret"].as_str().unwrap();
     assert!(
@@ -73,7 +77,9 @@ both!(two_factor_enable_generates_a_totp_secret, |t| async move {
 both!(two_factor_enable_returns_a_qr_code, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
-    let r = b.post("/api/auth/two-factor/enable", json!({})).await;
+    let r = b
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+        .await;
     use base64::Engine;
     let png = base64::engine::general_purpose::STANDARD
         .decode(r.body["qr_png_base64"].as_str().unwrap())
@@ -84,11 +90,16 @@ both!(two_factor_enable_returns_a_qr_code, |t| async move {
 both!(two_factor_verify_checks_the_code_and_signs_in_with_it, |t| async move {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
-    let r = b.post("/api/auth/two-factor/enable", json!({})).await;
+    let r = b
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+        .await;
     let secret = r.body["secret"].as_str().unwrap().to_owned();
-    b.post("/api/auth/two-factor/verify", json!({ "code": "000000" }))
-        .await
-        .assert_error(401, "invalid_totp");
+    let r = b.post("/api/auth/two-factor/verify", json!({ "code": "000000" })).await;
+    r.assert_error(400, "invalid_totp");
+    assert_eq!(
+        r.body["field"], "code",
+        "a wrong code while signed in is not a lost session"
+    );
     let v = b
         .post(
             "/api/auth/two-factor/verify",
@@ -148,7 +159,7 @@ both!(two_factor_disable_requires_a_valid_code, |t| async move {
     let (secret, _) = enrol(&t, &b).await;
     b.post("/api/auth/two-factor/disable", json!({ "code": "000000" }))
         .await
-        .assert_error(401, "invalid_totp");
+        .assert_error(400, "invalid_totp");
     assert_eq!(b.get("/api/auth/session").await.body["user"]["totp_enabled"], true);
     t.advance(30 * SECOND);
     let r = b
@@ -165,3 +176,73 @@ both!(two_factor_disable_requires_a_valid_code, |t| async move {
         .await
         .assert_error(409, "totp_not_enabled");
 });
+
+both!(two_factor_enable_needs_the_password, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    let b = t.signed_in("ana@example.com").await;
+    let r = b
+        .post("/api/auth/two-factor/enable", json!({ "password": WRONG_PASSWORD }))
+        .await;
+    r.assert_error(400, "invalid_credentials");
+    assert_eq!(r.body["field"], "password", "{}", r.text);
+    b.post("/api/auth/two-factor/enable", json!({}))
+        .await
+        .assert_error(400, "invalid_input");
+    assert_eq!(b.get("/api/auth/session").await.status, 200, "the session is untouched");
+});
+
+both!(
+    two_factor_codes_typed_while_signed_in_are_limited_and_lock,
+    |t| async move {
+        t.set_policy(&[("lockout.threshold", "3")]).await;
+        t.user("ana@example.com", Role::User).await;
+        let b = t.signed_in("ana@example.com").await;
+        let (secret, _) = enrol(&t, &b).await;
+        t.advance(30 * SECOND);
+        let wrong = |n: u32| {
+            format!(
+                "{:06}",
+                (totp_code(&secret, t.now()).parse::<u32>().unwrap() + n) % 1_000_000
+            )
+        };
+        for n in 1..3 {
+            b.post("/api/auth/two-factor/disable", json!({ "code": wrong(n * 7919) }))
+                .await
+                .assert_error(400, "invalid_totp");
+        }
+        b.post("/api/auth/two-factor/disable", json!({ "code": wrong(3 * 7919) }))
+            .await
+            .assert_error(429, "locked");
+        b.post(
+            "/api/auth/two-factor/disable",
+            json!({ "code": totp_code(&secret, t.now()) }),
+        )
+        .await
+        .assert_error(429, "locked");
+        assert_eq!(
+            b.get("/api/auth/session").await.body["user"]["totp_enabled"],
+            true,
+            "still on"
+        );
+
+        // Confirming an enrolment: a budget of codes per account, whatever the address.
+        t.user("bob@example.com", Role::User).await;
+        let s = t
+            .server_with(|_| {}, limits(|l| l.second_factor_per_account = per_minute(2)))
+            .await;
+        let bob = Browser::new(&s.base, FIREFOX_LINUX);
+        bob.sign_in("bob@example.com", PASSWORD).await;
+        bob.post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+            .await;
+        for _ in 0..2 {
+            bob.post("/api/auth/two-factor/verify", json!({ "code": "not a code" }))
+                .await
+                .assert_error(400, "invalid_totp");
+        }
+        let r = bob
+            .post("/api/auth/two-factor/verify", json!({ "code": "not a code" }))
+            .await;
+        r.assert_error(429, "rate_limited");
+        assert!(r.headers.get("retry-after").is_some());
+    }
+);
