@@ -34,15 +34,71 @@ impl Limit {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started_at: Millis,
+    /// When this key's window ends: each key keeps its own length, so pruning never ends a long
+    /// window early because a short one is being counted.
+    ends_at: Millis,
     hits: u32,
 }
 
-/// Above this many keys, windows that have ended are dropped on the next hit.
+impl Window {
+    fn live(&self, now: Millis) -> bool {
+        now >= self.started_at && now < self.ends_at
+    }
+}
+
+/// Above this many keys, windows that have ended are dropped (at most once a second).
 const PRUNE_ABOVE: usize = 10_000;
+/// The most keys kept: past it, after pruning, the windows that end soonest are dropped first. A
+/// flood from more addresses than this can only forget counts that were about to lapse anyway.
+const MAX_KEYS: usize = 200_000;
+
+#[derive(Debug, Default)]
+struct Windows {
+    map: HashMap<String, Window>,
+    pruned_at: Millis,
+}
+
+impl Windows {
+    fn prune(&mut self, now: Millis) {
+        if self.map.len() <= PRUNE_ABOVE || (now - self.pruned_at).abs() < 1_000 {
+            return;
+        }
+        self.pruned_at = now;
+        self.map.retain(|_, w| w.live(now));
+        if self.map.len() > MAX_KEYS {
+            let mut ends: Vec<Millis> = self.map.values().map(|w| w.ends_at).collect();
+            let cut = self.map.len() - MAX_KEYS * 9 / 10;
+            let (_, nth, _) = ends.select_nth_unstable(cut);
+            let nth = *nth;
+            self.map.retain(|_, w| w.ends_at > nth);
+        }
+    }
+
+    /// When `key` may be hit again, if its budget under `limit` is spent now.
+    fn refused(&self, key: &str, limit: Limit, now: Millis) -> Option<Millis> {
+        self.map
+            .get(key)
+            .filter(|w| w.live(now) && w.hits >= limit.max)
+            .map(|w| w.ends_at)
+    }
+
+    fn count(&mut self, key: &str, limit: Limit, now: Millis) {
+        let fresh = Window {
+            started_at: now,
+            ends_at: now + limit.window,
+            hits: 0,
+        };
+        let w = self.map.entry(key.to_owned()).or_insert(fresh);
+        if !w.live(now) {
+            *w = fresh;
+        }
+        w.hits += 1;
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<Windows>,
 }
 
 impl RateLimiter {
@@ -53,54 +109,22 @@ impl RateLimiter {
     /// Counts a hit on `key`; `rate_limited` (with when to retry) once the window's budget is spent.
     /// A refused hit does not count, so a client that waits as told gets in.
     pub fn hit(&self, key: &str, limit: Limit, now: Millis) -> Result<()> {
-        let mut map = self
-            .windows
-            .lock()
-            .map_err(|_| Error::Unexpected("rate limiter poisoned".into()))?;
-        if map.len() > PRUNE_ABOVE {
-            map.retain(|_, w| now - w.started_at < limit.window);
-        }
-        let w = map.entry(key.to_owned()).or_insert(Window {
-            started_at: now,
-            hits: 0,
-        });
-        if now - w.started_at >= limit.window || now < w.started_at {
-            *w = Window {
-                started_at: now,
-                hits: 0,
-            };
-        }
-        if w.hits >= limit.max {
-            return Err(Error::RateLimited {
-                retry_at: w.started_at + limit.window,
-            });
-        }
-        w.hits += 1;
-        Ok(())
+        self.hit_all(&[(key, limit)], now)
     }
 
-    /// Checks several keys at once: the hit counts on each only when all of them admit it.
+    /// Checks several keys at once, under one lock: the hit counts on each only when all of them admit
+    /// it; when one refuses, the answer is the latest time any of them allows again.
     pub fn hit_all(&self, keys: &[(&str, Limit)], now: Millis) -> Result<()> {
-        let map = self
+        let mut w = self
             .windows
             .lock()
             .map_err(|_| Error::Unexpected("rate limiter poisoned".into()))?;
-        let mut retry_at: Option<Millis> = None;
-        for (key, limit) in keys {
-            if let Some(w) = map.get(*key) {
-                let live = now - w.started_at < limit.window && now >= w.started_at;
-                if live && w.hits >= limit.max {
-                    let at = w.started_at + limit.window;
-                    retry_at = Some(retry_at.map_or(at, |r: Millis| r.max(at)));
-                }
-            }
-        }
-        if let Some(retry_at) = retry_at {
+        w.prune(now);
+        if let Some(retry_at) = keys.iter().filter_map(|(k, l)| w.refused(k, *l, now)).max() {
             return Err(Error::RateLimited { retry_at });
         }
-        drop(map);
         for (key, limit) in keys {
-            self.hit(key, *limit, now)?;
+            w.count(key, *limit, now);
         }
         Ok(())
     }
@@ -142,6 +166,45 @@ mod tests {
             rl.hit("ip:1", many, 2)
                 .expect("the refused hit did not spend the IP's budget");
         }
+    }
+
+    #[test]
+    fn pruning_keeps_each_key_to_its_own_window() {
+        let rl = RateLimiter::new();
+        let long = Limit {
+            max: 1,
+            window: 15 * MIN,
+        };
+        let short = Limit { max: 100, window: MIN };
+        rl.hit("verify:acct:a", long, 0).unwrap();
+        // Many short-window keys, then a hit two minutes later prunes: the long window must survive.
+        for i in 0..(PRUNE_ABOVE as i64 + 10) {
+            rl.hit(&format!("ip:{i}"), short, 0).unwrap();
+        }
+        rl.hit("ip:late", short, 2 * MIN).unwrap();
+        assert_eq!(
+            rl.hit("verify:acct:a", long, 2 * MIN).unwrap_err().code(),
+            "rate_limited",
+            "a 1-minute key's pruning did not end the 15-minute window"
+        );
+        assert!(
+            rl.windows.lock().unwrap().map.len() < 100,
+            "the ended short windows are gone"
+        );
+    }
+
+    #[test]
+    fn a_flood_of_keys_is_bounded() {
+        let rl = RateLimiter::new();
+        let l = Limit {
+            max: 5,
+            window: 60 * MIN,
+        };
+        for i in 0..(MAX_KEYS as i64 + 5_000) {
+            // One new key a millisecond, each pruning pass at least a second apart.
+            rl.hit(&format!("ip:{i}"), l, i).unwrap();
+        }
+        assert!(rl.windows.lock().unwrap().map.len() <= MAX_KEYS + 1_000);
     }
 
     #[test]

@@ -224,13 +224,9 @@ impl Args {
             }
         }
         let cookie_path = pick(self.cookie_path, file.cookie_path).unwrap_or_else(|| "/".into());
-        if !cookie_path.starts_with('/')
-            || cookie_path
-                .chars()
-                .any(|c| c == ';' || c.is_whitespace() || c.is_control())
-        {
+        if !cookie_path.starts_with('/') || cookie_path.chars().any(|c| c == ';' || !c.is_ascii_graphic()) {
             return Err(format!(
-                "cookie path: `{cookie_path}` must start with / and hold no spaces or `;`"
+                "cookie path: `{cookie_path}` must start with / and hold only visible ASCII, no spaces or `;`"
             ));
         }
         let smtp_url = pick(self.smtp_url, file.smtp_url);
@@ -404,6 +400,7 @@ mod tests {
             ("bind = \"everywhere\"", "bind"),
             ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted proxy"),
             ("cookie_path = \"no-slash\"", "cookie path"),
+            ("cookie_path = \"/café\"", "cookie path"),
             ("max_body_bytes = 10", "max body bytes"),
             ("log_format = \"xml\"", "log format"),
             ("smtp_url = \"smtp://mail.example.com\"", "mail from"),

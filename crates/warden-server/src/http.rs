@@ -374,6 +374,26 @@ impl FromRequestParts<AppState> for Me {
     }
 }
 
+/// A path segment such as `{id}`; one that is not valid text is 400 `invalid_input` as JSON, never
+/// axum's plain-text rejection.
+pub struct PathId(pub String);
+
+impl FromRequestParts<AppState> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
+            Err(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                "the id in the path is not valid text",
+            )
+            .with_field("id")),
+        }
+    }
+}
+
 /// A JSON body; malformed JSON, a wrong content type, an oversized body or a missing field are 4xx
 /// `{code, message, field?}`.
 pub struct Body<T>(pub T);

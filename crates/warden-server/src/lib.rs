@@ -85,8 +85,17 @@ impl AppState {
         })
     }
 
+    /// The address a limit counts by: an IPv6 client by its /64, since one subscriber commonly holds a
+    /// whole /64 and could otherwise take a fresh address for every request.
     fn ip_key(prefix: &str, client: &ClientInfo) -> String {
-        format!("{prefix}:ip:{}", client.ip.as_deref().unwrap_or("-"))
+        let ip = client.ip.as_deref().unwrap_or("-");
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{prefix}:ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            _ => format!("{prefix}:ip:{ip}"),
+        }
     }
 
     fn account_key(prefix: &str, email: &str) -> String {
@@ -205,4 +214,29 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ip: &str) -> String {
+        let c = ClientInfo {
+            ip: Some(ip.into()),
+            ..ClientInfo::default()
+        };
+        AppState::ip_key("sign_in", &c)
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:bbbb::9"),
+            "one /64, one budget"
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2::1"), "sign_in:ip:2001:db8:1:2::/64");
+        assert_eq!(key("203.0.113.9"), "sign_in:ip:203.0.113.9", "IPv4 by the address");
+    }
 }

@@ -1,7 +1,7 @@
 //! The handlers. Each parses its input, calls one warden-core function and maps the answer; the rules
 //! (lockout, expiry, limits, who may do what) are the engine's.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use warden_core::sessions::{self, SessionRow, SessionView};
 use warden_core::users::{self, UserRow};
 use warden_core::{admin, policy_store, Error, Millis, Role, Secret};
 
-use crate::http::{cookie, csrf_for, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, CHALLENGE_COOKIE};
+use crate::http::{cookie, csrf_for, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, PathId, CHALLENGE_COOKIE};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -302,7 +302,7 @@ pub async fn list_sessions(State(s): State<AppState>, me: Me) -> ApiResult<Json<
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "the session id")),
     responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke_session(State(s): State<AppState>, me: Me, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Response> {
     let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
     sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
     if id == me.auth.session.id {
@@ -449,7 +449,7 @@ pub struct ReasonBody {
 pub async fn admin_revoke_user_sessions(
     State(s): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Result<Body<ReasonBody>, ApiError>,
 ) -> ApiResult<Json<Revoked>> {
     let actor = me.auth.actor();

@@ -185,3 +185,11 @@ both!(
         assert_eq!(r.body["field"], "query", "{}", r.text);
     }
 );
+
+both!(a_path_id_that_is_not_text_is_a_json_400, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    let b = t.signed_in("ana@example.com").await;
+    let r = b.delete("/api/sessions/%FF%FE").await;
+    r.assert_error(400, "invalid_input");
+    assert_eq!(r.body["field"], "id", "{}", r.text);
+});
