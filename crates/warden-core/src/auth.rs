@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::audit::{self, Record};
 use crate::authz::{Actor, ActorKind};
 use crate::policy::Policy;
-use crate::rules::{self, Lock};
+use crate::rules::{self, Lock, LockoutState};
 use crate::sessions::{self, hash_token, ClientInfo, SessionRow};
 use crate::store::{Db, Tx};
 use crate::totp::{self, DataKey};
@@ -71,6 +71,35 @@ async fn record_attempt(
         .rows_affected()
     });
     Ok(())
+}
+
+/// At most this many recent failures are replayed for an address without an account.
+const STAND_IN_HISTORY: i64 = 2_000;
+
+/// The lockout state an account would have if `email` had one: the policy's own rules replayed over the
+/// recent failed sign-ins for that address (from `login_attempts`, by a partial index on them). Locks
+/// earlier than `reset_after` plus the longest lock are forgotten, as an account's back-off is.
+async fn stand_in_lockout(db: &Db, email: &str, p: &crate::policy::LockoutPolicy, now: Millis) -> Result<LockoutState> {
+    let horizon = now
+        .saturating_sub(p.reset_after.as_millis())
+        .saturating_sub(p.max_duration.as_millis())
+        .saturating_sub(p.window.as_millis());
+    let mut failures: Vec<Millis> =
+        with_db!(db, |c| {
+            sqlx::query_scalar(
+        "SELECT at FROM login_attempts WHERE user_id IS NULL AND email = $1 AND at > $2 AND outcome = 'unknown_user' \
+         ORDER BY at DESC LIMIT $3"
+    )
+    .bind(email)
+    .bind(horizon)
+    .bind(STAND_IN_HISTORY)
+    .fetch_all(c)
+    .await?
+        });
+    failures.reverse();
+    Ok(failures.into_iter().fold(LockoutState::default(), |state, at| {
+        rules::register_failure(&state, p, at).state
+    }))
 }
 
 /// Counts a failed step (wrong password or code) against the user's lockout state, in one transaction
@@ -170,10 +199,6 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
         None => None,
     };
     let Some(user) = user else {
-        let (pw, pp) = (pw.clone(), policy.password.clone());
-        tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
-            .await
-            .map_err(|e| Error::Unexpected(e.to_string()))?;
         let tried = email_norm
             .as_ref()
             .map(Email::as_str)
@@ -183,6 +208,19 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
             // What was typed is kept for the record, but no control character reaches a text column.
             .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
             .collect::<String>();
+        // An address without an account locks exactly as an account would, so that a run of failures
+        // tells nothing about who has one; while "locked" it answers at once, as a locked account does.
+        let stand_in = stand_in_lockout(db, &tried, &policy.lockout, now).await?;
+        if let Some(lock) = rules::current_lock(&stand_in, now) {
+            let mut tx = db.begin().await?;
+            record_attempt(&mut tx, now, None, &tried, info, "locked").await?;
+            tx.commit().await?;
+            return Err(lock_error(lock));
+        }
+        let (pw, pp) = (pw.clone(), policy.password.clone());
+        tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
+            .await
+            .map_err(|e| Error::Unexpected(e.to_string()))?;
         let mut tx = db.begin().await?;
         record_attempt(&mut tx, now, None, &tried, info, "unknown_user").await?;
         audit::append(
@@ -195,7 +233,10 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
         )
         .await?;
         tx.commit().await?;
-        return Err(Error::InvalidCredentials);
+        return Err(match rules::register_failure(&stand_in, &policy.lockout, now).locked {
+            Some(lock) => lock_error(lock),
+            None => Error::InvalidCredentials,
+        });
     };
     if let Some(lock) = rules::current_lock(&user.lockout(), now) {
         let mut tx = db.begin().await?;

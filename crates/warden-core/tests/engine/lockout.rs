@@ -194,3 +194,35 @@ both!(failures_outside_the_window_are_forgotten, |t| async move {
         "failures older than lockout.window do not count"
     );
 });
+
+both!(
+    an_address_without_an_account_locks_exactly_as_an_account_does,
+    |t| async move {
+        t.set_policy(&[("lockout.backoff", "2")]).await;
+        t.user("ana@example.com", Role::User).await;
+        // The same run of failures, side by side: every answer must be the same, lock ends included.
+        for round in 1..=2 {
+            for i in 1..=6 {
+                let real = fail(&t, "ana@example.com").await;
+                let ghost = fail(&t, "nobody@example.com").await;
+                assert_eq!(
+                    (real.code(), real.to_string()),
+                    (ghost.code(), ghost.to_string()),
+                    "round {round}, failure {i}: the answers differ"
+                );
+                if real.code() == "locked" {
+                    assert_eq!(
+                        locked_until(&real),
+                        locked_until(&ghost),
+                        "round {round}, failure {i}: lock ends"
+                    );
+                }
+                t.advance(SECOND);
+            }
+            // Past the first lock (15m), the second one is twice as long, for both.
+            t.advance(31 * MINUTE);
+        }
+        // "NOBODY@example.com" is the same address as "nobody@example.com".
+        assert_eq!(fail(&t, "NOBODY@example.com").await.code(), "invalid_credentials");
+    }
+);

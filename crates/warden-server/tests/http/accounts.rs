@@ -250,3 +250,26 @@ both!(
         );
     }
 );
+
+both!(
+    lockout_answers_the_same_for_an_address_without_an_account,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        let s = t
+            .server_with(|_| {}, limits(|l| l.sign_in_per_account = per_minute(100)))
+            .await;
+        let b = Browser::new(&s.base, FIREFOX_LINUX);
+        for i in 1..=6 {
+            let real = b.sign_in("ana@example.com", WRONG_PASSWORD).await;
+            let ghost = b.sign_in("nobody@example.com", WRONG_PASSWORD).await;
+            assert_eq!(
+                (real.status, &real.text, real.headers.get("retry-after")),
+                (ghost.status, &ghost.text, ghost.headers.get("retry-after")),
+                "failure {i}: status, body and Retry-After are the same"
+            );
+        }
+        b.sign_in("nobody@example.com", WRONG_PASSWORD)
+            .await
+            .assert_error(429, "locked");
+    }
+);
