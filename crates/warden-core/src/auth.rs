@@ -84,9 +84,8 @@ async fn stand_in_lockout(db: &Db, email: &str, p: &crate::policy::LockoutPolicy
         .saturating_sub(p.reset_after.as_millis())
         .saturating_sub(p.max_duration.as_millis())
         .saturating_sub(p.window.as_millis());
-    let mut failures: Vec<Millis> =
-        with_db!(db, |c| {
-            sqlx::query_scalar(
+    let mut failures: Vec<Millis> = with_db!(db, |c| {
+        sqlx::query_scalar(
         "SELECT at FROM login_attempts WHERE user_id IS NULL AND email = $1 AND at > $2 AND outcome = 'unknown_user' \
          ORDER BY at DESC LIMIT $3"
     )
@@ -95,7 +94,7 @@ async fn stand_in_lockout(db: &Db, email: &str, p: &crate::policy::LockoutPolicy
     .bind(STAND_IN_HISTORY)
     .fetch_all(c)
     .await?
-        });
+    });
     failures.reverse();
     Ok(failures.into_iter().fold(LockoutState::default(), |state, at| {
         rules::register_failure(&state, p, at).state

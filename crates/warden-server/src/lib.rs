@@ -33,6 +33,9 @@ pub struct RateLimits {
     pub sign_in_per_ip: Limit,
     pub sign_in_per_account: Limit,
     pub sign_up_per_ip: Limit,
+    /// Sign-ups naming one address: a taken address answers `email_taken`, so this bounds how fast
+    /// anyone can ask which addresses have accounts.
+    pub sign_up_per_account: Limit,
     pub verification_per_ip: Limit,
     pub verification_per_account: Limit,
     /// Codes typed while signed in (confirming or switching off two-factor), per account.
@@ -49,6 +52,10 @@ impl Default for RateLimits {
             sign_in_per_ip: per_min(30),
             sign_in_per_account: per_min(10),
             sign_up_per_ip: per_min(10),
+            sign_up_per_account: Limit {
+                max: 5,
+                window: warden_core::clock::HOUR,
+            },
             verification_per_ip: per_min(10),
             verification_per_account: Limit {
                 max: 3,
@@ -133,9 +140,15 @@ impl AppState {
         )
     }
 
-    pub fn limit_sign_up(&self, client: &ClientInfo, now: Millis) -> Result<()> {
-        self.limiter
-            .hit(&Self::ip_key("sign_up", client), self.limits.sign_up_per_ip, now)
+    pub fn limit_sign_up(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+        let (ip, acct) = (Self::ip_key("sign_up", client), Self::account_key("sign_up", email));
+        self.limiter.hit_all(
+            &[
+                (ip.as_str(), self.limits.sign_up_per_ip),
+                (acct.as_str(), self.limits.sign_up_per_account),
+            ],
+            now,
+        )
     }
 
     pub fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {

@@ -151,7 +151,7 @@ pub async fn sign_up(
     Body(b): Body<SignUpBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    s.limit_sign_up(&client, now)?;
+    s.limit_sign_up(&client, &b.email, now)?;
     let id = auth::sign_up(
         &s.db,
         now,
@@ -588,9 +588,16 @@ pub async fn verification_email(
         ));
     };
     s.limit_verification(&client, &b.email, now)?;
-    if let Some((user, token)) = warden_core::verification::request(&s.db, now, &b.email).await? {
-        mailer.send_verification(&user.email, &user.name, &token);
-    }
+    // The lookup and the new token are written after the answer: how long it takes must not say
+    // whether the address has an account still to be verified.
+    let (db, mailer, email) = (s.db.clone(), mailer.clone(), b.email);
+    tokio::spawn(async move {
+        match warden_core::verification::request(&db, now, &email).await {
+            Ok(Some((user, token))) => mailer.send_verification(&user.email, &user.name, &token),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(code = e.code(), error = %e, "a verification email could not be prepared"),
+        }
+    });
     Ok((
         StatusCode::ACCEPTED,
         message("if the address belongs to an account still to be verified, a new link is on its way"),

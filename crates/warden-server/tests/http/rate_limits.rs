@@ -58,6 +58,28 @@ both!(sign_in_is_rate_limited_per_ip, |t| async move {
     );
 });
 
+both!(sign_up_is_rate_limited_per_account, |t| async move {
+    let s = t
+        .server_with(|_| {}, limits(|l| l.sign_up_per_account = per_minute(2)))
+        .await;
+    let from = |ip: &str| Browser::with_headers(&s.base, FIREFOX_LINUX, &[("x-forwarded-for", ip)]);
+    let body = json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" });
+    assert_eq!(
+        from("203.0.113.1").post("/api/auth/sign-up", body.clone()).await.status,
+        201
+    );
+    from("203.0.113.2")
+        .post("/api/auth/sign-up", body.clone())
+        .await
+        .assert_error(409, "email_taken");
+    let r = from("203.0.113.3").post("/api/auth/sign-up", body).await;
+    r.assert_error(429, "rate_limited");
+    assert_eq!(
+        r.headers["retry-after"], "60",
+        "asking about one address from many is bounded"
+    );
+});
+
 both!(sign_up_is_rate_limited_per_ip, |t| async move {
     let s = t
         .server_with(|_| {}, limits(|l| l.sign_up_per_ip = per_minute(1)))
