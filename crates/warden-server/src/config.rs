@@ -9,6 +9,9 @@ use axum::http::HeaderName;
 use clap::Parser;
 use ipnet::IpNet;
 use serde::Deserialize;
+use warden_core::rate_limit::Limit;
+
+use crate::RateLimits;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
@@ -24,6 +27,15 @@ Configuration file (--config, TOML): the same settings under their snake_case na
     smtp_url = \"smtp://mail.example.com:587?tls=required\"
     mail_from = \"Example <no-reply@example.com>\"
     public_url = \"https://app.example.com\"
+
+    [rate_limits]                      # N/DURATION; unset ones keep their defaults
+    sign_in_per_ip = \"30/1m\"
+    sign_in_per_account = \"10/1m\"
+    sign_up_per_ip = \"10/1m\"
+    sign_up_per_account = \"5/1h\"
+    verification_per_ip = \"10/1m\"
+    verification_per_account = \"3/15m\"
+    second_factor_per_account = \"10/15m\"
 
 A flag wins over its environment variable, which wins over the file.
 The data key that seals two-factor secrets is read from WARDEN_DATA_KEY or the file named by
@@ -126,6 +138,62 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub log: Option<String>,
     pub log_format: Option<String>,
+    /// `[rate_limits]`: each limit as `N/DURATION`, e.g. `sign_in_per_ip = "30/1m"`.
+    pub rate_limits: Option<RateLimitsFile>,
+}
+
+/// The `[rate_limits]` table; an unset limit keeps its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsFile {
+    pub sign_in_per_ip: Option<String>,
+    pub sign_in_per_account: Option<String>,
+    pub sign_up_per_ip: Option<String>,
+    pub sign_up_per_account: Option<String>,
+    pub verification_per_ip: Option<String>,
+    pub verification_per_account: Option<String>,
+    pub second_factor_per_account: Option<String>,
+}
+
+impl RateLimitsFile {
+    fn resolve(&self) -> Result<RateLimits, String> {
+        let mut l = RateLimits::default();
+        for (name, text, slot) in [
+            ("sign_in_per_ip", &self.sign_in_per_ip, &mut l.sign_in_per_ip),
+            (
+                "sign_in_per_account",
+                &self.sign_in_per_account,
+                &mut l.sign_in_per_account,
+            ),
+            ("sign_up_per_ip", &self.sign_up_per_ip, &mut l.sign_up_per_ip),
+            (
+                "sign_up_per_account",
+                &self.sign_up_per_account,
+                &mut l.sign_up_per_account,
+            ),
+            (
+                "verification_per_ip",
+                &self.verification_per_ip,
+                &mut l.verification_per_ip,
+            ),
+            (
+                "verification_per_account",
+                &self.verification_per_account,
+                &mut l.verification_per_account,
+            ),
+            (
+                "second_factor_per_account",
+                &self.second_factor_per_account,
+                &mut l.second_factor_per_account,
+            ),
+        ] {
+            if let Some(text) = text {
+                let field = format!("rate_limits.{name}");
+                *slot = Limit::parse(&field, text).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(l)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +229,7 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub log: String,
     pub log_format: LogFormat,
+    pub limits: RateLimits,
 }
 
 impl Args {
@@ -272,6 +341,12 @@ impl Args {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(format!("log format: `{other}` must be text or json")),
         };
+        let limits = file
+            .rate_limits
+            .as_ref()
+            .map(RateLimitsFile::resolve)
+            .transpose()?
+            .unwrap_or_default();
         Ok(ServerConfig {
             db,
             bind,
@@ -289,6 +364,7 @@ impl Args {
             max_body_bytes,
             log,
             log_format,
+            limits,
         })
     }
 }
@@ -357,6 +433,7 @@ mod tests {
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(rest) if rest.contains(" = ") && !rest.starts_with("db ") => rest.to_owned(),
+                Some(rest) if rest.starts_with('[') => rest.to_owned(),
                 _ => l.to_owned(),
             })
             .collect::<Vec<_>>()
@@ -366,6 +443,7 @@ mod tests {
         assert_eq!(cfg.country_header.as_ref().map(|h| h.as_str()), Some("cf-ipcountry"));
         assert!(cfg.mail.is_some(), "SMTP and From together turn mail on");
         assert_eq!(cfg.log_format, LogFormat::Text);
+        assert_eq!(cfg.limits, RateLimits::default(), "the sample shows the defaults");
     }
 
     #[test]
@@ -391,6 +469,38 @@ mod tests {
             vec!["https://a.example".to_owned()],
             "unset flags fall back to the file"
         );
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_file_and_keep_their_defaults_otherwise() {
+        let cfg = resolve_text(
+            "db = \"sqlite://a.db\"\norigins = [\"https://a.example\"]\n[rate_limits]\nsign_in_per_ip = \"100/1m\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            cfg.limits.sign_in_per_ip,
+            Limit {
+                max: 100,
+                window: 60_000
+            }
+        );
+        assert_eq!(
+            cfg.limits.sign_up_per_account,
+            RateLimits::default().sign_up_per_account
+        );
+        let e = resolve_text(
+            "db = \"sqlite://a.db\"\norigins = [\"https://a.example\"]\n[rate_limits]\nsign_in_per_ip = \"lots\"\n",
+        )
+        .expect_err("bad limit");
+        assert!(
+            e.contains("rate_limits.sign_in_per_ip") && e.contains("N/DURATION"),
+            "{e}"
+        );
+        let e = resolve_text(
+            "db = \"sqlite://a.db\"\norigins = [\"https://a.example\"]\n[rate_limits]\nsign_in = \"1/1m\"\n",
+        )
+        .expect_err("unknown limit");
+        assert!(e.contains("unknown field `sign_in`"), "{e}");
     }
 
     #[test]

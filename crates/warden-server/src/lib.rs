@@ -28,7 +28,7 @@ use warden_core::{Clock, Db, Error, Millis, Result};
 pub use config::{Args, ServerConfig};
 
 /// Rate limits of the unauthenticated endpoints, per client IP and per account (email).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     pub sign_in_per_ip: Limit,
     pub sign_in_per_account: Limit,

@@ -10,7 +10,7 @@ use warden_core::rate_limit::RateLimiter;
 use warden_core::totp::{DataKey, DATA_KEY_ENV, DATA_KEY_FILE_ENV};
 use warden_core::{Db, SystemClock};
 use warden_server::config::LogFormat;
-use warden_server::{mail, AppState, Args, RateLimits};
+use warden_server::{mail, AppState, Args};
 
 fn main() -> ExitCode {
     let cfg = match Args::parse().resolve() {
@@ -85,6 +85,7 @@ async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
         origins = %cfg.origins.join(","),
         "warden-server listening on {addr}"
     );
+    let limits = cfg.limits;
     let state = AppState {
         db: db.clone(),
         clock: Arc::new(SystemClock),
@@ -92,7 +93,7 @@ async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
         key,
         mailer,
         limiter: Arc::new(RateLimiter::new()),
-        limits: RateLimits::default(),
+        limits,
     };
     warden_server::serve(listener, state, shutdown_signal())
         .await
