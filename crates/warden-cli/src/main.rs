@@ -16,6 +16,7 @@ use warden_core::audit_query::{self, AuditFilterInput};
 use warden_core::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::clock::{format_ms, parse_time};
 use warden_core::export::{self, ExportFormat};
+use warden_core::flags;
 use warden_core::session_filter::{SessionFilter, SessionState};
 use warden_core::{demo, policy_store, Actor, Clock, Db, Error, Result, Role, SystemClock};
 
@@ -77,6 +78,9 @@ enum Command {
     /// Read and verify the audit log
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Review suspicious-activity flags raised at sign-in
+    #[command(subcommand)]
+    Flags(FlagsCmd),
     /// Measure session validation and the admin pages on this database (see docs/PERFORMANCE.md)
     Bench(bench::BenchArgs),
 }
@@ -283,6 +287,34 @@ enum PolicyCmd {
         /// Also move the expiry of live sessions earlier to the restored caps (never later)
         #[arg(long)]
         shorten_sessions: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FlagsCmd {
+    /// List flags, newest first (pass --after the cursor printed at the end for the next page)
+    List {
+        /// open, dismissed, actioned or all
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// Only this user's flags (email or id)
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Close an open flag: --dismissed (nothing wrong) or --actioned (something was done)
+    Resolve {
+        /// The flag's id
+        id: String,
+        #[arg(long, conflicts_with = "actioned", required_unless_present = "actioned")]
+        dismissed: bool,
+        #[arg(long)]
+        actioned: bool,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -907,6 +939,64 @@ async fn run(cli: Cli) -> Result<()> {
                 ]);
             }
             t.print();
+        }
+        Command::Flags(FlagsCmd::List {
+            status,
+            user,
+            limit,
+            after,
+        }) => {
+            let page = flags::page(
+                &db,
+                &actor,
+                &flags::FlagQuery {
+                    status: Some(status),
+                    user,
+                    limit,
+                    after,
+                },
+            )
+            .await?;
+            if cli.json {
+                print_json(&page);
+                return Ok(());
+            }
+            let mut t = Table::new(&["ID", "AT", "USER", "RULE", "SEVERITY", "STATUS", "DETAIL"]);
+            for f in &page.flags {
+                t.row(vec![
+                    f.id.to_string(),
+                    format_ms(f.created_at),
+                    f.user_email.clone(),
+                    f.rule.clone(),
+                    f.severity.clone(),
+                    f.status.clone(),
+                    f.detail.clone(),
+                ]);
+            }
+            t.print();
+            match page.next_cursor {
+                Some(c) => println!("\nmore: --after {c}"),
+                None => println!("\n{} open flag(s) in all", page.open),
+            }
+        }
+        Command::Flags(FlagsCmd::Resolve {
+            id,
+            dismissed,
+            actioned: _,
+            reason,
+        }) => {
+            let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::FlagNotFound)?;
+            let resolution = if dismissed {
+                flags::Resolution::Dismissed
+            } else {
+                flags::Resolution::Actioned
+            };
+            let f = flags::resolve(&db, &actor, now, id, resolution, &reason).await?;
+            if cli.json {
+                print_json(&f);
+            } else {
+                println!("Flag {} ({} for {}) is {}.", f.id, f.rule, f.user_email, f.status);
+            }
         }
         Command::Audit(AuditCmd::List(a)) => {
             let filter = a.filter.filter(&db).await?;

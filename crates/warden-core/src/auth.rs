@@ -382,6 +382,7 @@ async fn complete_in(
 ) -> Result<(SessionRow, Secret)> {
     users::store_lockout(tx, user.id, &rules::register_success(&user.lockout()), now).await?;
     let (session, token) = sessions::create(tx, now, user, policy, method, info).await?;
+    crate::detection::check(tx, now, &session, &policy.detection).await?;
     with_tx!(tx, |c| sqlx::query(
         "UPDATE users SET last_active_at = $2 WHERE id = $1"
     )

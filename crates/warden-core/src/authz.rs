@@ -44,7 +44,7 @@ impl Role {
             Role::SecurityAdmin => true,
             Role::Support => matches!(
                 p,
-                ViewUsers | ViewSessions | ViewAudit | UnlockUser | RevokeUserSessions | ResetTotp
+                ViewUsers | ViewSessions | ViewAudit | UnlockUser | RevokeUserSessions | ResetTotp | ReviewFlags
             ),
             Role::User => false,
         }
@@ -65,6 +65,7 @@ pub enum Permission {
     ChangePolicy,
     VerifyAudit,
     ManageUsers,
+    ReviewFlags,
 }
 
 impl Permission {
@@ -81,6 +82,7 @@ impl Permission {
             ChangePolicy => "change the policy",
             VerifyAudit => "verify or export the audit log",
             ManageUsers => "manage users",
+            ReviewFlags => "review suspicious-activity flags",
         }
     }
 }

@@ -250,7 +250,32 @@ enum Kind {
     Evicted,
     Unlocked,
     TotpEnabled,
+    /// Index into the demo's flags.
+    Flagged(usize),
+    FlagClosed(usize),
 }
+
+/// A flag the demo raised, for its audit events.
+struct DemoFlag {
+    id: Uuid,
+    rule: &'static str,
+    severity: &'static str,
+    detail: String,
+    status: &'static str,
+}
+
+const FLAG_COLS: &[&str] = &[
+    "id",
+    "user_id",
+    "session_id",
+    "rule",
+    "severity",
+    "detail",
+    "status",
+    "created_at",
+    "resolved_at",
+    "resolved_by",
+];
 
 const USER_COLS: &[&str] = &[
     "id",
@@ -384,6 +409,8 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
     let mut sessions_b = Batch::new("sessions", SESSION_COLS);
     let mut events_b = Batch::new("session_events", EVENT_COLS);
     let mut attempts_b = Batch::new("login_attempts", ATTEMPT_COLS);
+    let mut flags_b = Batch::new("flags", FLAG_COLS);
+    let mut demo_flags: Vec<DemoFlag> = Vec::new();
     let mut happenings: Vec<Happening> = Vec::new();
     let mut people: Vec<(Uuid, String)> = Vec::with_capacity(opts.users as usize);
     let mut active_sessions = 0u64;
@@ -591,6 +618,68 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 v_os(reason),
                 v_bytes(sessions::ip_key(Some(&ip))),
             ]);
+            // Half the sign-ins from away are flagged, as detection would have; those older than 30 days are
+            // closed. A stream of its own, so the rest of the data stays as it was for a seed.
+            let mut fr = StdRng::seed_from_u64(opts.seed ^ (sid.as_u128() as u64));
+            if travelling && country != home.0 && fr.gen_ratio(1, 2) {
+                let (rule, severity, detail) = if fr.gen_ratio(1, 4) {
+                    let gap = fr.gen_range(5..110);
+                    (
+                        "impossible_travel",
+                        "high",
+                        format!("signed in from {country} {gap} min after activity from {}", home.0),
+                    )
+                } else {
+                    (
+                        "new_country",
+                        "low",
+                        format!("first sign-in from {country} in 90 days (seen before: {})", home.0),
+                    )
+                };
+                let closed = (start < now - 30 * DAY).then(|| {
+                    let at = (start + fr.gen_range(HOUR..2 * DAY)).min(now - MINUTE);
+                    if fr.gen_ratio(3, 4) {
+                        ("dismissed", at, SUPPORT_EMAIL)
+                    } else {
+                        ("actioned", at, ADMIN_EMAIL)
+                    }
+                });
+                let flag = DemoFlag {
+                    id: uuid_at(&mut fr, start),
+                    rule,
+                    severity,
+                    detail,
+                    status: closed.map_or("open", |(st, _, _)| st),
+                };
+                flags_b.push(vec![
+                    v_uuid(flag.id),
+                    v_uuid(id),
+                    v_opt_uuid(Some(sid)),
+                    v_s(rule),
+                    v_s(severity),
+                    v_s(&flag.detail),
+                    v_s(flag.status),
+                    v_i(start),
+                    v_oi(closed.map(|(_, at, _)| at)),
+                    v_os(closed.map(|(_, _, by)| by)),
+                ]);
+                demo_flags.push(flag);
+                let n = demo_flags.len() - 1;
+                happenings.push(Happening {
+                    at: start,
+                    user: i,
+                    session: Some(sid),
+                    kind: Kind::Flagged(n),
+                });
+                if let Some((_, at, _)) = closed {
+                    happenings.push(Happening {
+                        at,
+                        user: i,
+                        session: Some(sid),
+                        kind: Kind::FlagClosed(n),
+                    });
+                }
+            }
             events_b.push(vec![
                 v_uuid(sid),
                 v_uuid(id),
@@ -779,6 +868,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             sessions_b.flush(&mut tx).await?;
             events_b.flush(&mut tx).await?;
             attempts_b.flush(&mut tx).await?;
+            flags_b.flush(&mut tx).await?;
             tx.commit().await?;
             tx = db.begin().await?;
             progress(&format!("{} of {} users", i + 1, opts.users));
@@ -886,6 +976,32 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             Kind::TotpEnabled => {
                 as_user(&mut ev);
                 ev.action = "user.totp_enabled".into();
+            }
+            Kind::Flagged(n) => {
+                let f = &demo_flags[n];
+                ev.action = "session.flagged".into();
+                ev.metadata = json!({
+                    "flag_id": f.id.to_string(),
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "detail": f.detail,
+                })
+                .to_string();
+            }
+            Kind::FlagClosed(n) => {
+                let f = &demo_flags[n];
+                if f.status == "actioned" {
+                    as_admin(&mut ev);
+                    ev.reason = Some("ended the session; the user did not recognise it".into());
+                } else {
+                    ev.actor_id = admin_ids.get(1).copied().or(admin_id);
+                    ev.actor_kind = "user".into();
+                    ev.actor_label = SUPPORT_EMAIL.into();
+                    ev.reason = Some("user confirmed the trip".into());
+                }
+                ev.action = format!("flag.{}", f.status);
+                ev.metadata =
+                    json!({ "flag_id": f.id.to_string(), "rule": f.rule, "severity": f.severity }).to_string();
             }
             Kind::SignedIn(m) => {
                 as_user(&mut ev);

@@ -36,6 +36,8 @@ pub enum Error {
     Unauthenticated,
     #[error("session not found")]
     SessionNotFound,
+    #[error("no open flag with this id")]
+    FlagNotFound,
     #[error("user not found: {0}")]
     UserNotFound(String),
     #[error("a user with this email already exists")]
@@ -94,6 +96,7 @@ impl Error {
             Error::TotpAlreadyEnabled => "totp_already_enabled",
             Error::Unauthenticated => "unauthenticated",
             Error::SessionNotFound => "session_not_found",
+            Error::FlagNotFound => "flag_not_found",
             Error::UserNotFound(_) => "user_not_found",
             Error::EmailTaken => "email_taken",
             Error::SessionLimitReached { .. } => "session_limit_reached",

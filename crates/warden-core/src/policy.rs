@@ -207,6 +207,7 @@ pub struct Policy {
     pub lockout: LockoutPolicy,
     pub password: PasswordPolicy,
     pub email_verification: EmailVerificationPolicy,
+    pub detection: DetectionPolicy,
 }
 
 /// Ordinary sessions.
@@ -351,6 +352,36 @@ impl Default for EmailVerificationPolicy {
     }
 }
 
+/// Suspicious sign-ins: which rules raise a flag for review ([`crate::detection`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectionPolicy {
+    /// Flag a sign-in from a country none of the user's sessions of the last 90 days came from.
+    pub new_country: bool,
+    /// Flag a sign-in from one country while a session in another was active within `travel_window`.
+    pub impossible_travel: bool,
+    pub travel_window: Duration,
+    /// Flag the sign-in that makes this many within `rapid_window`; 0 = off.
+    pub rapid_sign_ins: u32,
+    pub rapid_window: Duration,
+    /// Flag a sign-in that succeeds after this many failures since the previous one (within a day);
+    /// 0 = off.
+    pub failures_before_success: u32,
+}
+
+impl Default for DetectionPolicy {
+    fn default() -> Self {
+        DetectionPolicy {
+            new_country: true,
+            impossible_travel: true,
+            travel_window: Duration::from_hours(2),
+            rapid_sign_ins: 10,
+            rapid_window: Duration::from_mins(10),
+            failures_before_success: 10,
+        }
+    }
+}
+
 /// The session limits that apply to one session, ordinary or privileged; what the session rules
 /// in [`crate::rules`] consume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,6 +413,7 @@ pub enum FieldGroup {
     Lockout,
     Passwords,
     EmailVerification,
+    Detection,
 }
 
 impl FieldGroup {
@@ -392,6 +424,7 @@ impl FieldGroup {
             "privileged" => FieldGroup::PrivilegedSessions,
             "lockout" => FieldGroup::Lockout,
             "password" => FieldGroup::Passwords,
+            "detection" => FieldGroup::Detection,
             _ => FieldGroup::EmailVerification,
         }
     }
@@ -656,6 +689,18 @@ policy_keys! {
         "How long an email verification link stays valid (at most 30d).";
     email_verification.required_for_sign_in: "Required to sign in",
         "Refuse sign-in until the email address is verified.";
+    detection.new_country: "New country",
+        "Flag a sign-in from a country none of the user's sessions of the last 90 days came from.";
+    detection.impossible_travel: "Impossible travel",
+        "Flag a sign-in from one country while a session in another was active within the travel window.";
+    detection.travel_window: "Travel window",
+        "How recent activity elsewhere must be for a sign-in to count as impossible travel (at most 7d).";
+    detection.rapid_sign_ins: "Rapid sign-ins",
+        "Flag the sign-in that makes this many within the rapid window; 0 = never (at most 1000).";
+    detection.rapid_window: "Rapid window",
+        "The span rapid sign-ins are counted over (at most 1d).";
+    detection.failures_before_success: "Failures before a success",
+        "Flag a sign-in that succeeds after this many failures since the previous one, within a day; 0 = never.";
 }
 
 /// The longest any policy duration may be.
@@ -826,6 +871,25 @@ impl Policy {
             v.push(
                 "email_verification.token_ttl",
                 format!("must be at most {MAX_TOKEN_TTL}"),
+            );
+        }
+
+        let d = &self.detection;
+        v.duration("detection.travel_window", d.travel_window);
+        if d.travel_window > Duration::from_days(7) {
+            v.push("detection.travel_window", "must be at most 7d");
+        }
+        v.duration("detection.rapid_window", d.rapid_window);
+        if d.rapid_window > Duration::from_days(1) {
+            v.push("detection.rapid_window", "must be at most 1d");
+        }
+        if d.rapid_sign_ins == 1 || d.rapid_sign_ins > 1_000 {
+            v.push("detection.rapid_sign_ins", "must be 0 (never) or between 2 and 1000");
+        }
+        if d.failures_before_success > 1_000 {
+            v.push(
+                "detection.failures_before_success",
+                "must be between 0 (never) and 1000",
             );
         }
 
@@ -1097,6 +1161,12 @@ mod tests {
             ("password.argon2_parallelism", "1"),
             ("email_verification.token_ttl", "1d"),
             ("email_verification.required_for_sign_in", "false"),
+            ("detection.new_country", "true"),
+            ("detection.impossible_travel", "true"),
+            ("detection.travel_window", "2h"),
+            ("detection.rapid_sign_ins", "10"),
+            ("detection.rapid_window", "10m"),
+            ("detection.failures_before_success", "10"),
         ];
         let entries: Vec<(&str, String)> = p.entries();
         let expected: Vec<(&str, String)> = expected.iter().map(|(k, v)| (*k, v.to_string())).collect();
@@ -1325,7 +1395,7 @@ mod tests {
 
     #[test]
     fn keys_cover_every_field_once() {
-        assert_eq!(KEYS.len(), 32);
+        assert_eq!(KEYS.len(), 38);
         let mut sorted = KEYS.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
@@ -1383,7 +1453,7 @@ mod tests {
             rule.starts_with("unknown policy key; known keys: session.ttl, "),
             "{rule}"
         );
-        assert!(rule.ends_with("email_verification.required_for_sign_in"), "{rule}");
+        assert!(rule.ends_with("detection.failures_before_success"), "{rule}");
     }
 
     #[test]
@@ -1553,6 +1623,7 @@ mod tests {
             by_key("email_verification.token_ttl").group,
             FieldGroup::EmailVerification
         );
+        assert_eq!(by_key("detection.travel_window").group, FieldGroup::Detection);
         let on_limit = by_key("privileged.on_limit");
         assert_eq!(on_limit.kind, FieldKind::Choice);
         assert_eq!(on_limit.choices, vec!["evict_oldest", "reject"]);

@@ -77,7 +77,7 @@ impl From<Error> for ApiError {
             InvalidCredentials | InvalidTotp | Unauthenticated => StatusCode::UNAUTHORIZED,
             Locked { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
-            SessionNotFound | UserNotFound(_) => StatusCode::NOT_FOUND,
+            SessionNotFound | UserNotFound(_) | FlagNotFound => StatusCode::NOT_FOUND,
             TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
             DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -333,6 +333,36 @@ both!(sessions_of_a_user_can_be_listed_and_ended, |db| {
     );
 });
 
+both!(flags_are_listed_and_closed_with_a_reason, |db| {
+    demo(&db);
+    let open = db.json(&["flags", "list"]);
+    let flags = open["flags"].as_array().unwrap();
+    assert!(!flags.is_empty(), "the demo has open flags: {open}");
+    assert!(flags.iter().all(|f| f["status"] == "open"));
+    let total = open["open"].as_i64().unwrap();
+    let id = flags[0]["id"].as_str().unwrap().to_owned();
+    let table = db.ok(&["flags", "list", "--status", "all", "--limit", "5"]);
+    assert!(table.contains("RULE") && table.contains("more: --after"), "{table}");
+    let closed = db.json(&[
+        "flags",
+        "resolve",
+        &id,
+        "--dismissed",
+        "--reason",
+        "user confirmed the trip",
+    ]);
+    assert_eq!(closed["status"], "dismissed");
+    assert_eq!(db.json(&["flags", "list"])["open"].as_i64().unwrap(), total - 1);
+    let err = db.fails(&["flags", "resolve", &id, "--actioned", "--reason", "again"], 1);
+    assert!(err.contains("flag_not_found"), "{err}");
+    let err = db.fails(&["flags", "list", "--status", "closed"], 2);
+    assert!(err.contains("status"), "{err}");
+    let err = db.fails(&["flags", "resolve", &id, "--reason", "which way?"], 2);
+    assert!(err.contains("--dismissed") || err.contains("actioned"), "{err}");
+    let audit = db.json(&["audit", "list", "--action", "flag.dismissed", "--limit", "1"]);
+    assert_eq!(audit["events"][0]["reason"], "user confirmed the trip");
+});
+
 both!(bulk_revoke_dry_runs_then_ends_matching_sessions_in_batches, |db| {
     // Generated up to now, so that its recent sessions are live for the CLI's wall clock.
     db.json(&["demo", "--users", "60", "--seed", "7"]);

@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod audit_export;
 mod bulk;
+mod detection;
 mod lockout;
 mod passwords;
 mod policy;

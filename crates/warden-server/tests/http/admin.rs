@@ -261,3 +261,59 @@ both!(admin_side_idle_timeout_change_ends_idle_http_sessions, |t| async move {
     t.sessions(&[("idle_timeout", "15m")]).await;
     b.get("/api/auth/session").await.assert_error(401, "unauthenticated");
 });
+
+both!(suspicious_activity_is_flagged_for_review, |t| async move {
+    // Seed 002, "Suspicious activity detection": a sign-in from Brazil twenty minutes after activity from
+    // Germany is flagged for review; the reviewer closes it after ending the session.
+    t.user("ana@example.com", Role::User).await;
+    let from = |country: &str| {
+        Browser::with_headers(
+            &t.server.base,
+            FIREFOX_LINUX,
+            &[("x-forwarded-for", "198.51.100.7"), ("cf-ipcountry", country)],
+        )
+    };
+    let berlin = from("DE");
+    assert_eq!(berlin.sign_in("ana@example.com", PASSWORD).await.status, 200);
+    t.advance(20 * MINUTE);
+    berlin.get("/api/sessions").await;
+    let rio = from("BR");
+    assert_eq!(rio.sign_in("ana@example.com", PASSWORD).await.status, 200);
+    let flagged = warden_core::flags::page(
+        &t.db,
+        &t.cli(),
+        &warden_core::flags::FlagQuery {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(flagged.open, 1, "{:?}", flagged.flags);
+    let f = &flagged.flags[0];
+    assert_eq!((f.rule.as_str(), f.severity.as_str()), ("impossible_travel", "high"));
+    assert_eq!(f.session_id, Some(rio.session_id().await));
+    assert_eq!(f.detail, "signed in from BR 0 min after activity from DE");
+    // The owner sees it among their own events too.
+    let own = rio.get("/api/sessions/audit?type=session.flagged").await;
+    assert_eq!(own.body["total"], 1, "{}", own.text);
+    warden_core::admin::revoke_session(&t.db, &t.cli(), t.now(), f.session_id.unwrap(), "impossible travel")
+        .await
+        .unwrap();
+    warden_core::flags::resolve(
+        &t.db,
+        &t.cli(),
+        t.now(),
+        f.id,
+        warden_core::flags::Resolution::Actioned,
+        "ended the Brazilian session",
+    )
+    .await
+    .unwrap();
+    rio.get("/api/sessions").await.assert_error(401, "unauthenticated");
+    assert_eq!(
+        berlin.get("/api/sessions").await.status,
+        200,
+        "the other session is untouched"
+    );
+});
