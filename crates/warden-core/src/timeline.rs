@@ -74,14 +74,6 @@ impl SessionOutcome {
             _ => SessionOutcome::Other,
         }
     }
-
-    /// Ended by a rule (found when the session was next seen) rather than by someone.
-    fn by_rule(self) -> bool {
-        matches!(
-            self,
-            SessionOutcome::Idle | SessionOutcome::Absolute | SessionOutcome::Expired
-        )
-    }
 }
 
 /// One bar of the timeline.
@@ -195,10 +187,12 @@ struct Row {
 
 /// When a session stopped being valid and how, or `(None, Live)` while it is valid at `now`.
 ///
-/// A revocation by someone ends it at `revoked_at`. A session ended by a rule is marked when it is next
-/// seen, so for those the end is the first rule's own instant under `policy` ([`rules::rule_end`]) when
-/// that is earlier, and that rule names the outcome; an unrevoked session that no longer validates ended
-/// the same way. Never before its last use.
+/// The rules end a session at the first of its maximum lifetime, its idle timeout and its expiry
+/// ([`rules::rule_end`], under `policy`, as everywhere else the engine judges a session), and the engine
+/// marks it so only when it next sees it. So a revocation (by someone, or that marking) ends the session
+/// at `revoked_at` only if it came first; one that came later found it already ended by the rule, which
+/// is then its end and its outcome (`revoke_reason` still says what was recorded). Never before its last
+/// use.
 pub fn session_end(
     times: &SessionTimes,
     privileged: bool,
@@ -209,25 +203,17 @@ pub fn session_end(
 ) -> (Option<Millis>, SessionOutcome) {
     let limits = policy.session_limits(privileged);
     let (rule_at, rule) = rules::rule_end(times, &limits);
-    let by_rule = (
-        rule_at.max(times.last_seen_at),
-        match rule {
-            EndReason::Absolute => SessionOutcome::Absolute,
-            EndReason::Idle => SessionOutcome::Idle,
-            _ => SessionOutcome::Expired,
-        },
-    );
+    let rule_at = rule_at.max(times.last_seen_at);
+    let by_rule = match rule {
+        EndReason::Absolute => SessionOutcome::Absolute,
+        EndReason::Idle => SessionOutcome::Idle,
+        _ => SessionOutcome::Expired,
+    };
     match revoked_at {
-        Some(at) => {
-            let outcome = SessionOutcome::from_reason(revoke_reason);
-            if outcome.by_rule() && by_rule.0 < at {
-                (Some(by_rule.0), by_rule.1)
-            } else {
-                (Some(at), outcome)
-            }
-        }
+        Some(at) if at <= rule_at => (Some(at), SessionOutcome::from_reason(revoke_reason)),
+        Some(_) => (Some(rule_at), by_rule),
         None if rules::status_at(times, &limits, now) == SessionStatus::Active => (None, SessionOutcome::Live),
-        None => (Some(by_rule.0.min(now)), by_rule.1),
+        None => (Some(rule_at.min(now)), by_rule),
     }
 }
 
@@ -269,16 +255,20 @@ pub async fn user_timeline(
     }
     let (_, policy) = crate::policy_store::current(db).await?;
 
-    // A session overlaps the range when it began by `to` and ended at `from` or later. Its end is never
-    // later than its revocation nor, unrevoked, than its expiry: that bound narrows the read; the exact
-    // end is computed below. Newest first, so that a cut keeps the recent ones.
+    // A session overlaps the range when it began by `to` and ended at `from` or later. It was never
+    // valid — nor used — longer than the longest maximum lifetime any policy version allowed, and it ends
+    // no later than its revocation or (unrevoked) its expiry: those bounds narrow the read to one range
+    // of `sessions_by_user`; the exact end is computed below. Newest first, so that a cut keeps the
+    // recent ones.
+    let longest = crate::policy_store::longest_session_life(db).await?;
     let rows: Vec<Row> = with_db!(db, |p| sqlx::query_as(
         "SELECT id, created_at, last_seen_at, refreshed_at, expires_at, revoked_at, revoked_by, revoke_reason, \
          device, browser, os, ip, country, city, auth_method, client, privileged \
-         FROM sessions WHERE user_id = $1 AND created_at <= $3 AND COALESCE(revoked_at, expires_at) >= $2 \
-         ORDER BY created_at DESC, id DESC LIMIT $4"
+         FROM sessions WHERE user_id = $1 AND created_at >= $2 AND created_at <= $4 \
+         AND COALESCE(revoked_at, expires_at) >= $3 ORDER BY created_at DESC, id DESC LIMIT $5"
     )
     .bind(user_id)
+    .bind(from.saturating_sub(longest))
     .bind(from)
     .bind(to)
     .bind(MAX_SESSIONS as i64 + 1)
@@ -488,6 +478,22 @@ mod tests {
         assert_eq!(
             session_end(&s, false, Some(found), Some("idle"), &p, T0 + 10 * DAY),
             (Some(idle_end), SessionOutcome::Idle)
+        );
+    }
+
+    #[test]
+    fn a_revocation_that_came_after_the_rules_ended_the_session_is_not_its_end() {
+        let p = Policy::default(); // idle 3 days
+        let s = times(HOUR, 7 * DAY, true);
+        // Signed out everywhere two days after it had gone idle.
+        assert_eq!(
+            session_end(&s, false, Some(T0 + 5 * DAY), Some("admin"), &p, T0 + 6 * DAY),
+            (Some(T0 + HOUR + 3 * DAY + 1), SessionOutcome::Idle)
+        );
+        // Ended while still valid: the revocation is the end.
+        assert_eq!(
+            session_end(&s, false, Some(T0 + 2 * DAY), Some("admin"), &p, T0 + 6 * DAY),
+            (Some(T0 + 2 * DAY), SessionOutcome::Admin)
         );
     }
 

@@ -381,3 +381,30 @@ both!(
             .is_ok());
     }
 );
+
+both!(
+    timeline_keeps_a_session_that_outlived_a_lifetime_shortened_since,
+    |t| async move {
+        let ana = t.user("ana@example.com", Role::User).await;
+        let (s, token) = t
+            .sign_in_with("ana@example.com", &from("10.0.0.1", "DE", FIREFOX))
+            .await;
+        // Used every other day for 20 days under the default 30-day lifetime.
+        for _ in 0..10 {
+            t.advance(2 * DAY);
+            t.validate(&token).await.expect("still valid");
+        }
+        // Then the lifetime is cut to 7 days: under the new rule it is over, and its last use was day 20.
+        t.set_policy(&[("session.max_lifetime", "7d")]).await;
+        t.advance(DAY);
+        let tl = timeline_of(&t, ana, t.now() - DAY, t.now()).await;
+        assert_eq!(
+            tl.sessions
+                .iter()
+                .map(|x| (x.id, x.ended_at, x.outcome))
+                .collect::<Vec<_>>(),
+            vec![(s.id, Some(START + 20 * DAY), SessionOutcome::Absolute)],
+            "a session begun 21 days ago, longer than the 7 days allowed now, was in use within the range"
+        );
+    }
+);
