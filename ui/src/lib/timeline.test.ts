@@ -186,6 +186,10 @@ describe('words', () => {
     expect(live[2]).toBe('2026-03-04 00:00 → now (2 h)');
     expect(live[3]).toBe('Live · this console · Password');
     expect(live).toHaveLength(4);
+    const lateRevoke = sessionLines(bar({ outcome: 'idle', revoke_reason: 'admin', revoked_by: 'root@example.com' }), [], T0 + DAY);
+    expect(lateRevoke[3]).toBe('Idle timeout · revoked later by root@example.com · Password');
+    const foundIdle = sessionLines(bar({ outcome: 'idle', revoke_reason: 'idle', revoked_by: null }), [], T0 + DAY);
+    expect(foundIdle[3]).toBe('Idle timeout · Password');
   });
   it('tells an account mark', () => {
     expect(markLines(mark({ kind: 'sign_in_failed', session: null, detail: 'bad_password', ip: '192.0.2.7' }))).toEqual([

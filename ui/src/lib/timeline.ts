@@ -234,11 +234,16 @@ export function sessionLines(s: TimelineSession, marks: readonly TimelineMark[],
   const where = [s.ip, locationLabel(s.city, s.country)].filter(Boolean).join(' · ') || 'Address unknown';
   const end = s.ended_at ?? now;
   const when = `${localDateTime(s.created_at)} → ${s.ended_at === null ? 'now' : localDateTime(s.ended_at)} (${spanLabel(end - s.created_at)})`;
-  const by = s.revoked_by && s.outcome !== 'user_logout' ? ` by ${s.revoked_by}` : '';
+  const rules = ['idle', 'absolute', 'expired'];
+  const byRule = rules.includes(s.outcome);
+  // A revocation that came after a rule had ended the session: said, but not as its end.
+  const later = byRule && s.revoke_reason !== null && !rules.includes(s.revoke_reason);
+  const by = s.revoked_by && !byRule && s.outcome !== 'user_logout' ? ` by ${s.revoked_by}` : '';
+  const then = later ? ` · revoked later${s.revoked_by ? ` by ${s.revoked_by}` : ''}` : '';
   const how =
     s.ended_at === null
       ? `Live${s.is_current ? ' · this console' : ''} · ${authMethodLabel(s.auth_method)}`
-      : `${outcomeLabel(s)}${by} · ${authMethodLabel(s.auth_method)}`;
+      : `${outcomeLabel(s)}${by}${then} · ${authMethodLabel(s.auth_method)}`;
   const lines = [what || 'Unknown device', where, when, how];
   const refreshes = marks.filter((m) => m.kind === 'refreshed').length;
   const ipChanges = marks.filter((m) => m.kind === 'ip_changed');
