@@ -2,8 +2,8 @@
 //!
 //! [`overview`] gathers, as of `now`: how many sessions are active, and where from and on what devices;
 //! sign-ins and failures per hour over the last seven days (bucketed in SQL, the same statement on both
-//! backends: times are unix milliseconds, so an hour is `at / 3600000`); the accounts locked now; and the
-//! latest actions of administrators from the audit log. Each part is one query on an index made for it.
+//! backends: times are unix milliseconds, so an hour is a range of 3,600,000); the accounts locked now;
+//! and the latest actions of administrators from the audit log. Each part is one query on an index.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -167,18 +167,24 @@ pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
         }
     }
 
-    // Sign-ins and failures per hour: one range of `login_attempts_by_at_outcome`, grouped in SQL.
+    // Sign-ins and failures per hour: the hours are made in SQL (a recursive CTE, the same statement on
+    // both backends), each counted with two ranges of `login_attempts_by_at_outcome`, read from the index
+    // alone. No sort and no temporary file, whatever the number of attempts (a GROUP BY on the hour
+    // sorted every attempt of the week).
     let first = hour_of(now) - (HOURS as Millis - 1) * HOUR;
-    let counts: Vec<(Millis, i64, i64)> = with_db!(db, |p| sqlx::query_as(
-        "SELECT (at / 3600000) * 3600000 AS hour, \
-         SUM(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN outcome = 'success' THEN 0 ELSE 1 END) \
-         FROM login_attempts WHERE at >= $1 AND at <= $2 GROUP BY (at / 3600000) * 3600000 ORDER BY 1"
+    let counts: Vec<(Millis, i64, i64)> = with_db!(db, |p| {
+        sqlx::query_as(
+        "WITH RECURSIVE hours(h) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT h + 3600000 FROM hours WHERE h + 3600000 <= $2) \
+         SELECT h, \
+         (SELECT COUNT(*) FROM login_attempts WHERE at >= h AND at < h + 3600000 AND at <= $2 AND outcome = 'success'), \
+         (SELECT COUNT(*) FROM login_attempts WHERE at >= h AND at < h + 3600000 AND at <= $2 AND outcome <> 'success') \
+         FROM hours ORDER BY h"
     )
     .bind(first)
     .bind(now)
     .fetch_all(p)
-    .await?);
+    .await?
+    });
 
     // Locked now: the partial index of accounts that have a lock (its predicate repeated word for word,
     // so SQLite uses it), then the ones whose lock still holds.
