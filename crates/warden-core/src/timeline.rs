@@ -185,6 +185,26 @@ struct Row {
     privileged: bool,
 }
 
+/// A mark on a session's bar, as stored.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    session_id: Uuid,
+    at: Millis,
+    kind: String,
+    ip: Option<String>,
+    detail: Option<String>,
+}
+
+/// A lock or unlock of the account, from the audit log.
+#[derive(sqlx::FromRow)]
+struct LockRow {
+    at: Millis,
+    action: String,
+    actor_label: String,
+    reason: Option<String>,
+    metadata: String,
+}
+
 /// When a session stopped being valid and how, or `(None, Live)` while it is valid at `now`.
 ///
 /// The rules end a session at the first of its maximum lifetime, its idle timeout and its expiry
@@ -320,8 +340,9 @@ pub async fn user_timeline(
     let index: HashMap<Uuid, u32> = sessions.iter().enumerate().map(|(i, s)| (s.id, i as u32)).collect();
 
     let limit = MAX_MARKS as i64 + 1;
-    let events: Vec<(Uuid, Millis, String, Option<String>, Option<String>)> = with_db!(db, |p| sqlx::query_as(
-        "SELECT session_id, at, kind, ip, detail FROM session_events \
+    let events: Vec<EventRow> = with_db!(db, |p| sqlx::query_as(
+        // A refresh happens where the session already is; only a change says where it went.
+        "SELECT session_id, at, kind, CASE WHEN kind = 'ip_changed' THEN ip END AS ip, detail FROM session_events \
          WHERE user_id = $1 AND at >= $2 AND at <= $3 AND kind IN ('refreshed', 'ip_changed', 'elevated', 'revoked') \
          ORDER BY at, id LIMIT $4"
     )
@@ -341,7 +362,7 @@ pub async fn user_timeline(
     .bind(limit)
     .fetch_all(p)
     .await?);
-    let locks: Vec<(Millis, String, String, Option<String>, String)> = with_db!(db, |p| sqlx::query_as(
+    let locks: Vec<LockRow> = with_db!(db, |p| sqlx::query_as(
         "SELECT at, action, actor_label, reason, metadata FROM audit_events \
          WHERE target_user_id = $1 AND action IN ('user.locked', 'user.unlocked') AND at >= $2 AND at <= $3 \
          ORDER BY at, seq LIMIT $4"
@@ -355,7 +376,14 @@ pub async fn user_timeline(
     truncated |= events.len() + failures.len() + locks.len() > MAX_MARKS;
 
     let mut marks: Vec<TimelineMark> = Vec::with_capacity(events.len() + failures.len() + locks.len());
-    for (session_id, at, kind, ip, detail) in events {
+    for EventRow {
+        session_id,
+        at,
+        kind,
+        ip,
+        detail,
+    } in events
+    {
         let Some(&i) = index.get(&session_id) else { continue };
         let kind = match kind.as_str() {
             "refreshed" => MarkKind::Refreshed,
@@ -367,8 +395,7 @@ pub async fn user_timeline(
             at,
             kind,
             session: Some(i),
-            // A refresh happens where the session already is; only a change says where it went.
-            ip: if kind == MarkKind::IpChanged { ip } else { None },
+            ip,
             detail,
             until: None,
         });
@@ -383,7 +410,14 @@ pub async fn user_timeline(
             until: None,
         });
     }
-    for (at, action, actor_label, reason, metadata) in locks {
+    for LockRow {
+        at,
+        action,
+        actor_label,
+        reason,
+        metadata,
+    } in locks
+    {
         let meta: serde_json::Value = serde_json::from_str(&metadata).unwrap_or_default();
         let (kind, detail, until) = if action == "user.locked" {
             let permanent = meta["permanent"].as_bool().unwrap_or(false);

@@ -25,6 +25,9 @@ fn from(ip: &str, country: &str, agent: &str) -> ClientInfo {
     }
 }
 
+/// A mark as a test compares it: time from START, kind, session position, address, detail.
+type MarkShown<'a> = (i64, MarkKind, Option<u32>, Option<&'a str>, Option<&'a str>);
+
 async fn timeline_of(t: &T, user: Uuid, from: i64, to: i64) -> UserTimeline {
     let admin = t.admin_actor().await;
     timeline::user_timeline(&t.db, &admin, user, from, to, t.now())
@@ -151,7 +154,7 @@ both!(
     |t| async move {
         let s = story(&t).await;
         let tl = timeline_of(&t, s.ana, START - HOUR, t.now()).await;
-        let marks: Vec<(i64, MarkKind, Option<u32>, Option<&str>, Option<&str>)> = tl
+        let marks: Vec<MarkShown> = tl
             .marks
             .iter()
             .map(|m| (m.at - START, m.kind, m.session, m.ip.as_deref(), m.detail.as_deref()))
