@@ -60,7 +60,7 @@ describe('shares', () => {
     expect(deviceShareLabel('mobile')).toBe('Mobile');
     expect(deviceShareLabel(null)).toBe('Unknown device');
   });
-  it('adds the rest as Other, with percentages of all and bars relative to the largest', () => {
+  it('adds the rest as Other, with each share of all active sessions', () => {
     const rows = shareRows(
       [
         { value: 'DE', sessions: 6 },
@@ -70,9 +70,9 @@ describe('shares', () => {
       (v) => v ?? 'Unknown',
     );
     expect(rows.map((r) => [r.label, r.count, r.percent, r.fraction])).toEqual([
-      ['DE', 6, 60, 1],
-      ['Unknown', 2, 20, 2 / 6],
-      ['Other', 2, 20, 2 / 6],
+      ['DE', 6, 60, 0.6],
+      ['Unknown', 2, 20, 0.2],
+      ['Other', 2, 20, 0.2],
     ]);
     expect(shareRows([], 0, String)).toEqual([]);
   });

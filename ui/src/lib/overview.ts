@@ -111,7 +111,7 @@ export interface ShareRow {
   count: number;
   /** Of all active sessions, 0–100, rounded. */
   percent: number;
-  /** The bar's length, 0–1, relative to the largest row. */
+  /** The bar's length, 0–1: the share of all active sessions. */
   fraction: number;
 }
 
@@ -120,11 +120,10 @@ export function shareRows(shares: readonly Share[], total: number, label: (v: st
   const rows = shares.map((s) => ({ key: s.value ?? '(none)', label: label(s.value), count: s.sessions }));
   const rest = total - rows.reduce((n, r) => n + r.count, 0);
   if (rest > 0) rows.push({ key: '(other)', label: 'Other', count: rest });
-  const max = Math.max(1, ...rows.map((r) => r.count));
   return rows.map((r) => ({
     ...r,
     percent: total > 0 ? Math.round((100 * r.count) / total) : 0,
-    fraction: r.count / max,
+    fraction: total > 0 ? r.count / total : 0,
   }));
 }
 
