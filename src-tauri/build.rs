@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "me",
     "list_users",
     "get_user",
+    "user_timeline",
+    "get_overview",
     "unlock_user",
     "reset_totp",
     "revoke_session",

@@ -20,9 +20,11 @@ use warden_core::auth::{self, SignIn};
 use warden_core::authz::Permission;
 use warden_core::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
 use warden_core::export::ExportFormat;
+use warden_core::overview::{self, Overview};
 use warden_core::policy_store::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::session_filter::SessionFilter;
 use warden_core::sessions::{self, Authenticated, ClientInfo};
+use warden_core::timeline::{self, UserTimeline};
 use warden_core::totp::DataKey;
 use warden_core::users::UserView;
 use warden_core::{demo, policy_store, Clock, Db, Error, Secret, SystemClock};
@@ -509,6 +511,26 @@ async fn get_user(console: State<'_, Console>, id: String) -> CommandResult<User
     Ok(admin::user_detail(&db, &me.actor(), &id, now()).await?)
 }
 
+/// One user's sessions and marks on a time axis, for `[from, to]` (unix milliseconds).
+#[tauri::command]
+async fn user_timeline(
+    console: State<'_, Console>,
+    user_id: String,
+    from: i64,
+    to: i64,
+) -> CommandResult<UserTimeline> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let id = uuid::Uuid::parse_str(user_id.trim()).map_err(|_| Error::invalid("user_id", "must be a user id"))?;
+    Ok(timeline::user_timeline(&db, &me.actor(), id, from, to, now()).await?)
+}
+
+/// The first screen: active sessions, sign-ins per hour, locked accounts, latest admin actions.
+#[tauri::command]
+async fn get_overview(console: State<'_, Console>) -> CommandResult<Overview> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(overview::overview(&db, &me.actor(), now()).await?)
+}
+
 #[tauri::command]
 async fn unlock_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
@@ -738,6 +760,8 @@ pub fn run() {
             me,
             list_users,
             get_user,
+            user_timeline,
+            get_overview,
             unlock_user,
             reset_totp,
             revoke_session,
@@ -790,6 +814,8 @@ mod bindings {
             warden_core::admin::UserQuery,
             warden_core::admin::UsersPage,
             warden_core::admin::UserDetail,
+            warden_core::timeline::UserTimeline,
+            warden_core::overview::Overview,
             warden_core::users::UserView,
             warden_core::admin::SessionQuery,
             warden_core::admin::SessionsPage,

@@ -1,6 +1,8 @@
 //! `warden bench`: measures the engine on the database it is pointed at — session validation (no write
 //! due, and with refresh), the users page and the audit page at the first and a deep position, with and
-//! without filters. Figures go in docs/PERFORMANCE.md; nothing here asserts a time.
+//! without filters, one user's timeline (of an account with thousands of sessions, which the bench adds
+//! once as `busy-bench@warden.demo`) and the overview. Figures go in docs/PERFORMANCE.md; nothing here
+//! asserts a time.
 
 use std::time::Instant;
 
@@ -8,9 +10,13 @@ use clap::Args;
 use serde::Serialize;
 use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::audit::{self, AuditFilter};
+use warden_core::clock::DAY;
 use warden_core::session_filter::SessionFilter;
 use warden_core::sessions::{self, ClientInfo};
-use warden_core::{Actor, Clock, Db, Result, Secret, SystemClock};
+use warden_core::{overview, timeline, Actor, Clock, Db, Result, Secret, SystemClock};
+
+/// The heavy account whose timeline is measured.
+const BUSY_EMAIL: &str = "busy-bench@warden.demo";
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -20,6 +26,9 @@ pub struct BenchArgs {
     /// Sessions created (by signing in the demo support user) for the validation benchmark
     #[arg(long, default_value_t = 20)]
     sessions: u32,
+    /// Sessions of the heavy account whose timeline is measured (made on the first run only)
+    #[arg(long, default_value_t = 5_000)]
+    busy_sessions: u32,
 }
 
 #[derive(Serialize)]
@@ -283,6 +292,33 @@ pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<
         "audit failed sign-ins, middle (50)",
         time(n, |_| async {
             audit::list(db, actor, &failures, middle, 50).await.map(|_| ())
+        })
+        .await?,
+    ));
+
+    // One user's timeline, for an account with thousands of sessions (added on the first run, reused on
+    // later ones), and the overview screen.
+    let busy = warden_core::demo::busy_user(db, BUSY_EMAIL, args.busy_sessions, now, 42).await?;
+    for (name, span) in [
+        ("user timeline, last 24 h", DAY),
+        ("user timeline, last 7 days", 7 * DAY),
+        ("user timeline, last 90 days", 90 * DAY),
+    ] {
+        let tl = timeline::user_timeline(db, actor, busy, now - span, now, now).await?;
+        figures.push(figure(
+            &format!("{name} ({} bars, {} marks)", tl.sessions.len(), tl.marks.len()),
+            time(n, |_| async {
+                timeline::user_timeline(db, actor, busy, now - span, now, now)
+                    .await
+                    .map(|_| ())
+            })
+            .await?,
+        ));
+    }
+    figures.push(figure(
+        "overview",
+        time(n.min(50), |_| async {
+            overview::overview(db, actor, now).await.map(|_| ())
         })
         .await?,
     ));

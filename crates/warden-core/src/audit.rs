@@ -129,7 +129,7 @@ impl AuditEvent {
     }
 }
 
-const COLUMNS: &str = "seq, at, actor_id, actor_kind, actor_label, action, target_user_id, target_session_id, status, reason, ip, metadata, prev_hash, hash";
+pub(crate) const COLUMNS: &str = "seq, at, actor_id, actor_kind, actor_label, action, target_user_id, target_session_id, status, reason, ip, metadata, prev_hash, hash";
 
 /// Appends one event inside `tx`; returns its seq. The head row is updated first, which takes the write
 /// lock, so concurrent appenders queue and the chain stays linear.

@@ -131,6 +131,9 @@ struct Scope {
     selected: Option<u64>,
     /// The one user support is limited to, when the scope is one user's.
     single_user: Option<Uuid>,
+    /// What the ended sessions record as their `revoke_reason`: `emergency` for "sign out everyone",
+    /// `bulk` otherwise (the user's timeline tells the two apart from a one-off `admin` revocation).
+    revoke_reason: &'static str,
 }
 
 /// Checks who may do what and resolves the target to the live sessions of `now` (created by then).
@@ -188,6 +191,10 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
         kept_own,
         selected,
         single_user,
+        revoke_reason: match req.target {
+            BulkTarget::Everyone => "emergency",
+            _ => "bulk",
+        },
     })
 }
 
@@ -408,7 +415,7 @@ async fn batch(
         .values([
             (Alias::new("revoked_at"), now.into()),
             (Alias::new("revoked_by"), actor.label.clone().into()),
-            (Alias::new("revoke_reason"), "admin".into()),
+            (Alias::new("revoke_reason"), s.revoke_reason.into()),
         ])
         .and_where(col("id").is_in(ids.iter().copied()))
         .and_where(col("revoked_at").is_null())
@@ -435,7 +442,7 @@ async fn batch(
                 now.into(),
                 "revoked".into(),
                 ip.clone().into(),
-                "admin".into(),
+                s.revoke_reason.into(),
             ]);
         }
         let (sql, values) = build(db.backend(), &ins);

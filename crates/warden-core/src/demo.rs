@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEvent, GENESIS_HASH};
 use crate::authz::Role;
-use crate::clock::{DAY, HOUR, MINUTE};
+use crate::clock::{DAY, HOUR, MINUTE, SECOND};
 use crate::policy::{Duration, Policy};
 use crate::store::{Db, SchemaState, Tx};
 use crate::totp::{self, DataKey};
@@ -1089,4 +1089,160 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
 fn base64_std(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Adds one ordinary user with `sessions` sessions spread over the 90 days before `now` — a heavy account
+/// for measuring the timeline (`warden bench`): bars of every ending, refreshes and IP changes on them,
+/// and failed sign-ins between. Returns the existing user unchanged when `email` is taken, so repeated
+/// benchmarks reuse it. Deterministic for a seed and `now`.
+pub async fn busy_user(db: &Db, email: &str, sessions: u32, now: Millis, seed: u64) -> Result<Uuid> {
+    let email = users::Email::parse(email)?;
+    if let Some(u) = users::by_email(db, &email).await? {
+        return Ok(u.id);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let fast_pw = crate::policy::PasswordPolicy {
+        argon2_memory_kib: 8192,
+        argon2_iterations: 1,
+        ..Policy::default().password
+    };
+    let hash = tokio::task::spawn_blocking(move || password::hash_password(&Secret::new(USER_PASSWORD), &fast_pw))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    let (_, policy) = crate::policy_store::current(db).await?;
+    let limits = policy.session_limits(false);
+    let mut tx = db.begin().await?;
+    let id = users::insert(
+        &mut tx,
+        now - 400 * DAY,
+        users::NewUser {
+            email: &email,
+            name: "Busy Bench",
+            role: Role::User,
+            password_hash: &hash,
+            email_verified_at: Some(now - 400 * DAY),
+        },
+    )
+    .await?;
+    let mut sessions_b = Batch::new("sessions", SESSION_COLS);
+    let mut events_b = Batch::new("session_events", EVENT_COLS);
+    let mut attempts_b = Batch::new("login_attempts", ATTEMPT_COLS);
+    for _ in 0..sessions {
+        let start = between(&mut rng, now - 90 * DAY, now - MINUTE);
+        let sid = uuid_at(&mut rng, start);
+        let agent = AGENTS[rng.gen_range(0..AGENTS.len())];
+        let parsed = crate::useragent::parse(Some(agent));
+        let (country, city) = PLACES[rng.gen_range(0..PLACES.len())];
+        let mut ip = format!("203.0.{}.{}", rng.gen_range(0..256), rng.gen_range(1..255));
+        let first_ip = ip.clone();
+        let last_seen = start + rng.gen_range(0..=(limits.max_lifetime.as_millis() / 4).min(now - start));
+        let mut refreshed_at = start;
+        let mut t = start + limits.refresh_after.as_millis();
+        while t < last_seen {
+            refreshed_at = t;
+            events_b.push(vec![
+                v_uuid(sid),
+                v_uuid(id),
+                v_i(t),
+                v_s("refreshed"),
+                v_s(&ip),
+                v_os(None),
+            ]);
+            if rng.gen_ratio(1, 4) {
+                let from = std::mem::replace(
+                    &mut ip,
+                    format!("198.18.{}.{}", rng.gen_range(0..256), rng.gen_range(1..255)),
+                );
+                events_b.push(vec![
+                    v_uuid(sid),
+                    v_uuid(id),
+                    v_i(t),
+                    v_s("ip_changed"),
+                    v_s(&ip),
+                    v_s(&format!("from {from}")),
+                ]);
+            }
+            t += limits.refresh_after.as_millis() + rng.gen_range(0..HOUR);
+        }
+        let expires_at = (refreshed_at + limits.ttl.as_millis()).min(start + limits.max_lifetime.as_millis());
+        let (revoked_at, reason) = match rng.gen_range(0..100) {
+            0..=39 => (Some(last_seen), Some("user_logout")),
+            40..=44 => (Some(last_seen + rng.gen_range(0..HOUR)), Some("admin")),
+            45..=54 => (Some(last_seen + rng.gen_range(0..DAY)), Some("evicted")),
+            _ => (None, None),
+        };
+        let revoked_at = revoked_at.filter(|t| *t <= now);
+        let reason = revoked_at.and(reason);
+        sessions_b.push(vec![
+            v_uuid(sid),
+            v_uuid(id),
+            v_bytes(Some((0..32).map(|_| rng.gen()).collect())),
+            v_i(start),
+            v_i(last_seen),
+            v_i(refreshed_at),
+            v_i(expires_at),
+            v_i(start),
+            v_s(&ip),
+            v_s(agent),
+            v_s(&parsed.device),
+            v_os(parsed.browser.as_deref()),
+            v_os(parsed.browser_version.as_deref()),
+            v_os(parsed.os.as_deref()),
+            v_s(country),
+            v_s(city),
+            v_s("password"),
+            v_s(CLIENTS[rng.gen_range(0..CLIENTS.len())]),
+            v_b(false),
+            v_oi(revoked_at),
+            v_os(match reason {
+                Some("user_logout") => Some(email.as_str()),
+                Some("admin") => Some(ADMIN_EMAIL),
+                _ => None,
+            }),
+            v_os(reason),
+            v_bytes(sessions::ip_key(Some(&ip))),
+        ]);
+        events_b.push(vec![
+            v_uuid(sid),
+            v_uuid(id),
+            v_i(start),
+            v_s("created"),
+            v_s(&first_ip),
+            v_s("password"),
+        ]);
+        if let (Some(at), Some(why)) = (revoked_at, reason) {
+            events_b.push(vec![
+                v_uuid(sid),
+                v_uuid(id),
+                v_i(at),
+                v_s("revoked"),
+                v_s(&ip),
+                v_s(why),
+            ]);
+        }
+        attempts_b.push(vec![
+            v_i(start),
+            v_uuid(id),
+            v_s(email.as_str()),
+            v_s(&first_ip),
+            v_s(agent),
+            v_s("success"),
+        ]);
+        if rng.gen_ratio(1, 10) {
+            let at = start - rng.gen_range(SECOND..MINUTE);
+            attempts_b.push(vec![
+                v_i(at),
+                v_uuid(id),
+                v_s(email.as_str()),
+                v_s(&first_ip),
+                v_s(agent),
+                v_s("bad_password"),
+            ]);
+        }
+    }
+    sessions_b.flush(&mut tx).await?;
+    events_b.flush(&mut tx).await?;
+    attempts_b.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(id)
 }

@@ -73,6 +73,24 @@ pub async fn current_tx(tx: &mut Tx) -> Result<(i64, Policy)> {
     }
 }
 
+/// The longest maximum lifetime, ordinary or privileged, of every policy version there has been (and of
+/// the defaults in force before the first): no session has ever been valid for longer.
+pub(crate) async fn longest_session_life(db: &Db) -> Result<Millis> {
+    let sql = format!("SELECT {COLUMNS} FROM policy_versions");
+    let rows: Vec<Row> = with_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    let life = |p: &Policy| {
+        p.session_limits(false)
+            .max_lifetime
+            .as_millis()
+            .max(p.session_limits(true).max_lifetime.as_millis())
+    };
+    let mut longest = life(&Policy::default());
+    for r in rows {
+        longest = longest.max(life(&r.parse()?.policy));
+    }
+    Ok(longest)
+}
+
 pub async fn history(db: &Db, actor: &Actor) -> Result<Vec<PolicyVersion>> {
     actor.require(Permission::ViewAudit)?;
     let sql = format!("SELECT {COLUMNS} FROM policy_versions ORDER BY version DESC");

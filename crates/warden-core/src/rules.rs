@@ -159,6 +159,27 @@ pub fn status_at(s: &SessionTimes, limits: &SessionLimits, now: Millis) -> Sessi
     }
 }
 
+/// The first instant at which the rules end an unrevoked session under `limits`, and the rule: its
+/// maximum lifetime, its idle timeout after `last_seen_at`, or its expiry, whichever comes first (on a
+/// tie, in the order [`validate_session`] checks them). The session validates at every earlier instant
+/// and at none from this one on. A session ended by a rule is marked only when it is next seen, so this,
+/// not the time of that marking, is when it really ended — and the rule that ended it, where the marking
+/// names the first rule that holds at that later time.
+pub fn rule_end(s: &SessionTimes, limits: &SessionLimits) -> (Millis, EndReason) {
+    let idle_end = s
+        .last_seen_at
+        .saturating_add(limits.idle_timeout.as_millis())
+        .saturating_add(1);
+    [
+        (absolute_end(s.created_at, limits), EndReason::Absolute),
+        (idle_end, EndReason::Idle),
+        (s.expires_at, EndReason::Expired),
+    ]
+    .into_iter()
+    .min_by_key(|(at, _)| *at)
+    .expect("three candidates")
+}
+
 /// After a policy change: the session's expiry under the new `limits`, if that is strictly
 /// earlier than the stored one. Never lengthens a session (a looser policy takes effect at the
 /// next refresh instead).
@@ -940,6 +961,29 @@ mod tests {
                 }
                 prop_assert!(s.expires_at <= end);
             }
+        }
+
+        #[test]
+        fn rule_end_is_the_first_instant_the_session_does_not_validate(
+            limits in arb_limits(),
+            seen_after in 0i64..=200 * 3_600_000,
+            expires_after in 0i64..=200 * 3_600_000,
+            probe in -10i64..=10,
+        ) {
+            let s = SessionTimes {
+                created_at: T0,
+                refreshed_at: T0,
+                last_seen_at: T0 + seen_after,
+                expires_at: T0 + expires_after,
+                revoked: false,
+            };
+            let (end, reason) = rule_end(&s, &limits);
+            let at = end + probe;
+            if at >= end {
+                prop_assert_eq!(validate_session(&s, &limits, end), Validation::Invalid(reason), "the rule named ends it");
+            }
+            let valid = matches!(validate_session(&s, &limits, at), Validation::Valid { .. });
+            prop_assert_eq!(valid, at < end, "at {} with the end at {}", at, end);
         }
 
         #[test]

@@ -5,8 +5,10 @@
 
 mod audit;
 mod doors;
+mod overview;
 mod policy;
 mod support;
+mod timeline;
 
 use support::Console;
 use thirtyfour::prelude::*;
@@ -21,6 +23,7 @@ async fn support_unlocks_a_locked_user_and_sees_the_audit_entry() -> WebDriverRe
     let creds = c.open_demo().await?;
     c.shot("connect-demo").await;
     c.sign_in(&creds.support_email, &creds.support_password).await?;
+    c.click("nav-users").await?;
     c.click("filter-locked").await?;
     let row = c.wait_css("[data-testid=user-row]").await?;
     let email = row.attr("data-email").await?.unwrap_or_default();
@@ -49,6 +52,7 @@ async fn sessions_can_be_revoked_one_by_one_and_everywhere() -> WebDriverResult<
     let creds = c.open_demo().await?;
     c.sign_in(&creds.support_email, &creds.support_password).await?;
     // The demo support user has a live session of their own besides the console's.
+    c.click("nav-users").await?;
     c.fill("user-search", "support@warden.demo").await?;
     c.wait_css("[data-testid=user-row][data-email='support@warden.demo']")
         .await?
@@ -190,6 +194,13 @@ async fn security_admin_ends_sessions_in_bulk_and_signs_everyone_out() -> WebDri
     assert_eq!(rows.len(), 1, "only the operator's own session is left");
     c.wait_css_text("[data-testid=global-session-row]", "this console")
         .await?;
+    // The overview agrees: nobody is signed in but the operator.
+    c.click("nav-overview").await?;
+    // Only the operator's own session is active.
+    c.wait_exact("overview-active", "1").await?;
+    c.wait_css_text("[data-testid=overview-admin-action]", "Signed everyone out (emergency")
+        .await?;
+    c.shot("overview-after-emergency").await;
     c.quit().await
 }
 
@@ -224,11 +235,13 @@ async fn measure_console() -> WebDriverResult<()> {
     c.fill("password", &creds.support_password).await?;
     let t = Instant::now();
     c.click("sign-in").await?;
-    c.wait_css("[data-testid=user-row]").await?;
+    c.wait_css("[data-testid=chart-sign-ins]").await?;
     println!(
-        "measure: demo sign-in to first users row: {} ms",
+        "measure: demo sign-in to the overview and its chart painted: {} ms",
         t.elapsed().as_millis()
     );
+    c.click("nav-users").await?;
+    c.wait_css("[data-testid=user-row]").await?;
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     println!(
         "measure: idle PSS of the app and its WebKit processes: {} MiB",
@@ -249,6 +262,12 @@ async fn measure_console() -> WebDriverResult<()> {
         c.fill("email", &email).await?;
         c.fill("password", &password).await?;
         c.click("sign-in").await?;
+        c.wait_css("[data-testid=chart-sign-ins]").await?;
+        println!(
+            "measure: PostgreSQL launch to the overview painted (incl. typing): {} ms",
+            t0.elapsed().as_millis()
+        );
+        c.click("nav-users").await?;
         c.wait_css("[data-testid=user-row]").await?;
         println!(
             "measure: PostgreSQL launch to first users row (incl. typing): {} ms",

@@ -53,6 +53,10 @@ async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDri
     c.click("policy-save").await?;
     c.wait_text("policy-note-error", "note is required").await?;
     c.fill("policy-note", "incident 77: shorter idle sessions").await?;
+    assert!(
+        c.absent("policy-note-error").await?,
+        "typing a note clears the stale error"
+    );
     c.shot("policy-review").await;
     c.click("policy-save").await?;
     c.wait_text("policy-version", &format!("Version {}", before + 1))
@@ -73,6 +77,10 @@ async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDri
     c.click("rollback-confirm").await?;
     c.wait_text("rollback-note-error", "note is required").await?;
     c.fill("rollback-note", "idle timeout drill over").await?;
+    assert!(
+        c.absent("rollback-note-error").await?,
+        "typing a note clears the stale error"
+    );
     c.click("rollback-confirm").await?;
     let back = format!("policy-version-{}", before + 2);
     c.wait_text(&back, "idle timeout drill over").await?;

@@ -149,6 +149,22 @@ impl Console {
         self.wait_css_text(&format!("[data-testid='{testid}']"), needle).await
     }
 
+    /// Waits until the element's whole text is `expected` (trimmed).
+    pub async fn wait_exact(&self, testid: &str, expected: &str) -> WebDriverResult<()> {
+        let started = Instant::now();
+        loop {
+            let t = self.text(testid).await.unwrap_or_default();
+            if t.trim() == expected {
+                return Ok(());
+            }
+            if started.elapsed() > timeout() {
+                self.shot("failure").await;
+                panic!("`{testid}` reads {t:?}, never {expected:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
     pub async fn wait_css_text(&self, css: &str, needle: &str) -> WebDriverResult<()> {
         let started = Instant::now();
         loop {
@@ -201,6 +217,51 @@ impl Console {
 
     pub fn driver(&self) -> &WebDriver {
         &self.driver
+    }
+
+    /// From now on, records every Content Security Policy violation of the page (the document lives
+    /// for the whole session: the console never navigates). Read them with [`Console::csp_violations`].
+    pub async fn watch_csp(&self) -> WebDriverResult<()> {
+        self.driver
+            .execute(
+                "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+                 (e) => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || e.sample || '')));",
+                Vec::<serde_json::Value>::new(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The violations recorded since [`Console::watch_csp`] (and clears the record).
+    pub async fn csp_violations(&self) -> WebDriverResult<Vec<String>> {
+        // The event is dispatched asynchronously: give it a moment.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let ret = self
+            .driver
+            .execute(
+                "const v = window.__csp || []; window.__csp = []; return v;",
+                Vec::<serde_json::Value>::new(),
+            )
+            .await?;
+        Ok(ret.convert().unwrap_or_default())
+    }
+
+    /// Sets an input's value as typing would end (an `input` event), for fields such as
+    /// `datetime-local` whose segments WebDriver cannot type into reliably.
+    pub async fn set_value(&self, testid: &str, value: &str) -> WebDriverResult<()> {
+        let el = self.wait(testid).await?;
+        self.driver
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![el.to_json()?, serde_json::Value::from(value)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Elements matching `css`, now.
+    pub async fn count(&self, css: &str) -> WebDriverResult<usize> {
+        Ok(self.driver.find_all(By::Css(css)).await?.len())
     }
 
     /// Signs in as the demo's security admin: password, then the TOTP code.

@@ -173,6 +173,43 @@ both!(demo_prints_credentials_and_is_deterministic_for_a_seed, |db| {
     );
 });
 
+both!(bench_measures_a_busy_users_timeline_and_the_overview, |db| {
+    demo(&db);
+    let run = || {
+        db.json(&[
+            "bench",
+            "--iterations",
+            "10",
+            "--sessions",
+            "2",
+            "--busy-sessions",
+            "150",
+        ])
+        .as_array()
+        .expect("a list of figures")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<String>>()
+    };
+    let names = run();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("user timeline, last 90 days (150 bars,")),
+        "the busy account's 150 sessions all lie within 90 days: {names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("user timeline, last 24 h")));
+    assert!(names.iter().any(|n| n == "overview"), "{names:?}");
+    // A second run measures the same account instead of adding another.
+    let again = run();
+    assert!(
+        again
+            .iter()
+            .any(|n| n.starts_with("user timeline, last 90 days (150 bars,")),
+        "{again:?}"
+    );
+});
+
 both!(locked_users_can_be_found_and_unlocked_with_an_audited_reason, |db| {
     demo(&db);
     // The demo's reference time is in the past, so its temporary locks have run out: lock one by policy.

@@ -368,11 +368,18 @@ both!(bulk_dry_run_then_batches_each_with_its_audit_record, |t| async move {
         .expect("sessions outside the filter live on");
     for id in &de {
         let row = t.session(*id).await;
-        assert_eq!(row.revoke_reason.as_deref(), Some("admin"));
+        assert_eq!(
+            row.revoke_reason.as_deref(),
+            Some("bulk"),
+            "a bulk run is told apart from a one-off admin revocation"
+        );
         assert_eq!(row.revoked_by.as_deref(), Some("root@example.com"));
         assert!(
-            t.session_events(*id).await.iter().any(|(k, _)| k == "revoked"),
-            "the session's timeline shows its end"
+            t.session_events(*id)
+                .await
+                .iter()
+                .any(|(k, d)| k == "revoked" && d.as_deref() == Some("bulk")),
+            "the session's timeline shows its end and why"
         );
     }
     let _ = fr;
@@ -448,6 +455,13 @@ both!(emergency_keeps_the_operators_session_unless_included, |t| async move {
     for tok in &tokens {
         assert_code(t.validate(tok).await, "unauthenticated", "everyone is signed out");
     }
+    let emergency = t
+        .count("SELECT COUNT(*) FROM sessions WHERE revoke_reason = 'emergency'")
+        .await;
+    assert_eq!(
+        emergency, 3,
+        "the emergency is recorded as such on every session it ended"
+    );
     assert!(
         t.session(own.id).await.revoked_at.is_none(),
         "the operator's session is kept"

@@ -18,6 +18,7 @@ import type {
   ExportFormat,
   ExportReport,
   Me,
+  Overview,
   PolicyEntry,
   PolicyForm,
   PolicyPreview,
@@ -31,6 +32,7 @@ import type {
   UserDetail,
   UserQuery,
   UsersPage,
+  UserTimeline,
   UserView,
   Verification,
 } from './generated';
@@ -130,6 +132,11 @@ export const me = (): Promise<Me | null> => call('me');
 // Users, sessions, policy
 export const listUsers = (query: UserQuery): Promise<UsersPage> => call('list_users', { query });
 export const getUser = (id: string): Promise<UserDetail> => call('get_user', { id });
+/** One user's sessions and marks on a time axis for `[from, to]` (unix milliseconds). */
+export const userTimeline = (userId: string, from: number, to: number): Promise<UserTimeline> =>
+  call('user_timeline', { userId, from, to });
+/** The first screen: active sessions, sign-ins per hour, locked accounts, latest admin actions. */
+export const getOverview = (): Promise<Overview> => call('get_overview');
 export const unlockUser = (id: string, reason: string): Promise<UserView> => call('unlock_user', { id, reason });
 export const resetTotp = (id: string, reason: string): Promise<UserView> => call('reset_totp', { id, reason });
 export const revokeSession = (sessionId: string, reason: string): Promise<boolean> =>
