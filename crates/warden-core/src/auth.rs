@@ -177,6 +177,31 @@ async fn confirm_password(db: &Db, now: Millis, user: &UserRow, pw: &Secret, inf
     Ok(())
 }
 
+/// After a correct password: re-hashes it when the stored hash's parameters are not the policy's, so that
+/// a change of the argon2 cost reaches every account that signs in — and so that checking a wrong password
+/// costs what checking an unknown address (the dummy, at the policy's cost) does.
+async fn upgrade_hash(db: &Db, now: Millis, user: &UserRow, pw: &Secret, policy: &Policy) -> Result<()> {
+    if !password::needs_rehash(&user.password_hash, &policy.password) {
+        return Ok(());
+    }
+    let (pw, pp) = (pw.clone(), policy.password.clone());
+    let phc = tokio::task::spawn_blocking(move || password::hash_password(&pw, &pp))
+        .await
+        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    // Only over the hash that was checked: a password changed meanwhile is not overwritten.
+    with_db!(db, |c| sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND password_hash = $4"
+    )
+    .bind(user.id)
+    .bind(&phc)
+    .bind(now)
+    .bind(&user.password_hash)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Verifies a password against its PHC string off the async threads (argon2id is deliberately slow).
 async fn check_password(pw: &Secret, phc: &str) -> Result<bool> {
     let (pw, phc) = (pw.clone(), phc.to_owned());
@@ -246,6 +271,7 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
     if !check_password(pw, &user.password_hash).await? {
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
+    upgrade_hash(db, now, &user, pw, &policy).await?;
     if user.disabled_at.is_some() {
         return Err(Error::AccountDisabled);
     }

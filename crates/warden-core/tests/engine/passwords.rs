@@ -1,6 +1,7 @@
 //! Sign-up and the password policy.
 
 use warden_core::auth;
+use warden_core::sessions::ClientInfo;
 use warden_core::{Role, Secret};
 
 use crate::support::*;
@@ -86,3 +87,30 @@ both!(password_policy_changes_apply_to_new_passwords, |t| async move {
         .await
         .expect("a long password with a digit");
 });
+
+both!(
+    a_new_hash_cost_reaches_each_account_at_its_next_sign_in,
+    |t| async move {
+        let id = t.user("ana@example.com", Role::User).await;
+        let before = t.user_row(id).await.password_hash;
+        assert!(before.contains("m=8192,t=1"), "{before}");
+        t.set_policy(&[("password.argon2_iterations", "2")]).await;
+        assert_eq!(
+            t.user_row(id).await.password_hash,
+            before,
+            "saving the policy rewrites no hash"
+        );
+        assert_code(
+            t.try_sign_in("ana@example.com", WRONG_PASSWORD, &ClientInfo::default())
+                .await,
+            "invalid_credentials",
+            "a wrong password changes nothing",
+        );
+        assert_eq!(t.user_row(id).await.password_hash, before);
+        t.sign_in("ana@example.com").await;
+        let after = t.user_row(id).await.password_hash;
+        assert!(after.contains("m=8192,t=2"), "re-hashed at the policy's cost: {after}");
+        t.sign_in("ana@example.com").await;
+        assert_eq!(t.user_row(id).await.password_hash, after, "and only once");
+    }
+);
