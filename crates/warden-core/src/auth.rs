@@ -210,8 +210,32 @@ async fn check_password(pw: &Secret, phc: &str) -> Result<bool> {
         .map_err(|e| Error::Unexpected(e.to_string()))?
 }
 
-/// First step: email and password.
+/// Failed sign-ins answer on a multiple of this many milliseconds after they began.
+pub const FAILURE_QUANTUM_MS: u64 = 50;
+
+/// How long a failed sign-in that took `elapsed` waits before answering: up to the next multiple of
+/// [`FAILURE_QUANTUM_MS`]. A wrong password and an unknown address take different paths (different writes,
+/// a real or a dummy hash); rounding both up to the same step leaves their difference out of the answer.
+pub fn failure_padding(elapsed: std::time::Duration) -> std::time::Duration {
+    let q = std::time::Duration::from_millis(FAILURE_QUANTUM_MS);
+    let steps = elapsed.as_nanos() / q.as_nanos() + 1;
+    let until = q * u32::try_from(steps).unwrap_or(u32::MAX);
+    until.saturating_sub(elapsed)
+}
+
+/// First step: email and password. Failures (a wrong password, an unknown address, a lock) answer after
+/// [`failure_padding`].
 pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &ClientInfo) -> Result<SignIn> {
+    // Elapsed time, not the domain clock: this only paces the answer.
+    let started = std::time::Instant::now();
+    let answer = sign_in_unpadded(db, now, email, pw, info).await;
+    if matches!(answer, Err(Error::InvalidCredentials | Error::Locked { .. })) {
+        tokio::time::sleep(failure_padding(started.elapsed())).await;
+    }
+    answer
+}
+
+async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: &ClientInfo) -> Result<SignIn> {
     let (_, policy) = crate::policy_store::current(db).await?;
     if pw.expose().chars().count() > policy.password.max_length as usize {
         // Guard the hasher; the answer is the same as for a wrong password.
@@ -269,6 +293,14 @@ pub async fn sign_in(db: &Db, now: Millis, email: &str, pw: &Secret, info: &Clie
         return Err(lock_error(lock));
     }
     if !check_password(pw, &user.password_hash).await? {
+        if password::needs_rehash(&user.password_hash, &policy.password) {
+            // A hash from before a change of the cost is checked at its own cost; the dummy check on top
+            // keeps a wrong password from answering faster than an unknown address does.
+            let (pw, pp) = (pw.clone(), policy.password.clone());
+            tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
+                .await
+                .map_err(|e| Error::Unexpected(e.to_string()))?;
+        }
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
     upgrade_hash(db, now, &user, pw, &policy).await?;
@@ -720,4 +752,23 @@ pub async fn sign_up(db: &Db, now: Millis, account: &NewAccount<'_>) -> Result<U
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod padding_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn failures_answer_on_the_next_step() {
+        let ms = Duration::from_millis;
+        assert_eq!(failure_padding(ms(21)), ms(29), "21 ms → 50 ms");
+        assert_eq!(
+            failure_padding(ms(24)) + ms(24),
+            failure_padding(ms(21)) + ms(21),
+            "both answer at 50 ms"
+        );
+        assert_eq!(failure_padding(ms(50)), ms(50), "exactly on a step → the next one");
+        assert_eq!(failure_padding(ms(120)) + ms(120), ms(150));
+    }
 }
