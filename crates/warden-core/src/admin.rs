@@ -142,7 +142,8 @@ async fn search_cond(db: &Db, s: &str) -> Result<Cond> {
 }
 
 /// Cursor: `<sort key>:<uuid>`; the sort key is created_at or last_active_at (0 for never).
-fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
+/// A keyset cursor `<sort key>:<uuid>`, as every page here returns it; `after` names the field.
+pub(crate) fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
     let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
     let (k, id) = c.split_once(':').ok_or_else(bad)?;
     Ok((k.parse().map_err(|_| bad())?, Uuid::parse_str(id).map_err(|_| bad())?))

@@ -264,19 +264,6 @@ struct DemoFlag {
     status: &'static str,
 }
 
-const FLAG_COLS: &[&str] = &[
-    "id",
-    "user_id",
-    "session_id",
-    "rule",
-    "severity",
-    "detail",
-    "status",
-    "created_at",
-    "resolved_at",
-    "resolved_by",
-];
-
 const USER_COLS: &[&str] = &[
     "id",
     "email",
@@ -406,7 +393,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
     let mut sessions_b = Batch::new("sessions", SESSION_COLS);
     let mut events_b = Batch::new("session_events", EVENT_COLS);
     let mut attempts_b = Batch::new("login_attempts", ATTEMPT_COLS);
-    let mut flags_b = Batch::new("flags", FLAG_COLS);
+    let mut flags_b = Batch::new("flags", crate::flags::COLUMNS);
     let mut demo_flags: Vec<DemoFlag> = Vec::new();
     let mut happenings: Vec<Happening> = Vec::new();
     let mut people: Vec<(Uuid, String)> = Vec::with_capacity(opts.users as usize);

@@ -85,6 +85,20 @@ impl Resolution {
     }
 }
 
+/// The columns of `flags`, in the order the demo writes them.
+pub(crate) const COLUMNS: &[&str] = &[
+    "id",
+    "user_id",
+    "session_id",
+    "rule",
+    "severity",
+    "detail",
+    "status",
+    "created_at",
+    "resolved_at",
+    "resolved_by",
+];
+
 fn select() -> sea_query::SelectStatement {
     let mut q = Query::select();
     q.from_as(Alias::new("flags"), Alias::new("f"))
@@ -92,32 +106,12 @@ fn select() -> sea_query::SelectStatement {
             Alias::new("users"),
             Expr::col((Alias::new("users"), Alias::new("id"))).equals((Alias::new("f"), Alias::new("user_id"))),
         )
-        .columns(
-            [
-                "id",
-                "user_id",
-                "session_id",
-                "rule",
-                "severity",
-                "detail",
-                "status",
-                "created_at",
-                "resolved_at",
-                "resolved_by",
-            ]
-            .map(|c| (Alias::new("f"), Alias::new(c))),
-        )
+        .columns(COLUMNS.iter().map(|c| (Alias::new("f"), Alias::new(*c))))
         .expr_as(
             Expr::col((Alias::new("users"), Alias::new("email"))),
             Alias::new("user_email"),
         );
     q
-}
-
-fn parse_cursor(c: &str) -> Result<(Millis, Uuid)> {
-    let bad = || Error::invalid("after", "is not a cursor returned by a previous page");
-    let (k, id) = c.split_once(':').ok_or_else(bad)?;
-    Ok((k.parse().map_err(|_| bad())?, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
 /// A page of flags, newest first. Needs ReviewFlags.
@@ -141,7 +135,7 @@ pub async fn page(db: &Db, actor: &Actor, q: &FlagQuery) -> Result<FlagsPage> {
         cond = cond.add(col("user_id").eq(users::find(db, u).await?.id));
     }
     if let Some(c) = q.after.as_deref() {
-        let (at, id) = parse_cursor(c)?;
+        let (at, id) = crate::admin::parse_cursor(c)?;
         cond = cond.add(
             Cond::any()
                 .add(col("created_at").lt(at))
