@@ -39,12 +39,17 @@ set -e
 
 sqlite_ok=$(grep -cE '::sqlite \.\.\. ok$' "$log" || true)
 pg_ok=$(grep -cE '::postgres \.\.\. ok$' "$log" || true)
+# Per suite (tests/<suite>/main.rs): "<suite> <sqlite> <postgres>".
+per_suite=$(awk '/Running tests\/[a-z]+\/main.rs/ { match($0, /tests\/[a-z]+\//); suite = substr($0, RSTART + 6, RLENGTH - 7) }
+  /::sqlite \.\.\. ok$/ { s[suite]++ } /::postgres \.\.\. ok$/ { p[suite]++ }
+  END { for (k in s) printf "    %-12s: %d on SQLite, %d on PostgreSQL\n", k, s[k], p[k] }' "$log" | sort)
 window_ok=$(sed -n '/Running tests\/window/,$p' "$log" | grep -cE '^test .* \.\.\. ok$' || true)
 rm -f "$log"
 echo
 echo "================ backends ================"
 echo "  SQLite         : ${sqlite_ok} tests passed"
 echo "  PostgreSQL     : ${pg_ok} tests passed"
+echo "$per_suite"
 echo "  Console window : ${window_ok} scenarios passed (screenshots in artifacts/screenshots)"
 echo "=========================================="
 if [ "$status" -ne 0 ]; then
