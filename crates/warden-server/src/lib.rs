@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/sign-in", post(routes::sign_in))
         .route("/api/auth/sign-in/totp", post(routes::sign_in_totp))
         .route("/api/auth/sign-out", post(routes::sign_out))
+        .route("/api/auth/reauthenticate", post(routes::reauthenticate))
         .route("/api/auth/session", get(routes::current_session))
         .route("/api/auth/two-factor/enable", post(routes::totp_enable))
         .route("/api/auth/two-factor/verify", post(routes::totp_verify))

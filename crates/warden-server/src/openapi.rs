@@ -21,6 +21,7 @@ equal to the cookie `warden_csrf`. Errors are `{code, message, field?}`."
         routes::sign_in,
         routes::sign_in_totp,
         routes::sign_out,
+        routes::reauthenticate,
         routes::current_session,
         routes::totp_enable,
         routes::totp_verify,
@@ -54,6 +55,7 @@ pub const SECURITY_SCHEME: &str = "session_cookie";
 /// The operation ids (handler names) that need a signed-in session.
 pub const NEEDS_SESSION: &[&str] = &[
     "sign_out",
+    "reauthenticate",
     "current_session",
     "list_sessions",
     "revoke_session",

@@ -266,6 +266,44 @@ pub async fn sign_in_totp(
     signed_in(&s, now, &session, &token).await
 }
 
+// No Debug: it holds a password.
+#[derive(Deserialize, ToSchema)]
+pub struct ReauthBody {
+    pub password: String,
+    /// A TOTP or backup code, when two-factor is on.
+    pub code: Option<String>,
+}
+
+/// Proves again who holds the current session (password, and a code when two-factor is on): privileged
+/// actions need an authentication newer than the policy's `privileged.reauth_after`, else they answer
+/// 403 `reauth_required`. Failures count toward lockout like a sign-in.
+#[utoipa::path(post, path = "/api/auth/reauthenticate", tag = "auth", request_body = ReauthBody,
+    responses((status = 200, body = CurrentSession), (status = 400, body = ErrorBody, description = "wrong password or code"),
+              (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited")))]
+pub async fn reauthenticate(
+    State(s): State<AppState>,
+    me: Me,
+    Body(b): Body<ReauthBody>,
+) -> ApiResult<Json<CurrentSession>> {
+    let now = s.now();
+    s.limit_second_factor(&me.client, &me.auth.user, now)?;
+    let session = auth::reauthenticate(
+        &s.db,
+        now,
+        s.key.as_deref(),
+        &me.auth,
+        &Secret::new(b.password),
+        b.code.as_deref(),
+        &me.client,
+    )
+    .await
+    .map_err(session_stays)?;
+    Ok(Json(CurrentSession {
+        session: SessionOut::new(&session, true),
+        user: UserOut::new(&me.auth.user),
+    }))
+}
+
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth",
     responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]

@@ -317,3 +317,33 @@ both!(suspicious_activity_is_flagged_for_review, |t| async move {
         "the other session is untouched"
     );
 });
+
+both!(
+    privileged_actions_need_a_recent_authentication_which_the_api_renews,
+    |t| async move {
+        // Seed 002, "Admin session requirements": periodic re-authentication for privileged operations.
+        t.user("root@example.com", Role::SecurityAdmin).await;
+        let victim = t.user("bob@example.com", Role::User).await;
+        let admin = t.signed_in("root@example.com").await;
+        t.advance(16 * MINUTE);
+        let path = format!("/api/admin/users/{victim}/revoke-sessions");
+        admin
+            .post(&path, json!({ "reason": "phished" }))
+            .await
+            .assert_error(403, "reauth_required");
+        let r = admin
+            .post("/api/auth/reauthenticate", json!({ "password": WRONG_PASSWORD }))
+            .await;
+        r.assert_error(400, "invalid_credentials");
+        assert_eq!(
+            admin.get("/api/auth/session").await.status,
+            200,
+            "a wrong password does not end the session"
+        );
+        let r = admin
+            .post("/api/auth/reauthenticate", json!({ "password": PASSWORD }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(admin.post(&path, json!({ "reason": "phished" })).await.status, 200);
+    }
+);

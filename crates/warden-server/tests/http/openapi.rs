@@ -14,6 +14,7 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
         ("/api/auth/sign-in", "post"),
         ("/api/auth/sign-in/totp", "post"),
         ("/api/auth/sign-out", "post"),
+        ("/api/auth/reauthenticate", "post"),
         ("/api/auth/session", "get"),
         ("/api/auth/two-factor/enable", "post"),
         ("/api/auth/two-factor/verify", "post"),
@@ -76,5 +77,5 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
             secured += usize::from(declared);
         }
     }
-    assert_eq!(secured, 10, "the operations that need a session");
+    assert_eq!(secured, 11, "the operations that need a session");
 });
