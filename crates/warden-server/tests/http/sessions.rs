@@ -473,3 +473,30 @@ both!(own_audit_events_filter_and_paginate, |t| async move {
         .await
         .assert_error(401, "unauthenticated");
 });
+
+both!(list_sessions_shows_where_each_session_is, |t| async move {
+    // Seed 002, "Session metadata": IP address and geolocation, from the trusted proxy's headers.
+    t.user("ana@example.com", Role::User).await;
+    let b = Browser::with_headers(
+        &t.server.base,
+        FIREFOX_LINUX,
+        &[
+            ("x-forwarded-for", "203.0.113.77"),
+            ("cf-ipcountry", "NZ"),
+            ("cf-ipcity", "Wellington"),
+        ],
+    );
+    assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200);
+    let r = b.get("/api/sessions").await;
+    let s = &r.body[0];
+    assert_eq!(
+        (s["ip"].as_str(), s["country"].as_str(), s["city"].as_str()),
+        (Some("203.0.113.77"), Some("NZ"), Some("Wellington")),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        (s["device"].as_str(), s["browser"].as_str(), s["os"].as_str()),
+        (Some("desktop"), Some("Firefox"), Some("Linux"))
+    );
+});
