@@ -14,7 +14,7 @@ actor: string | null,
 user: string | null, 
 /**
  * An exact action (`session.revoked`) or a group ending in a dot (`session.`, `user.`, `policy.`,
- * `auth.`).
+ * `auth.`, `flag.`).
  */
 action: string | null, 
 /**

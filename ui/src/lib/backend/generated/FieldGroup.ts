@@ -3,4 +3,4 @@
 /**
  * The editor's sections, one per part of the policy.
  */
-export type FieldGroup = "sessions" | "privileged_sessions" | "lockout" | "passwords" | "email_verification";
+export type FieldGroup = "sessions" | "privileged_sessions" | "lockout" | "passwords" | "email_verification" | "detection";
