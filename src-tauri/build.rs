@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "list_audit",
     "export_audit",
     "verify_audit",
+    "list_flags",
+    "resolve_flag",
 ];
 
 fn main() {

@@ -20,6 +20,7 @@ use warden_core::auth::{self, SignIn};
 use warden_core::authz::Permission;
 use warden_core::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
 use warden_core::export::ExportFormat;
+use warden_core::flags::{self, FlagQuery, FlagView, FlagsPage, Resolution};
 use warden_core::overview::{self, Overview};
 use warden_core::policy_store::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::session_filter::SessionFilter;
@@ -132,6 +133,7 @@ async fn me_of(db: &Db, a: &Authenticated) -> CommandResult<Me> {
             bulk_revoke: role.allows(Permission::BulkRevokeSessions),
             view_audit: role.allows(Permission::ViewAudit),
             export_audit: role.allows(Permission::VerifyAudit),
+            review_flags: role.allows(Permission::ReviewFlags),
         },
     })
 }
@@ -531,6 +533,26 @@ async fn get_overview(console: State<'_, Console>) -> CommandResult<Overview> {
     Ok(overview::overview(&db, &me.actor(), now()).await?)
 }
 
+/// A page of suspicious-activity flags, newest first (open ones unless the query says otherwise).
+#[tauri::command]
+async fn list_flags(console: State<'_, Console>, query: FlagQuery) -> CommandResult<FlagsPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(flags::page(&db, &me.actor(), &query).await?)
+}
+
+/// Closes an open flag as dismissed or actioned, with the reason the audit log records.
+#[tauri::command]
+async fn resolve_flag(
+    console: State<'_, Console>,
+    id: String,
+    resolution: Resolution,
+    reason: String,
+) -> CommandResult<FlagView> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("id", "must be a flag id"))?;
+    Ok(flags::resolve(&db, &me.actor(), now(), id, resolution, &reason).await?)
+}
+
 #[tauri::command]
 async fn unlock_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
@@ -779,6 +801,8 @@ pub fn run() {
             list_audit,
             export_audit,
             verify_audit,
+            list_flags,
+            resolve_flag,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Warden console");
@@ -829,6 +853,10 @@ mod bindings {
             warden_core::audit_query::AuditProgress,
             warden_core::audit_query::ExportReport,
             warden_core::audit::Verification,
+            warden_core::flags::FlagQuery,
+            warden_core::flags::FlagsPage,
+            warden_core::flags::FlagView,
+            warden_core::flags::Resolution,
         );
     }
 

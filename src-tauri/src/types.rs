@@ -89,6 +89,8 @@ pub struct Capabilities {
     pub view_audit: bool,
     /// Security admins: export the audit log and verify its chain.
     pub export_audit: bool,
+    /// Support and security admins: the queue of suspicious-activity flags.
+    pub review_flags: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

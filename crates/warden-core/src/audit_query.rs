@@ -19,7 +19,7 @@ use crate::{users, Error, Millis, Result};
 pub const MAX_TEXT: usize = 200;
 
 /// The action groups of the audit screen: a prefix ending in a dot matches every action of its group.
-pub const ACTION_GROUPS: [&str; 4] = ["session.", "user.", "policy.", "auth."];
+pub const ACTION_GROUPS: [&str; 5] = ["session.", "user.", "policy.", "auth.", "flag."];
 
 /// Audit filters as typed. Every field is optional (blank counts as unset) and they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ pub struct AuditFilterInput {
     /// The target user's email or id.
     pub user: Option<String>,
     /// An exact action (`session.revoked`) or a group ending in a dot (`session.`, `user.`, `policy.`,
-    /// `auth.`).
+    /// `auth.`, `flag.`).
     pub action: Option<String>,
     /// `success` or `failure`.
     pub status: Option<String>,
@@ -84,7 +84,7 @@ impl AuditFilterInput {
                 if !ok {
                     return Err(Error::invalid(
                         "action",
-                        "must be an action such as session.revoked, or a group ending in a dot (session., user., policy., auth.)",
+                        "must be an action such as session.revoked, or a group ending in a dot (session., user., policy., auth., flag.)",
                     ));
                 }
                 Some(a.to_owned())

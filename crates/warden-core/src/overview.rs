@@ -24,7 +24,7 @@ pub const ADMIN_ACTIONS_LISTED: u32 = 10;
 
 /// The audit actions an administrator takes; each needs a reason (a self-service `session.revoked`,
 /// by the session's owner, has none and is left out).
-pub const ADMIN_ACTIONS: [&str; 9] = [
+pub const ADMIN_ACTIONS: [&str; 11] = [
     "session.revoked",
     "user.sessions_revoked",
     "session.bulk_revoked",
@@ -34,6 +34,8 @@ pub const ADMIN_ACTIONS: [&str; 9] = [
     "policy.rolled_back",
     "audit.exported",
     "audit.verified",
+    "flag.dismissed",
+    "flag.actioned",
 ];
 
 /// Sign-ins and failures in one hour.
@@ -91,6 +93,9 @@ pub struct Overview {
     /// `active_sessions` less their sum.
     pub countries: Vec<Share>,
     pub devices: Vec<Share>,
+    /// Suspicious-activity flags waiting for review.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub open_flags: u64,
     /// The latest first, at most [`ADMIN_ACTIONS_LISTED`].
     pub admin_actions: Vec<AuditEvent>,
 }
@@ -236,6 +241,12 @@ pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
         .fetch_all(p)
         .await?);
 
+    let open_flags: i64 = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE status = 'open'"
+    )
+    .fetch_one(p)
+    .await?);
+
     Ok(Overview {
         at: now,
         active_sessions,
@@ -244,6 +255,7 @@ pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
         locked,
         countries: top(countries),
         devices: top(devices),
+        open_flags: open_flags as u64,
         admin_actions,
     })
 }

@@ -5,6 +5,7 @@
 
 mod audit;
 mod doors;
+mod flags;
 mod overview;
 mod policy;
 mod support;

@@ -14,6 +14,7 @@ export const ACTION_GROUPS: readonly { value: string; label: string }[] = [
   { value: 'user.', label: 'Users' },
   { value: 'policy.', label: 'Policy' },
   { value: 'auth.', label: 'Sign-ins' },
+  { value: 'flag.', label: 'Flags' },
 ];
 
 /** Well-known exact actions offered under the groups (any other exact action can be typed). */
@@ -29,6 +30,8 @@ export const COMMON_ACTIONS: readonly string[] = [
   'auth.sign_in_failed',
   'audit.exported',
   'audit.verified',
+  'flag.dismissed',
+  'flag.actioned',
 ];
 
 export interface AuditFilters {
@@ -133,6 +136,7 @@ export function actionTone(action: string): 'danger' | 'warn' | 'info' | 'ok' | 
   if (action.startsWith('policy.')) return 'warn';
   if (action.startsWith('user.')) return 'info';
   if (action.startsWith('auth.')) return 'ok';
+  if (action.startsWith('flag.')) return 'info';
   return '';
 }
 

@@ -21,6 +21,7 @@ const FORM_CODES = new Set([
   'data_key_invalid',
   'session_not_found',
   'user_not_found',
+  'flag_not_found',
   'invalid_input',
   'policy_invalid',
 ]);
@@ -66,6 +67,8 @@ export function messageFor(e: unknown): string {
       return `${m} It may already have ended; the list has been refreshed.`;
     case 'user_not_found':
       return `${m} The account may have been deleted.`;
+    case 'flag_not_found':
+      return `${m}: someone may have closed it already; the list has been refreshed.`;
     default:
       return m;
   }

@@ -143,6 +143,8 @@ const ACTIONS: Record<string, string> = {
   'policy.rolled_back': 'Rolled the policy back',
   'audit.exported': 'Exported the audit log',
   'audit.verified': 'Verified the audit log',
+  'flag.dismissed': 'Dismissed a flag',
+  'flag.actioned': 'Actioned a flag',
 };
 
 /** What an admin did, in words: "Ended sessions in bulk (emergency: 1,204 ended)". */

@@ -3,7 +3,7 @@ import type { Capabilities } from './backend/generated';
 import { userSummary } from './fixtures.test-util';
 import { canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
 
-const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true, view_audit: true, export_audit: true };
+const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true, view_audit: true, export_audit: true, review_flags: true };
 const NONE: Capabilities = {
   unlock: false,
   revoke_sessions: false,
@@ -12,6 +12,7 @@ const NONE: Capabilities = {
   bulk_revoke: false,
   view_audit: false,
   export_audit: false,
+  review_flags: false,
 };
 
 describe('userBadges', () => {

@@ -130,6 +130,8 @@ both!(
         t.sign_in_with("ana@example.com", &from("BR")).await;
         let support = t.support_actor().await;
         let id = open_flags(&t, &support).await[0].id;
+        let before = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
+        assert_eq!(before.open_flags, 1, "the overview counts the open flag");
         assert_code(
             flags::resolve(&t.db, &support, t.now(), id, Resolution::Actioned, " ").await,
             "invalid_input",
@@ -160,6 +162,12 @@ both!(
         assert_eq!(closed.status, "actioned");
         assert_eq!(closed.resolved_by.as_deref(), Some(support.label.as_str()));
         assert!(open_flags(&t, &support).await.is_empty());
+        let after = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
+        assert_eq!(after.open_flags, 0, "and no longer once it is closed");
+        assert!(
+            after.admin_actions.iter().any(|e| e.action == "flag.actioned"),
+            "closing a flag is among the latest admin actions"
+        );
         let all = flags::page(
             &t.db,
             &support,

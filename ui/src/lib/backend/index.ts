@@ -17,6 +17,9 @@ import type {
   Connected,
   ExportFormat,
   ExportReport,
+  FlagQuery,
+  FlagsPage,
+  FlagView,
   Me,
   Overview,
   PolicyEntry,
@@ -24,6 +27,7 @@ import type {
   PolicyPreview,
   PolicyUpdate,
   PolicyVersionView,
+  Resolution,
   SessionCount,
   SessionFilter,
   SessionQuery,
@@ -56,6 +60,7 @@ export type ErrorCode =
   | 'data_key_invalid'
   | 'session_not_found'
   | 'user_not_found'
+  | 'flag_not_found'
   | 'bulk_running'
   | 'internal';
 
@@ -190,3 +195,10 @@ export function verifyAudit(
   channel.onmessage = onProgress;
   return call('verify_audit', { onProgress: channel });
 }
+
+// Suspicious-activity flags
+/** A page of flags, newest first; `open` counts every open flag whatever the query. */
+export const listFlags = (query: FlagQuery): Promise<FlagsPage> => call('list_flags', { query });
+/** Closes an open flag as dismissed or actioned, with the reason the audit log records. */
+export const resolveFlag = (id: string, resolution: Resolution, reason: string): Promise<FlagView> =>
+  call('resolve_flag', { id, resolution, reason });

@@ -15,4 +15,8 @@ view_audit: boolean,
 /**
  * Security admins: export the audit log and verify its chain.
  */
-export_audit: boolean, };
+export_audit: boolean, 
+/**
+ * Support and security admins: the queue of suspicious-activity flags.
+ */
+review_flags: boolean, };

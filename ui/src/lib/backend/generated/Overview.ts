@@ -23,6 +23,10 @@ locked: Array<LockedAccount>,
  */
 countries: Array<Share>, devices: Array<Share>, 
 /**
+ * Suspicious-activity flags waiting for review.
+ */
+open_flags: number, 
+/**
  * The latest first, at most [`ADMIN_ACTIONS_LISTED`].
  */
 admin_actions: Array<AuditEvent>, };

@@ -1,0 +1,79 @@
+//! The review queue in the real window: the overview counts the open flags and opens the queue, a flag's
+//! drawer tells what was seen, and dismissing it with a reason takes it off the queue, lowers the count,
+//! lists it under "Dismissed" and writes `flag.dismissed` to the audit log.
+
+use thirtyfour::prelude::*;
+
+use crate::overview::leading_number;
+use crate::support::Console;
+
+const REASON: &str = "travelling for work, confirmed by the user";
+
+#[tokio::test]
+async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in(&creds.support_email, &creds.support_password).await?;
+
+    let tile = c.text("overview-open-flags-count").await?;
+    let open = leading_number(&tile).unwrap_or_else(|| panic!("open flags is a number: {tile:?}"));
+    assert!(open >= 1, "the demo leaves flags open for review");
+    c.wait_exact("nav-flags-count", &open.min(999).to_string()).await?;
+    c.click("overview-open-flags").await?;
+
+    let row = c.wait_css("[data-testid=flag-row][data-status=open]").await?;
+    let id = row.attr("data-flag-id").await?.unwrap_or_default();
+    let email = row.attr("data-email").await?.unwrap_or_default();
+    assert!(!id.is_empty() && email.contains('@'), "a row names its flag and user");
+    c.shot("flags").await;
+    row.click().await?;
+    let drawer = c
+        .wait_css(&format!("[data-testid=flag-drawer][data-flag-id='{id}']"))
+        .await?;
+    let detail = c.text("flag-detail").await?;
+    assert!(detail.contains("from"), "the drawer says what was seen: {detail}");
+    assert!(drawer.text().await?.contains(&email), "the drawer names the user");
+    c.shot("flag-drawer").await;
+
+    c.click("flag-dismiss").await?;
+    c.fill("reason-input", REASON).await?;
+    c.click("confirm-button").await?;
+    c.wait_exact("nav-flags-count", &(open - 1).min(999).to_string())
+        .await?;
+    assert_eq!(
+        c.count(&format!("[data-testid=flag-row][data-flag-id='{id}']")).await?,
+        0,
+        "a dismissed flag leaves the open queue"
+    );
+
+    c.select("flags-filter-status", "dismissed").await?;
+    let closed = c
+        .wait_css(&format!(
+            "[data-testid=flag-row][data-flag-id='{id}'][data-status=dismissed]"
+        ))
+        .await?;
+    closed.click().await?;
+    c.wait_exact("flag-status", "dismissed").await?;
+    let drawer = c.wait("flag-drawer").await?.text().await?;
+    assert!(
+        drawer.contains(&creds.support_email),
+        "the drawer says who closed it: {drawer}"
+    );
+
+    // The audit log has the decision, with its reason (the newest event, first in the list).
+    c.click("nav-audit").await?;
+    c.select("audit-filter-action", "flag.dismissed").await?;
+    c.wait_css("[data-testid=audit-row][data-action='flag.dismissed']")
+        .await?
+        .click()
+        .await?;
+    c.wait_css_text("[data-testid=audit-field][data-label='Reason']", REASON)
+        .await?;
+
+    // And from the queue, the user's page is one click away.
+    c.click("nav-flags").await?;
+    c.wait_css("[data-testid=flag-row]").await?.click().await?;
+    c.click("flag-open-user").await?;
+    c.wait("back").await?;
+    c.quit().await
+}
