@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Builds Warden's Linux installers: target/release/bundle/deb/warden_<version>_amd64.deb and
 # target/release/bundle/rpm/warden-<version>-1.x86_64.rpm. One package holds the desktop console
-# (/usr/bin/warden-console, its desktop entry and icons), the `warden` command line and — when the
-# crates/warden-server crate is in the workspace — `warden-server` with its systemd unit and sample
-# configuration (docs/PACKAGING.md). The version is the workspace's (Cargo.toml [workspace.package]).
+# (/usr/bin/warden-console, its desktop entry and icons), the `warden` command line and `warden-server`
+# with its systemd unit and sample configuration (docs/PACKAGING.md). The version is the workspace's (Cargo.toml [workspace.package]).
 #
 # Release build, size-tuned profile (fat LTO, one codegen unit): expect tens of minutes on 2 cores.
 # Works offline once the cargo and npm dependencies are present.
 #
 #   scripts/package.sh                 # builds the UI, the binaries and both packages
 #   WARDEN_PACKAGE_SKIP_UI=1 …         # keep the ui/dist already built (it is embedded in the console)
-#   WARDEN_PACKAGE_SERVER=0 …          # leave warden-server out even when its crate is there
+#   WARDEN_PACKAGE_SERVER=0 …          # leave warden-server out
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
