@@ -1,6 +1,7 @@
 //! The review queue in the real window: the overview counts the open flags and opens the queue, a flag's
 //! drawer tells what was seen, and dismissing it with a reason takes it off the queue, lowers the count,
-//! lists it under "Dismissed" and writes `flag.dismissed` to the audit log.
+//! lists it under "Dismissed" and writes `flag.dismissed` to the audit log; a flag is also closed from
+//! its user's page.
 
 use thirtyfour::prelude::*;
 
@@ -70,10 +71,31 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
     c.wait_css_text("[data-testid=audit-field][data-label='Reason']", REASON)
         .await?;
 
-    // And from the queue, the user's page is one click away.
+    // From the queue, the user's page is one click away; it lists the user's open flags, and one can be
+    // closed there too, after dealing with the account.
     c.click("nav-flags").await?;
-    c.wait_css("[data-testid=flag-row]").await?.click().await?;
+    c.select("flags-filter-status", "open").await?;
+    let row = c.wait_css("[data-testid=flag-row][data-status=open]").await?;
+    let id = row.attr("data-flag-id").await?.unwrap_or_default();
+    row.click().await?;
     c.click("flag-open-user").await?;
-    c.wait("back").await?;
+    let on_page = format!("[data-testid=user-flag][data-flag-id='{id}']");
+    c.wait_css(&on_page)
+        .await?
+        .find(By::Css("[data-testid=user-flag-action]"))
+        .await?
+        .click()
+        .await?;
+    c.fill("reason-input", "ended the session from abroad").await?;
+    c.click("confirm-button").await?;
+    c.wait_css("[data-testid=toast]").await?;
+    assert_eq!(c.count(&on_page).await?, 0, "an actioned flag leaves the user's page");
+    c.click("back").await?;
+    c.wait_css("[data-testid=flag-row]").await?;
+    assert_eq!(
+        c.count(&format!("[data-testid=flag-row][data-flag-id='{id}']")).await?,
+        0,
+        "and the open queue, when it comes back into view"
+    );
     c.quit().await
 }
