@@ -95,6 +95,9 @@ enum UsersCmd {
         /// Only locked accounts
         #[arg(long)]
         locked: bool,
+        /// Only accounts with an open suspicious-activity flag
+        #[arg(long)]
+        flagged: bool,
         /// Only this role: user, support or security_admin
         #[arg(long)]
         role: Option<String>,
@@ -580,6 +583,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Users(UsersCmd::List {
             search,
             locked,
+            flagged,
             role,
             sort,
             limit,
@@ -593,6 +597,7 @@ async fn run(cli: Cli) -> Result<()> {
             let q = UserQuery {
                 search,
                 locked: locked.then_some(true),
+                flagged: flagged.then_some(true),
                 role: role.as_deref().map(Role::parse).transpose()?,
                 sort,
                 after,

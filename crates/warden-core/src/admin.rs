@@ -66,6 +66,8 @@ pub struct UserQuery {
     pub totp: Option<bool>,
     pub verified: Option<bool>,
     pub role: Option<Role>,
+    /// With (true) or without (false) an open suspicious-activity flag.
+    pub flagged: Option<bool>,
     pub sort: UserSort,
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
@@ -200,6 +202,18 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
     }
     if let Some(r) = q.role {
         cond = cond.add(col("role").eq(r.as_str()));
+    }
+    if let Some(f) = q.flagged {
+        // The open flags are few and indexed by status: the users holding one, as a semi-join.
+        let mut open = Query::select();
+        open.column(Alias::new("user_id"))
+            .from(Alias::new("flags"))
+            .and_where(col("status").eq("open"));
+        cond = cond.add(if f {
+            col("id").in_subquery(open)
+        } else {
+            col("id").not_in_subquery(open)
+        });
     }
     // Keyset on (key DESC, id DESC). Never-active users have last_active_at 0 and sort last.
     let key: SimpleExpr = match q.sort {

@@ -185,6 +185,18 @@ impl Console {
         }
     }
 
+    /// Waits until nothing matches `css` (e.g. a row an action removed); false if it stays.
+    pub async fn gone(&self, css: &str) -> WebDriverResult<bool> {
+        let started = Instant::now();
+        while !self.driver.find_all(By::Css(css)).await?.is_empty() {
+            if started.elapsed() > timeout() {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(true)
+    }
+
     pub async fn absent(&self, testid: &str) -> WebDriverResult<bool> {
         Ok(self.driver.find_all(Self::by(testid)).await?.is_empty())
     }

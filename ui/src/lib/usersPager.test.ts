@@ -32,6 +32,7 @@ describe('toQuery', () => {
     expect(toQuery({ ...NO_FILTERS, search: '  ' }, null, 50)).toEqual({
       search: null,
       locked: null,
+      flagged: null,
       totp: null,
       verified: null,
       role: null,
@@ -42,12 +43,21 @@ describe('toQuery', () => {
   });
   it('maps each filter and the cursor', () => {
     const q = toQuery(
-      { search: ' ann ', locked: true, totp: 'no', verified: 'yes', role: 'support', sort: 'last_active' },
+      {
+        search: ' ann ',
+        locked: true,
+        flagged: true,
+        totp: 'no',
+        verified: 'yes',
+        role: 'support',
+        sort: 'last_active',
+      },
       'cur-1',
     );
     expect(q).toMatchObject({
       search: 'ann',
       locked: true,
+      flagged: true,
       totp: false,
       verified: true,
       role: 'support',

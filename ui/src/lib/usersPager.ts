@@ -14,6 +14,8 @@ export type TriState = 'any' | 'yes' | 'no';
 export interface UserFilters {
   search: string;
   locked: boolean;
+  /** Only users with an open suspicious-activity flag. */
+  flagged: boolean;
   totp: TriState;
   verified: TriState;
   role: Role | 'any';
@@ -23,6 +25,7 @@ export interface UserFilters {
 export const NO_FILTERS: UserFilters = {
   search: '',
   locked: false,
+  flagged: false,
   totp: 'any',
   verified: 'any',
   role: 'any',
@@ -36,6 +39,7 @@ export function toQuery(f: UserFilters, after: string | null, limit = PAGE_SIZE)
   return {
     search: search === '' ? null : search,
     locked: f.locked ? true : null,
+    flagged: f.flagged ? true : null,
     totp: tri(f.totp),
     verified: tri(f.verified),
     role: f.role === 'any' ? null : f.role,
@@ -48,7 +52,12 @@ export function toQuery(f: UserFilters, after: string | null, limit = PAGE_SIZE)
 /** Whether anything narrows the list (the sort order does not). */
 export function hasFilters(f: UserFilters): boolean {
   return (
-    f.search.trim() !== '' || f.locked || f.totp !== 'any' || f.verified !== 'any' || f.role !== 'any'
+    f.search.trim() !== '' ||
+    f.locked ||
+    f.flagged ||
+    f.totp !== 'any' ||
+    f.verified !== 'any' ||
+    f.role !== 'any'
   );
 }
 
@@ -57,6 +66,7 @@ export function describeFilters(f: UserFilters): string {
   const parts: string[] = [];
   if (f.search.trim()) parts.push(`“${f.search.trim()}”`);
   if (f.locked) parts.push('locked');
+  if (f.flagged) parts.push('with an open flag');
   if (f.totp !== 'any') parts.push(f.totp === 'yes' ? '2FA on' : '2FA off');
   if (f.verified !== 'any') parts.push(f.verified === 'yes' ? 'email verified' : 'email unverified');
   if (f.role !== 'any') parts.push(`role ${f.role}`);

@@ -378,6 +378,26 @@ both!(flags_are_listed_and_closed_with_a_reason, |db| {
     assert!(flags.iter().all(|f| f["status"] == "open"));
     let total = open["open"].as_i64().unwrap();
     let id = flags[0]["id"].as_str().unwrap().to_owned();
+    // `users list --flagged` lists exactly the users holding an open flag.
+    let mut holders: Vec<&str> = flags.iter().map(|f| f["user_email"].as_str().unwrap()).collect();
+    holders.sort_unstable();
+    holders.dedup();
+    let listed = db.json(&["users", "list", "--flagged", "--limit", "500"]);
+    let mut emails: Vec<&str> = listed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    emails.sort_unstable();
+    if open["next_cursor"].is_null() {
+        assert_eq!(emails, holders, "--flagged: the users with an open flag");
+    } else {
+        assert!(
+            holders.iter().all(|h| emails.contains(h)),
+            "--flagged covers the first page's users"
+        );
+    }
     let table = db.ok(&["flags", "list", "--status", "all", "--limit", "5"]);
     assert!(table.contains("RULE") && table.contains("more: --after"), "{table}");
     let closed = db.json(&[

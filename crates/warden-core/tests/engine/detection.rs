@@ -17,6 +17,19 @@ fn from(country: &str) -> ClientInfo {
     }
 }
 
+/// The emails of the users with (true) or without (false) an open flag.
+async fn flagged(t: &T, actor: &Actor, with: bool) -> Vec<String> {
+    let q = warden_core::admin::UserQuery {
+        flagged: Some(with),
+        limit: 100,
+        ..Default::default()
+    };
+    let page = warden_core::admin::users_page(&t.db, actor, &q, t.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    page.users.into_iter().map(|u| u.user.email).collect()
+}
+
 async fn open_flags(t: &T, actor: &Actor) -> Vec<flags::FlagView> {
     flags::page(
         &t.db,
@@ -132,6 +145,14 @@ both!(
         let id = open_flags(&t, &support).await[0].id;
         let before = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
         assert_eq!(before.open_flags, 1, "the overview counts the open flag");
+        assert_eq!(
+            flagged(&t, &support, true).await,
+            vec!["ana@example.com"],
+            "the users filter finds her"
+        );
+        assert!(!flagged(&t, &support, false)
+            .await
+            .contains(&"ana@example.com".to_owned()));
         assert_code(
             flags::resolve(&t.db, &support, t.now(), id, Resolution::Actioned, " ").await,
             "invalid_input",
@@ -164,6 +185,10 @@ both!(
         assert!(open_flags(&t, &support).await.is_empty());
         let after = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
         assert_eq!(after.open_flags, 0, "and no longer once it is closed");
+        assert!(
+            flagged(&t, &support, true).await.is_empty(),
+            "a closed flag does not count"
+        );
         assert!(
             after.admin_actions.iter().any(|e| e.action == "flag.actioned"),
             "closing a flag is among the latest admin actions"

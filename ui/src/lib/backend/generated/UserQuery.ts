@@ -7,7 +7,11 @@ export type UserQuery = {
  * Case-insensitive prefix of the email, of the whole name, or of the name from any later word on
  * ("lim" and "maria l" both find "Ana Maria Lima").
  */
-search: string | null, locked: boolean | null, totp: boolean | null, verified: boolean | null, role: Role | null, sort: UserSort, 
+search: string | null, locked: boolean | null, totp: boolean | null, verified: boolean | null, role: Role | null, 
+/**
+ * With (true) or without (false) an open suspicious-activity flag.
+ */
+flagged: boolean | null, sort: UserSort, 
 /**
  * The `next_cursor` of the previous page.
  */
