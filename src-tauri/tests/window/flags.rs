@@ -89,6 +89,8 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
     c.fill("reason-input", "ended the session from abroad").await?;
     c.click("confirm-button").await?;
     assert!(c.gone(&on_page).await?, "an actioned flag leaves the user's page");
+    c.wait_exact("nav-flags-count", &(open - 2).min(999).to_string())
+        .await?;
     c.click("back").await?;
     c.wait_css("[data-testid=flag-row]").await?;
     assert_eq!(

@@ -28,8 +28,16 @@ class ConsoleState {
   reauthNeedsCode = $state(false);
   toasts = $state<Toast[]>([]);
   banner = $state<string | null>(null);
+  /** Open suspicious-activity flags as the overview or the flags screen last counted them, lowered as
+   *  the console closes one; shown beside Flags in the navigation. */
+  openFlags = $state<number | null>(null);
 
   #unlockWaiters: ((ok: boolean) => void)[] = [];
+
+  /** One open flag fewer (the console just closed it). */
+  closedFlag(): void {
+    if (this.openFlags !== null) this.openFlags = Math.max(0, this.openFlags - 1);
+  }
   #reauthWaiters: ((ok: boolean) => void)[] = [];
   #toastSeq = 0;
 
