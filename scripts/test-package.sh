@@ -199,7 +199,11 @@ email=$(text cred-support-email); password=$(text cred-support-password)
 click continue-sign-in
 fill email "$email"; fill password "$password"
 click sign-in
-wait_for "[data-testid='user-row']" 30 >/dev/null || fail "signing in to the demo did not show the users"
+wait_for "[data-testid='overview-active']" 30 >/dev/null || fail "signing in to the demo did not show the overview"
+say "signed in: the overview shows $(text overview-active) active sessions and $(text overview-open-flags-count) open flags"
+shot artifacts/screenshots/package-overview.png
+click nav-users
+wait_for "[data-testid='user-row']" 30 >/dev/null || fail "the users screen of the demo shows no users"
 rows=$(curl -s -X POST "$s/elements" -H 'content-type: application/json' -d '{"using":"css selector","value":"[data-testid=user-row]"}' | jq '.value | length')
 say "signed in to the demo database as $email: $rows user rows shown"
 sleep 5
@@ -225,7 +229,7 @@ say "processes of the app: $procs"
 say "idle PSS of the app and its WebKit processes: $(( pss_kib / 1024 )) MiB"
 shot artifacts/screenshots/package-installed-users.png
 import -window root artifacts/screenshots/package-installed-desktop.png
-say "screenshots: artifacts/screenshots/package-installed-users.png, package-installed-desktop.png"
+say "screenshots: artifacts/screenshots/package-overview.png, package-installed-users.png, package-installed-desktop.png"
 curl -sf -X DELETE "$s" >/dev/null || true
 kill "$driver_pid" 2>/dev/null || true; wait "$driver_pid" 2>/dev/null || true; driver_pid=""
 for _ in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
