@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from './backend/generated';
 import { userSummary } from './fixtures.test-util';
-import { canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
+import { NO_CAPABILITIES, canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
 
 const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true, view_audit: true, export_audit: true, review_flags: true };
-const NONE: Capabilities = {
-  unlock: false,
-  revoke_sessions: false,
-  reset_totp: false,
-  view_policy: false,
-  bulk_revoke: false,
-  view_audit: false,
-  export_audit: false,
-  review_flags: false,
-};
+const NONE: Capabilities = NO_CAPABILITIES;
 
 describe('userBadges', () => {
   it('gives a plain verified user no badge', () => {

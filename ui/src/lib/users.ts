@@ -3,6 +3,18 @@ import type { Capabilities, UserSummary, UserView } from './backend/generated';
 import { localDateTime, plural } from './format';
 import type { Tone } from './sessions';
 
+/** What an operator who is not signed in (or whose role allows nothing) may do: nothing. */
+export const NO_CAPABILITIES: Capabilities = {
+  unlock: false,
+  revoke_sessions: false,
+  reset_totp: false,
+  view_policy: false,
+  bulk_revoke: false,
+  view_audit: false,
+  export_audit: false,
+  review_flags: false,
+};
+
 export interface Badge {
   key: 'locked' | 'locked-permanently' | 'totp' | 'unverified' | 'disabled' | 'sessions';
   label: string;
