@@ -158,16 +158,20 @@ pub async fn page(db: &Db, actor: &Actor, q: &FlagQuery) -> Result<FlagsPage> {
     } else {
         None
     };
-    let open: i64 = with_db!(db, |p| sqlx::query_scalar(
-        "SELECT count(*) FROM flags WHERE status = 'open'"
-    )
-    .fetch_one(p)
-    .await?);
     Ok(FlagsPage {
         flags,
         next_cursor,
-        open,
+        open: open_count(db).await?,
     })
+}
+
+/// How many flags wait for review (read from the `flags_open` index).
+pub(crate) async fn open_count(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE status = 'open'"
+    )
+    .fetch_one(p)
+    .await?))
 }
 
 /// Closes an open flag as dismissed or actioned, with a reason, audited as `flag.dismissed` or

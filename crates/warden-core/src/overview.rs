@@ -241,12 +241,6 @@ pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
         .fetch_all(p)
         .await?);
 
-    let open_flags: i64 = with_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM flags WHERE status = 'open'"
-    )
-    .fetch_one(p)
-    .await?);
-
     Ok(Overview {
         at: now,
         active_sessions,
@@ -255,7 +249,7 @@ pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
         locked,
         countries: top(countries),
         devices: top(devices),
-        open_flags: open_flags as u64,
+        open_flags: crate::flags::open_count(db).await? as u64,
         admin_actions,
     })
 }
