@@ -4,6 +4,7 @@ import {
   NO_FLAG_FILTERS,
   afterResolve,
   describeFlags,
+  hasFlagFilters,
   resolutionText,
   ruleExplains,
   ruleLabel,
@@ -65,6 +66,13 @@ describe('toFlagQuery', () => {
       limit: 20,
       after: '17:abc',
     });
+  });
+
+  it('counts only a status other than open, or a user, as a filter', () => {
+    expect(hasFlagFilters(NO_FLAG_FILTERS)).toBe(false);
+    expect(hasFlagFilters({ status: 'open', user: '  ' })).toBe(false);
+    expect(hasFlagFilters({ status: 'all', user: '' })).toBe(true);
+    expect(hasFlagFilters({ status: 'open', user: 'ana' })).toBe(true);
   });
 
   it('describes the list', () => {

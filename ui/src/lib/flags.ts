@@ -56,6 +56,11 @@ export function statusTone(status: string): 'warn' | 'ok' | 'info' {
   return 'info';
 }
 
+/** Whether the filter asks for anything but the default, every open flag. */
+export function hasFlagFilters(f: FlagFilters): boolean {
+  return f.status !== 'open' || f.user.trim() !== '';
+}
+
 export function toFlagQuery(f: FlagFilters, after: string | null, limit = FLAG_PAGE): FlagQuery {
   const user = f.user.trim();
   return { status: f.status, user: user === '' ? null : user, limit, after };

@@ -33,13 +33,13 @@ class ConsoleState {
   openFlags = $state<number | null>(null);
 
   #unlockWaiters: ((ok: boolean) => void)[] = [];
+  #reauthWaiters: ((ok: boolean) => void)[] = [];
+  #toastSeq = 0;
 
   /** One open flag fewer (the console just closed it). */
   closedFlag(): void {
     if (this.openFlags !== null) this.openFlags = Math.max(0, this.openFlags - 1);
   }
-  #reauthWaiters: ((ok: boolean) => void)[] = [];
-  #toastSeq = 0;
 
   /** Picks up where a reloaded window left off, else shows the connect screen. */
   async start(): Promise<void> {
