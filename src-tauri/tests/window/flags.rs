@@ -99,15 +99,17 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
         "and the open queue, when it comes back into view"
     );
 
-    // The users screen narrows to the accounts holding an open flag: the queue's first one among them.
+    // The users screen narrows to the accounts holding an open flag: the queue's first one among them
     let holder = c
         .wait_css("[data-testid=flag-row][data-status=open]")
         .await?
         .attr("data-email")
         .await?
         .unwrap_or_default();
+    // (searched for by email too, since the list only renders the rows in view).
     c.click("nav-users").await?;
     c.click("filter-flagged").await?;
+    c.fill("user-search", &holder).await?;
     c.wait_css(&format!("[data-testid=user-row][data-email='{holder}']"))
         .await?;
     c.quit().await
