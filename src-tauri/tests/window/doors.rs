@@ -124,8 +124,7 @@ async fn http_session_shows_in_the_console_and_ending_it_there_is_401_on_the_nex
         .await?
         .click()
         .await?;
-    c.fill("reason-input", "reported a stolen laptop").await?;
-    c.click("confirm-button").await?;
+    c.confirm_with_reason("reported a stolen laptop").await?;
     c.wait_css(&format!("{row_css}[data-status=revoked]")).await?;
 
     let (status, body) = call(user.get(format!("{base}/api/sessions"))).await;

@@ -37,8 +37,7 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
     c.shot("flag-drawer").await;
 
     c.click("flag-dismiss").await?;
-    c.fill("reason-input", REASON).await?;
-    c.click("confirm-button").await?;
+    c.confirm_with_reason(REASON).await?;
     c.wait_exact("nav-flags-count", &(open - 1).min(999).to_string())
         .await?;
     assert_eq!(
@@ -86,8 +85,7 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
         .await?
         .click()
         .await?;
-    c.fill("reason-input", "ended the session from abroad").await?;
-    c.click("confirm-button").await?;
+    c.confirm_with_reason("ended the session from abroad").await?;
     assert!(c.gone(&on_page).await?, "an actioned flag leaves the user's page");
     c.wait_exact("nav-flags-count", &(open - 2).min(999).to_string())
         .await?;

@@ -33,8 +33,7 @@ async fn support_unlocks_a_locked_user_and_sees_the_audit_entry() -> WebDriverRe
     c.wait_text("lockout-status", "Locked").await?;
     c.shot("user-locked").await;
     c.click("unlock-button").await?;
-    c.fill("reason-input", REASON).await?;
-    c.click("confirm-button").await?;
+    c.confirm_with_reason(REASON).await?;
     c.wait_text("lockout-status", "Not locked").await?;
     c.wait_css_text("[data-testid=activity-item]", "user.unlocked").await?;
     assert_eq!(
@@ -68,8 +67,7 @@ async fn sessions_can_be_revoked_one_by_one_and_everywhere() -> WebDriverResult<
         .await?
         .click()
         .await?;
-    c.fill("reason-input", REASON).await?;
-    c.click("confirm-button").await?;
+    c.confirm_with_reason(REASON).await?;
     c.wait_css(&format!(
         "[data-testid=session-row][data-session-id='{id}'][data-status=revoked]"
     ))

@@ -140,6 +140,18 @@ impl Console {
         el.send_keys(text).await
     }
 
+    /// Gives the open reason dialog its reason, confirms, and waits until the dialog has closed: a click
+    /// on the page while the modal is still open would land on its backdrop and be lost.
+    pub async fn confirm_with_reason(&self, reason: &str) -> WebDriverResult<()> {
+        self.fill("reason-input", reason).await?;
+        self.click("confirm-button").await?;
+        assert!(
+            self.gone("[data-testid='reason-input']").await?,
+            "the reason dialog closes once its action is done"
+        );
+        Ok(())
+    }
+
     pub async fn text(&self, testid: &str) -> WebDriverResult<String> {
         self.wait(testid).await?.text().await
     }
