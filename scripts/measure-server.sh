@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures warden-server on a demo database (docs/PERFORMANCE.md): requests a second and latency of the
-# session-validating reads under load (wrk), and how long a failed sign-in takes for an address with an
-# account (wrong password) and one without (they must not differ beyond noise).
+# session-validating reads under load and one at a time (wrk), and how long a failed sign-in takes for
+# an address with an account (wrong password) and one without (they must not differ beyond noise).
 #
 #   scripts/measure-server.sh <database URL>          # a database filled by `warden demo`
 #
@@ -86,4 +86,8 @@ for path in /api/auth/session /api/sessions; do
   wrk -t2 -c16 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port$path" |
     grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
 done
+# One connection at a time: the latency of a single request with nothing queued ahead of it.
+echo "measure: wrk GET /api/auth/session, 1 thread, 1 connection, 15 s"
+wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/auth/session" |
+  grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
 grep -iE "error|panic" "$work/server.log" | head -5 || true
