@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures warden-server on a demo database (docs/PERFORMANCE.md): requests a second and latency of the
-# session-validating reads under load and one at a time (wrk), and how long a failed sign-in takes for
-# an address with an account (wrong password) and one without (they must not differ beyond noise).
+# session-validating reads under load and one at a time (wrk), successful sign-ins a second (argon2id at
+# the policy's cost), and how long a failed sign-in takes for an address with an account (wrong
+# password) and one without (they must not differ beyond noise).
 #
 #   scripts/measure-server.sh <database URL>          # a database filled by `warden demo`
 #
@@ -89,5 +90,24 @@ done
 # One connection at a time: the latency of a single request with nothing queued ahead of it.
 echo "measure: wrk GET /api/auth/session, 1 thread, 1 connection, 15 s"
 wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/auth/session" |
+  grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
+# Successful sign-ins, the users of the probe list in turn: each is one argon2id verification at the
+# policy's cost, a new session and its audit event (and the flag checks).
+python3 - "$work/users.json" >"$work/sign-in.lua" <<'PY'
+import json, sys
+users = json.load(open(sys.argv[1]))["users"]
+plain = [u["email"] for u in users if not (u.get("totp_enabled") or u.get("locked") or u.get("disabled"))]
+print("local emails = {" + ",".join(json.dumps(e) for e in plain) + "}")
+print("""local i = 0
+request = function()
+  i = i % #emails + 1
+  return wrk.format("POST", "/api/auth/sign-in",
+    {["Content-Type"] = "application/json", ["Origin"] = "http://bench.test"},
+    '{"email":"' .. emails[i] .. '","password":"demo-user-password-2026"}')
+end""")
+PY
+echo "measure: argon2id cost in force: $("$bin/warden" --db "$db" policy show | grep -E 'argon2' | tr -s ' ' | paste -sd ';')"
+echo "measure: wrk POST /api/auth/sign-in (correct password, users in turn), 2 threads, 4 connections, 15 s"
+wrk -t2 -c4 -d15s --latency -s "$work/sign-in.lua" "http://127.0.0.1:$port" |
   grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
 grep -iE "error|panic" "$work/server.log" | head -5 || true
