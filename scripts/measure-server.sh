@@ -44,11 +44,22 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null &
 # Demo users share one password; take users without two-factor for the probes.
 "$bin/warden" --db "$db" --json users list --role user --limit 500 >"$work/users.json"
 
-BASE="http://127.0.0.1:$port" USERS="$work/users.json" OUT="$work/cookie" python3 - <<'PY'
+BASE="http://127.0.0.1:$port" USERS="$work/users.json" OUT="$work/cookie" LUA="$work/sign-in.lua" python3 - <<'PY'
 import json, os, statistics, time, urllib.request, urllib.error
 
 base, users = os.environ["BASE"], json.load(open(os.environ["USERS"]))["users"]
 plain = [u["email"] for u in users if not (u.get("totp_enabled") or u.get("locked") or u.get("disabled"))]
+PASSWORD = "demo-user-password-2026"
+
+# The wrk script for the successful sign-ins below: these users in turn, with the right password.
+open(os.environ["LUA"], "w").write("local emails = {" + ",".join(json.dumps(e) for e in plain) + "}\n" + """local i = 0
+request = function()
+  i = i % #emails + 1
+  return wrk.format("POST", "/api/auth/sign-in",
+    {["Content-Type"] = "application/json", ["Origin"] = "http://bench.test"},
+    '{"email":"' .. emails[i] .. '","password":""" + json.dumps(PASSWORD) + """}')
+end
+""")
 
 def post(path, body, ip):
     req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST", headers={
@@ -63,7 +74,7 @@ def post(path, body, ip):
     return status, headers, text, (time.perf_counter() - t) * 1000
 
 # One session to load the reads with.
-status, headers, _, _ = post("/api/auth/sign-in", {"email": plain[0], "password": "demo-user-password-2026"}, "203.0.113.1")
+status, headers, _, _ = post("/api/auth/sign-in", {"email": plain[0], "password": PASSWORD}, "203.0.113.1")
 assert status == 200, status
 cookie = [c.split(";")[0] for c in headers.get_all("set-cookie") if c.startswith("warden_session=")][0]
 open(os.environ["OUT"], "w").write(cookie)
@@ -82,32 +93,18 @@ print(f"measure: failed sign-in, {n} each: wrong password p50 {statistics.median
       f"unknown address p50 {statistics.median(ghost):.1f} ms p90 {q(ghost, .9):.1f} ms (same status and body every time)")
 PY
 cookie=$(cat "$work/cookie")
+# The lines of wrk's report that PERFORMANCE.md records.
+wrk_summary() { grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'; }
 for path in /api/auth/session /api/sessions; do
   echo "measure: wrk GET $path, 2 threads, 16 connections, 15 s"
-  wrk -t2 -c16 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port$path" |
-    grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
+  wrk -t2 -c16 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port$path" | wrk_summary
 done
 # One connection at a time: the latency of a single request with nothing queued ahead of it.
 echo "measure: wrk GET /api/auth/session, 1 thread, 1 connection, 15 s"
-wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/auth/session" |
-  grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
+wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/auth/session" | wrk_summary
 # Successful sign-ins, the users of the probe list in turn: each is one argon2id verification at the
 # policy's cost, a new session and its audit event (and the flag checks).
-python3 - "$work/users.json" >"$work/sign-in.lua" <<'PY'
-import json, sys
-users = json.load(open(sys.argv[1]))["users"]
-plain = [u["email"] for u in users if not (u.get("totp_enabled") or u.get("locked") or u.get("disabled"))]
-print("local emails = {" + ",".join(json.dumps(e) for e in plain) + "}")
-print("""local i = 0
-request = function()
-  i = i % #emails + 1
-  return wrk.format("POST", "/api/auth/sign-in",
-    {["Content-Type"] = "application/json", ["Origin"] = "http://bench.test"},
-    '{"email":"' .. emails[i] .. '","password":"demo-user-password-2026"}')
-end""")
-PY
 echo "measure: argon2id cost in force: $("$bin/warden" --db "$db" policy show | grep -E 'argon2' | tr -s ' ' | paste -sd ';')"
 echo "measure: wrk POST /api/auth/sign-in (correct password, users in turn), 2 threads, 4 connections, 15 s"
-wrk -t2 -c4 -d15s --latency -s "$work/sign-in.lua" "http://127.0.0.1:$port" |
-  grep -E "Requests/sec|^ +(50|90|99)%|Non-2xx" | sed 's/^/measure:   /'
+wrk -t2 -c4 -d15s --latency -s "$work/sign-in.lua" "http://127.0.0.1:$port" | wrk_summary
 grep -iE "error|panic" "$work/server.log" | head -5 || true
