@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod audit_export;
 mod bulk;
+mod concurrency;
 mod detection;
 mod lockout;
 mod overview;
