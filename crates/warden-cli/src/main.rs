@@ -253,6 +253,12 @@ enum SessionsCmd {
         #[arg(long, default_value_t = bulk::DEFAULT_BATCH)]
         batch_size: u32,
     },
+    /// The recent bulk terminations: finished, still running, or interrupted half-way (and what each
+    /// did and did not do)
+    BulkStatus {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -445,6 +451,20 @@ fn policy_pairs(assignments: &[String]) -> Result<Vec<(String, String)>> {
                 .ok_or_else(|| Error::invalid(a.as_str(), "must be key=value, e.g. session.ttl=12h"))
         })
         .collect()
+}
+
+/// What an interrupted bulk run did and did not do, in one sentence.
+fn interrupted_line(r: &bulk::BulkRun, now: i64) -> String {
+    format!(
+        "An earlier bulk termination by {} ({}, \"{}\") stopped half-way: it ended {} of {} session(s) in {} batch(es) and did not reach the other {}.",
+        r.actor_label,
+        ago(now, r.started_at),
+        r.reason,
+        r.terminated,
+        r.matched,
+        r.batches,
+        r.matched - r.terminated
+    )
 }
 
 fn print_policy_update(json: bool, update: &policy_store::PolicyUpdate, shortened: bool) {
@@ -777,14 +797,7 @@ async fn run(cli: Cli) -> Result<()> {
                     .collect::<Result<Vec<_>>>()?;
                 BulkTarget::Sessions(ids)
             } else {
-                let f = filter.filter("active")?;
-                if f == (SessionFilter::default()) {
-                    return Err(Error::invalid(
-                        "filter",
-                        "give at least one filter, --ids, or --everyone to end every live session",
-                    ));
-                }
-                BulkTarget::Filter(Box::new(f))
+                BulkTarget::Filter(Box::new(filter.filter("active")?))
             };
             let req = BulkRequest {
                 target,
@@ -811,6 +824,9 @@ async fn run(cli: Cli) -> Result<()> {
                         println!("\nFor example:");
                         sessions_table(plan.sample.iter().map(|i| (&i.view, Some(i.user_email.as_str()))), now).print();
                     }
+                    for r in &plan.interrupted {
+                        println!("\n{}", interrupted_line(r, now));
+                    }
                     println!("\nRun again with --yes to end them.");
                 }
                 return Ok(());
@@ -827,6 +843,9 @@ async fn run(cli: Cli) -> Result<()> {
                 print_json(&summary);
             } else {
                 eprintln!();
+                for r in &summary.interrupted {
+                    println!("{} Recorded as interrupted (audit event #{}).", interrupted_line(r, now), r.summary_seq.unwrap_or(0));
+                }
                 println!(
                     "Ended {} session(s) in {} batch(es); {} had already ended, {} kept, {} failed. Audit event #{}.",
                     summary.terminated,
@@ -844,6 +863,34 @@ async fn run(cli: Cli) -> Result<()> {
                 return Err(Error::Unexpected(
                     "the bulk termination stopped early; see the summary".into(),
                 ));
+            }
+        }
+        Command::Sessions(SessionsCmd::BulkStatus { limit }) => {
+            let runs = bulk::runs(&db, &actor, limit).await?;
+            if cli.json {
+                print_json(&runs);
+            } else {
+                let mut t = Table::new(&["STARTED", "BY", "TARGET", "STATE", "ENDED", "OF", "BATCHES", "REASON", "ID"]);
+                for r in &runs {
+                    let state = match (r.finished_at, r.interrupted, r.is_stale(now)) {
+                        (Some(_), true, _) => "interrupted",
+                        (Some(_), false, _) => "finished",
+                        (None, _, true) => "interrupted (not yet recorded)",
+                        (None, _, false) => "running",
+                    };
+                    t.row(vec![
+                        ago(now, r.started_at),
+                        r.actor_label.clone(),
+                        r.target.clone(),
+                        state.into(),
+                        r.terminated.to_string(),
+                        r.matched.to_string(),
+                        r.batches.to_string(),
+                        r.reason.clone(),
+                        r.id.to_string(),
+                    ]);
+                }
+                t.print();
             }
         }
         Command::Sessions(SessionsCmd::Revoke { id, reason }) => {
@@ -895,7 +942,10 @@ async fn run(cli: Cli) -> Result<()> {
             shorten_sessions,
         }) => {
             let pairs = policy_pairs(&assignments)?;
-            let options = policy_store::SaveOptions { shorten_sessions };
+            let options = policy_store::SaveOptions {
+        shorten_sessions,
+        ..Default::default()
+    };
             let update = policy_store::set_with(&db, &actor, now, &pairs, &note, options).await?;
             print_policy_update(cli.json, &update, shorten_sessions);
         }
@@ -918,7 +968,10 @@ async fn run(cli: Cli) -> Result<()> {
             note,
             shorten_sessions,
         }) => {
-            let options = policy_store::SaveOptions { shorten_sessions };
+            let options = policy_store::SaveOptions {
+        shorten_sessions,
+        ..Default::default()
+    };
             let update = policy_store::rollback(&db, &actor, now, version, &note, options).await?;
             print_policy_update(cli.json, &update, shorten_sessions);
         }
@@ -1057,7 +1110,10 @@ async fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 print_json(&report);
             } else if report.is_intact() {
-                println!("Audit chain intact: {} events verified.", report.events_verified);
+                println!(
+                    "Audit chain intact: {} events verified up to #{}.",
+                    report.events_verified, report.head_seq
+                );
             } else {
                 println!(
                     "AUDIT CHAIN BROKEN at event {}: {} ({} events verified before it).",

@@ -479,6 +479,8 @@ pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reaso
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
+    let owner = users::by_id(db, session.user_id).await?.ok_or(Error::SessionNotFound)?;
+    actor.require_over(owner.role())?;
     let mut tx = db.begin().await?;
     let ended = sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await?;
     let rec = Record::new("session.revoked")
@@ -497,6 +499,7 @@ pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_iden
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
+    actor.require_over(user.role())?;
     let mut tx = db.begin().await?;
     let ids: Vec<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
         "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL"
@@ -531,6 +534,7 @@ pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, 
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
+    actor.require_over(user.role())?;
     let mut tx = db.begin().await?;
     let user = users::by_id_tx(&mut tx, user.id)
         .await?
@@ -565,6 +569,7 @@ pub async fn reset_totp(db: &Db, actor: &Actor, now: Millis, user_ident: &str, r
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
+    actor.require_over(user.role())?;
     let mut tx = db.begin().await?;
     with_tx!(&mut tx, |c| {
         sqlx::query(

@@ -382,13 +382,16 @@ impl Verification {
     }
 }
 
-/// Walks the whole chain in seq order, calling `progress(verified_so_far, total)` after each batch. The
-/// check itself is audited (`audit.verified`, failure status when the chain is broken).
+/// Walks the chain in seq order up to the head as it stands when the check starts, calling
+/// `progress(verified_so_far, total)` after each batch: events that other transactions append meanwhile
+/// are left to the next check. The check itself is audited (`audit.verified` with the head it reached,
+/// failure status when the chain is broken).
 pub async fn verify(db: &Db, actor: &Actor, now: Millis, mut progress: impl FnMut(i64, i64)) -> Result<Verification> {
     actor.require(Permission::VerifyAudit)?;
     let report = walk_chain(db, &mut progress).await?;
     let rec = Record::new("audit.verified").meta(json!({
         "events_verified": report.events_verified,
+        "head_seq": report.head_seq,
         "broken_at": report.broken_at,
         "detail": report.detail,
     }));
@@ -402,7 +405,9 @@ async fn walk_chain(db: &Db, progress: &mut impl FnMut(i64, i64)) -> Result<Veri
         with_db!(db, |p| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(p)
             .await?);
-    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    // The walk stops at the head read above: events appended while it runs are not part of this check
+    // (and are not missing from it).
+    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2");
     let mut expected_seq = 1_i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut verified = 0_i64;
@@ -416,6 +421,7 @@ async fn walk_chain(db: &Db, progress: &mut impl FnMut(i64, i64)) -> Result<Veri
         let batch: Vec<AuditEvent> = with_db!(db, |p| sqlx::query_as(&sql)
             .bind(expected_seq - 1)
             .bind(BATCH)
+            .bind(head_seq)
             .fetch_all(p)
             .await?);
         if batch.is_empty() {

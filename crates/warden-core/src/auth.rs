@@ -76,29 +76,63 @@ async fn record_attempt(
 /// At most this many recent failures are replayed for an address without an account.
 const STAND_IN_HISTORY: i64 = 2_000;
 
-/// The lockout state an account would have if `email` had one: the policy's own rules replayed over the
-/// recent failed sign-ins for that address (from `login_attempts`, by a partial index on them). Locks
-/// earlier than `reset_after` plus the longest lock are forgotten, as an account's back-off is.
-async fn stand_in_lockout(db: &Db, email: &str, p: &crate::policy::LockoutPolicy, now: Millis) -> Result<LockoutState> {
-    let horizon = now
-        .saturating_sub(p.reset_after.as_millis())
+/// The recent failed sign-ins for an address without an account (oldest last), from `login_attempts` by
+/// a partial index on them.
+const STAND_IN_FAILURES: &str = "SELECT at FROM login_attempts \
+    WHERE user_id IS NULL AND email = $1 AND at > $2 AND outcome = 'unknown_user' ORDER BY at DESC LIMIT $3";
+
+/// How far back the stand-in looks: locks earlier than `reset_after` plus the longest lock are
+/// forgotten, as an account's back-off is.
+fn stand_in_horizon(p: &crate::policy::LockoutPolicy, now: Millis) -> Millis {
+    now.saturating_sub(p.reset_after.as_millis())
         .saturating_sub(p.max_duration.as_millis())
-        .saturating_sub(p.window.as_millis());
-    let mut failures: Vec<Millis> = with_db!(db, |c| {
-        sqlx::query_scalar(
-        "SELECT at FROM login_attempts WHERE user_id IS NULL AND email = $1 AND at > $2 AND outcome = 'unknown_user' \
-         ORDER BY at DESC LIMIT $3"
-    )
-    .bind(email)
-    .bind(horizon)
-    .bind(STAND_IN_HISTORY)
-    .fetch_all(c)
-    .await?
-    });
+        .saturating_sub(p.window.as_millis())
+}
+
+/// The policy's own rules replayed over an address's failures (given newest first).
+fn replay(mut failures: Vec<Millis>, p: &crate::policy::LockoutPolicy) -> LockoutState {
     failures.reverse();
-    Ok(failures.into_iter().fold(LockoutState::default(), |state, at| {
+    failures.into_iter().fold(LockoutState::default(), |state, at| {
         rules::register_failure(&state, p, at).state
-    }))
+    })
+}
+
+/// The lockout state an account would have if `email` had one, read outside a transaction (the quick
+/// check before any hashing, as an account's lock is checked before its password).
+async fn stand_in_lockout(db: &Db, email: &str, p: &crate::policy::LockoutPolicy, now: Millis) -> Result<LockoutState> {
+    let failures: Vec<Millis> = with_db!(db, |c| sqlx::query_scalar(STAND_IN_FAILURES)
+        .bind(email)
+        .bind(stand_in_horizon(p, now))
+        .bind(STAND_IN_HISTORY)
+        .fetch_all(c)
+        .await?);
+    Ok(replay(failures, p))
+}
+
+/// The same inside a write transaction, holding the address's stand-in lock until the transaction ends,
+/// as [`users::by_id_tx`] holds an account's row: concurrent failures for one address are counted one
+/// after the other, exactly as they are for an account.
+async fn stand_in_lockout_tx(
+    tx: &mut Tx,
+    email: &str,
+    p: &crate::policy::LockoutPolicy,
+    now: Millis,
+) -> Result<LockoutState> {
+    if tx.backend() == crate::store::Backend::Postgres {
+        // A transaction-scoped advisory lock on the address (key space 0x57415244, "WARD").
+        with_tx!(tx, |c| sqlx::query("SELECT pg_advisory_xact_lock(1463898692, hashtext($1))")
+            .bind(email)
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
+    let failures: Vec<Millis> = with_tx!(tx, |c| sqlx::query_scalar(STAND_IN_FAILURES)
+        .bind(email)
+        .bind(stand_in_horizon(p, now))
+        .bind(STAND_IN_HISTORY)
+        .fetch_all(c)
+        .await?);
+    Ok(replay(failures, p))
 }
 
 /// Counts a failed step (wrong password or code) against the user's lockout state, in one transaction
@@ -170,7 +204,7 @@ async fn confirm_password(db: &Db, now: Millis, user: &UserRow, pw: &Secret, inf
         return Err(lock_error(lock));
     }
     if pw.expose().chars().count() > policy.password.max_length as usize
-        || !check_password(pw, &user.password_hash).await?
+        || !db.hashes().verify(pw, &user.password_hash, now).await?
     {
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
@@ -184,10 +218,7 @@ async fn upgrade_hash(db: &Db, now: Millis, user: &UserRow, pw: &Secret, policy:
     if !password::needs_rehash(&user.password_hash, &policy.password) {
         return Ok(());
     }
-    let (pw, pp) = (pw.clone(), policy.password.clone());
-    let phc = tokio::task::spawn_blocking(move || password::hash_password(&pw, &pp))
-        .await
-        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    let phc = db.hashes().hash(pw, &policy.password, now).await?;
     // Only over the hash that was checked: a password changed meanwhile is not overwritten.
     with_db!(db, |c| sqlx::query(
         "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND password_hash = $4"
@@ -200,14 +231,6 @@ async fn upgrade_hash(db: &Db, now: Millis, user: &UserRow, pw: &Secret, policy:
     .await?
     .rows_affected());
     Ok(())
-}
-
-/// Verifies a password against its PHC string off the async threads (argon2id is deliberately slow).
-async fn check_password(pw: &Secret, phc: &str) -> Result<bool> {
-    let (pw, phc) = (pw.clone(), phc.to_owned());
-    tokio::task::spawn_blocking(move || password::verify_password(&pw, &phc))
-        .await
-        .map_err(|e| Error::Unexpected(e.to_string()))?
 }
 
 /// Failed sign-ins answer on a multiple of this many milliseconds after they began.
@@ -265,11 +288,16 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
             tx.commit().await?;
             return Err(lock_error(lock));
         }
-        let (pw, pp) = (pw.clone(), policy.password.clone());
-        tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
-            .await
-            .map_err(|e| Error::Unexpected(e.to_string()))?;
+        db.hashes().verify_dummy(pw, &policy.password, now).await?;
+        // Counted as [`fail`] counts an account's failure: under the address's lock, against the state
+        // read under it, so that a burst meets the threshold exactly as it would at a real account.
         let mut tx = db.begin().await?;
+        let stand_in = stand_in_lockout_tx(&mut tx, &tried, &policy.lockout, now).await?;
+        if let Some(lock) = rules::current_lock(&stand_in, now) {
+            record_attempt(&mut tx, now, None, &tried, info, "locked").await?;
+            tx.commit().await?;
+            return Err(lock_error(lock));
+        }
         record_attempt(&mut tx, now, None, &tried, info, "unknown_user").await?;
         audit::append(
             &mut tx,
@@ -292,14 +320,11 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
         tx.commit().await?;
         return Err(lock_error(lock));
     }
-    if !check_password(pw, &user.password_hash).await? {
+    if !db.hashes().verify(pw, &user.password_hash, now).await? {
         if password::needs_rehash(&user.password_hash, &policy.password) {
             // A hash from before a change of the cost is checked at its own cost; the dummy check on top
             // keeps a wrong password from answering faster than an unknown address does.
-            let (pw, pp) = (pw.clone(), policy.password.clone());
-            tokio::task::spawn_blocking(move || password::verify_dummy(&pw, &pp))
-                .await
-                .map_err(|e| Error::Unexpected(e.to_string()))?;
+            db.hashes().verify_dummy(pw, &policy.password, now).await?;
         }
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
@@ -332,7 +357,26 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
     })
 }
 
+/// The account a pending second-step challenge belongs to (for the door's per-account limit on that
+/// step); `invalid_token` when the challenge is unknown, used or expired.
+pub async fn challenge_user(db: &Db, now: Millis, challenge: &Secret) -> Result<Uuid> {
+    let user_id: Option<Uuid> = with_db!(db, |p| sqlx::query_scalar(
+        "SELECT user_id FROM verification_tokens WHERE token_hash = $1 AND purpose = 'totp_challenge' \
+         AND used_at IS NULL AND expires_at > $2"
+    )
+    .bind(hash_token(challenge.expose()))
+    .bind(now)
+    .fetch_optional(p)
+    .await?);
+    user_id.ok_or(Error::InvalidToken)
+}
+
 /// Second step: a TOTP code (±1 step, never a used step again) or a one-time backup code.
+///
+/// The challenge is claimed first, inside the transaction that opens the session: a concurrent request
+/// with the same challenge waits for it and then finds it used, so one challenge yields one session at
+/// most. A wrong code rolls the claim back (the challenge stays usable until it expires) and counts
+/// toward lockout.
 pub async fn sign_in_totp(
     db: &Db,
     now: Millis,
@@ -342,39 +386,34 @@ pub async fn sign_in_totp(
     info: &ClientInfo,
 ) -> Result<(SessionRow, Secret)> {
     let (_, policy) = crate::policy_store::current(db).await?;
-    let hash = hash_token(challenge.expose());
-    let user_id: Option<Uuid> = with_db!(db, |p| {
-        sqlx::query_scalar(
-        "SELECT user_id FROM verification_tokens WHERE token_hash = $1 AND purpose = 'totp_challenge' AND used_at IS NULL AND expires_at > $2"
-    )
-    .bind(&hash)
-    .bind(now)
-    .fetch_optional(p)
-    .await?
-    });
-    let user_id = user_id.ok_or(Error::InvalidToken)?;
+    let user_id = challenge_user(db, now, challenge).await?;
     let user = users::by_id(db, user_id).await?.ok_or(Error::InvalidToken)?;
     if let Some(lock) = rules::current_lock(&user.lockout(), now) {
         return Err(lock_error(lock));
     }
     check_key(db, key).await?;
     let mut tx = db.begin().await?;
+    let claimed: Option<Uuid> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        "UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1 AND purpose = 'totp_challenge' \
+         AND used_at IS NULL AND expires_at > $2 RETURNING user_id"
+    )
+    .bind(hash_token(challenge.expose()))
+    .bind(now)
+    .fetch_optional(c)
+    .await?);
+    if claimed != Some(user.id) {
+        return Err(Error::InvalidToken);
+    }
+    // The row as it is now (held until commit): a code spent or a step claimed meanwhile counts.
+    let user = users::by_id_tx(&mut tx, user.id).await?.ok_or(Error::InvalidToken)?;
     let method = claim_second_factor(&mut tx, key, &user, code, now).await?;
     let Some(method) = method else {
         drop(tx);
         return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
     };
-    with_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1"
-    )
-    .bind(&hash)
-    .bind(now)
-    .execute(c)
-    .await?
-    .rows_affected());
-    let (session, token) = complete_in(&mut tx, now, &user, &policy, method, info).await?;
+    let out = complete_in(&mut tx, now, &user, &policy, method, info).await?;
     tx.commit().await?;
-    Ok((session, token))
+    out
 }
 
 /// Checks a second factor and spends it inside `tx`: a TOTP code (±1 step) claims its step atomically,
@@ -426,10 +465,15 @@ async fn complete(
     let mut tx = db.begin().await?;
     let out = complete_in(&mut tx, now, user, policy, method, info).await?;
     tx.commit().await?;
-    Ok(out)
+    out
 }
 
 /// The successful end of a sign-in: reset the failure count, open the session, record and audit it.
+///
+/// The user's row is read again and held ([`users::by_id_tx`]) before anything is decided: a failure
+/// that locked the account while the password was being checked wins (the attempt is recorded as
+/// `locked` and the lock answers; the caller commits that record), and concurrent sign-ins of one
+/// account count its live sessions one after the other, so `max_concurrent` holds by design.
 async fn complete_in(
     tx: &mut Tx,
     now: Millis,
@@ -437,7 +481,16 @@ async fn complete_in(
     policy: &Policy,
     method: &str,
     info: &ClientInfo,
-) -> Result<(SessionRow, Secret)> {
+) -> Result<Result<(SessionRow, Secret)>> {
+    let user = users::by_id_tx(tx, user.id).await?.ok_or(Error::InvalidCredentials)?;
+    let user = &user;
+    if let Some(lock) = rules::current_lock(&user.lockout(), now) {
+        record_attempt(tx, now, Some(user.id), &user.email, info, "locked").await?;
+        return Ok(Err(lock_error(lock)));
+    }
+    if user.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
     users::store_lockout(tx, user.id, &rules::register_success(&user.lockout()), now).await?;
     let (session, token) = sessions::create(tx, now, user, policy, method, info).await?;
     crate::detection::check(tx, now, &session, &policy.detection).await?;
@@ -466,7 +519,7 @@ async fn complete_in(
             })),
     )
     .await?;
-    Ok((session, token))
+    Ok(Ok((session, token)))
 }
 
 /// Proves again who holds a live session (password, and a TOTP or backup code when two-factor is on), for
@@ -490,7 +543,7 @@ pub async fn reauthenticate(
     if pw.expose().chars().count() > policy.password.max_length as usize {
         return Err(Error::InvalidCredentials);
     }
-    if !check_password(pw, &user.password_hash).await? {
+    if !db.hashes().verify(pw, &user.password_hash, now).await? {
         return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
     }
     let mut tx = db.begin().await?;
@@ -720,10 +773,7 @@ pub async fn sign_up(db: &Db, now: Millis, account: &NewAccount<'_>) -> Result<U
     let email = Email::parse(email)?;
     let (_, policy) = crate::policy_store::current(db).await?;
     password::check_strength(pw, &policy.password, &[email.as_str(), name])?;
-    let (pw2, pp) = (pw.clone(), policy.password.clone());
-    let phc = tokio::task::spawn_blocking(move || password::hash_password(&pw2, &pp))
-        .await
-        .map_err(|e| Error::Unexpected(e.to_string()))??;
+    let phc = db.hashes().hash(pw, &policy.password, now).await?;
     let mut tx = db.begin().await?;
     let id = users::insert(
         &mut tx,

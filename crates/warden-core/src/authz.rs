@@ -188,6 +188,19 @@ impl Actor {
         }
     }
 
+    /// Refuses an action on an account of role `target` unless this actor may touch it: staff accounts
+    /// (support and security admins) are touched only by a security admin.
+    pub fn require_over(&self, target: Role) -> Result<()> {
+        if target.is_privileged() && self.role != Role::SecurityAdmin {
+            return Err(Error::Forbidden(format!(
+                "the {} role may not act on a staff account ({}): only a security admin may",
+                self.role.as_str(),
+                target.as_str()
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses when the actor's last authentication is older than `reauth_after` (privileged actions).
     /// CLI and system actors authenticate per invocation.
     pub fn require_fresh(&self, now: Millis, reauth_after: Millis) -> Result<()> {
@@ -219,6 +232,20 @@ mod tests {
         let e = a.require(Permission::ChangePolicy).unwrap_err();
         assert_eq!(e.code(), "forbidden");
         assert!(e.to_string().contains("support role may not change the policy"));
+    }
+
+    #[test]
+    fn only_a_security_admin_acts_on_staff() {
+        let mut a = Actor::system();
+        a.role = Role::Support;
+        assert!(a.require_over(Role::User).is_ok());
+        for staff in [Role::Support, Role::SecurityAdmin] {
+            let e = a.require_over(staff).unwrap_err();
+            assert_eq!(e.code(), "forbidden");
+            assert!(e.to_string().contains("only a security admin"), "{e}");
+        }
+        a.role = Role::SecurityAdmin;
+        assert!(a.require_over(Role::SecurityAdmin).is_ok());
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! the outcome counts and the sequence numbers of its batches, so the audit log proves exactly which
 //! sessions were ended, by whom and why.
 //!
+//! A run is also a row of `bulk_runs`, written when it starts and in the transaction of each batch and
+//! of its summary. A run whose process died half-way has no summary: the next dry run lists it, the
+//! next run records it as interrupted (`session.bulk_interrupted`: what it did and did not do), and
+//! [`runs`] (`warden sessions bulk-status`) shows it.
+//!
 //! Who may: a security admin anything, including the emergency "sign out everyone"; support only the
 //! sessions of one user. The operator's own console session is kept unless they ask otherwise.
 
@@ -82,7 +87,50 @@ pub struct BulkPlan {
     pub sample: Vec<SessionListItem>,
     /// The console should ask the operator to type a confirmation (large or emergency).
     pub needs_typed_confirmation: bool,
+    /// Earlier runs that stopped half-way (their process ended before their summary was written): what
+    /// each did and did not do. Starting this run records them as interrupted.
+    pub interrupted: Vec<BulkRun>,
 }
+
+/// A bulk run as recorded while it runs (`warden sessions bulk-status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkRun {
+    pub id: Uuid,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub started_at: Millis,
+    pub actor_label: String,
+    pub reason: String,
+    /// `filter`, `sessions` or `everyone`.
+    pub target: String,
+    /// Live sessions it set out to end.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matched: i64,
+    /// Sessions it ended (the rest of `matched` it did not reach, or they had ended already).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub terminated: i64,
+    pub batches: i32,
+    /// When it last wrote a batch.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub updated_at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub finished_at: Option<Millis>,
+    /// It stopped half-way and was recorded so (`session.bulk_interrupted`).
+    pub interrupted: bool,
+    /// Its `session.bulk_revoked` (or `session.bulk_interrupted`) event.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub summary_seq: Option<i64>,
+}
+
+impl BulkRun {
+    /// Unfinished with no batch written for [`STALE_AFTER`]: its process is presumed gone.
+    pub fn is_stale(&self, now: Millis) -> bool {
+        self.finished_at.is_none() && now.saturating_sub(self.updated_at) > STALE_AFTER
+    }
+}
+
+/// An unfinished run that wrote no batch for this long is taken as interrupted (a batch takes seconds).
+pub const STALE_AFTER: Millis = crate::clock::MINUTE;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -119,6 +167,8 @@ pub struct BulkSummary {
     /// The `session.bulk_revoked` audit event.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub audit_seq: i64,
+    /// Earlier runs found stopped half-way when this one started, now recorded as interrupted.
+    pub interrupted: Vec<BulkRun>,
 }
 
 /// What a checked request resolves to.
@@ -148,6 +198,14 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
             (live, None)
         }
         BulkTarget::Filter(f) => {
+            if f.is_empty() {
+                return Err(Error::invalid(
+                    "filter",
+                    "an empty filter matches every session: give at least one filter, or, to end every \
+                     live session of every user, ask for the emergency sign-out of everyone (\"Sign out \
+                     everyone\" in the console, --everyone in the CLI)",
+                ));
+            }
             let f = SessionFilter {
                 status: SessionState::All,
                 ..(**f).clone()
@@ -155,6 +213,10 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
             (f.cond(db, policy, now).await?.add(live), None)
         }
         BulkTarget::Sessions(ids) => {
+            // A repeated id names one session: it is counted, and ended, once.
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
             if ids.is_empty() {
                 return Err(Error::invalid("sessions", "select at least one session"));
             }
@@ -181,6 +243,12 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
                 "the support role may end sessions in bulk only within one user's sessions".into(),
             ));
         }
+        // …and never a staff account's.
+        for owner in owners(db, &req.target).await? {
+            if let Some(u) = crate::users::by_id(db, owner).await? {
+                actor.require_over(u.role())?;
+            }
+        }
     }
     let (cond, kept_own) = match (actor.session_id, req.include_own) {
         (Some(own), false) => (cond.clone().add(col("id").ne(own)), Some((own, cond))),
@@ -196,6 +264,29 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
             _ => "bulk",
         },
     })
+}
+
+/// Whose sessions a user filter or a selection names (live or not).
+async fn owners(db: &Db, target: &BulkTarget) -> Result<Vec<Uuid>> {
+    match target {
+        BulkTarget::Filter(f) => match f.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => Ok(vec![crate::users::find(db, u).await?.id]),
+            None => Ok(vec![]),
+        },
+        BulkTarget::Sessions(ids) => {
+            let mut q = Query::select();
+            q.from(Alias::new("sessions"))
+                .column(Alias::new("user_id"))
+                .distinct()
+                .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()));
+            let (sql, values) = build(db.backend(), &q);
+            Ok(with_db!(db, |p| sqlx::query_scalar_with(&sql, values)
+                .persistent(false)
+                .fetch_all(p)
+                .await?))
+        }
+        BulkTarget::Everyone => Ok(vec![]),
+    }
 }
 
 /// Selected ids (live or not) all belong to one user.
@@ -262,7 +353,80 @@ pub async fn plan(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis) -> Res
         own_session_kept,
         sample: list_items(db, &policy, &rows, now, actor.session_id).await?,
         needs_typed_confirmation: sessions > LARGE || matches!(req.target, BulkTarget::Everyone),
+        interrupted: stale_runs(db, now).await?,
     })
+}
+
+const RUN_COLUMNS: &str = "id, started_at, actor_label, reason, target, matched, terminated, batches, updated_at, \
+    finished_at, interrupted, summary_seq";
+
+/// Unfinished runs whose process is presumed gone ([`BulkRun::is_stale`]), oldest first.
+async fn stale_runs(db: &Db, now: Millis) -> Result<Vec<BulkRun>> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM bulk_runs WHERE finished_at IS NULL AND updated_at < $1 ORDER BY started_at"
+    );
+    Ok(with_db!(db, |p| sqlx::query_as(&sql)
+        .bind(now.saturating_sub(STALE_AFTER))
+        .fetch_all(p)
+        .await?))
+}
+
+/// The most recent bulk runs, newest first: finished, interrupted, or still running (an unfinished run
+/// that wrote a batch within [`STALE_AFTER`]). Needs BulkRevokeSessions.
+pub async fn runs(db: &Db, actor: &Actor, limit: u32) -> Result<Vec<BulkRun>> {
+    actor.require(Permission::BulkRevokeSessions)?;
+    let limit = crate::audit::check_limit(limit)?;
+    let sql = format!("SELECT {RUN_COLUMNS} FROM bulk_runs ORDER BY started_at DESC, id DESC LIMIT $1");
+    Ok(with_db!(db, |p| sqlx::query_as(&sql)
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await?))
+}
+
+/// Records each stale run as interrupted: one `session.bulk_interrupted` event per run saying what it
+/// did and did not do, and the run closed, in one transaction each. Returns them as recorded.
+async fn close_stale_runs(db: &Db, actor: &Actor, now: Millis) -> Result<Vec<BulkRun>> {
+    let mut closed = Vec::new();
+    for run in stale_runs(db, now).await? {
+        let mut tx = db.begin().await?;
+        let rec = Record::new("session.bulk_interrupted")
+            .reason(&run.reason)
+            .failed()
+            .meta(json!({
+                "bulk_id": run.id.to_string(),
+                "started_at": run.started_at,
+                "started_by": run.actor_label,
+                "target": run.target,
+                "matched": run.matched,
+                "terminated": run.terminated,
+                "not_reached": run.matched - run.terminated,
+                "batches": run.batches,
+                "last_batch_at": run.updated_at,
+                "noticed_by": actor.label,
+            }));
+        let seq = audit::append(&mut tx, now, &Actor::system(), rec).await?;
+        let updated = with_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE bulk_runs SET finished_at = $2, interrupted = $3, summary_seq = $4 WHERE id = $1 AND finished_at IS NULL"
+        )
+        .bind(run.id)
+        .bind(now)
+        .bind(true)
+        .bind(seq)
+        .execute(c)
+        .await?
+        .rows_affected());
+        if updated == 1 {
+            // Another run may have closed it first; then its event stands and this one is dropped.
+            tx.commit().await?;
+            closed.push(BulkRun {
+                finished_at: Some(now),
+                interrupted: true,
+                summary_seq: Some(seq),
+                ..run
+            });
+        }
+    }
+    Ok(closed)
 }
 
 /// Ends the sessions in batches. `progress` is called after every batch; setting `cancel` stops the run
@@ -291,7 +455,26 @@ pub async fn run(
     let matched = ids.len() as u64;
     let skipped = u64::from(own_kept(db, &s).await?);
     let with_own = matched + skipped;
+    let interrupted = close_stale_runs(db, actor, started).await?;
     let bulk_id = Uuid::now_v7();
+    let target = match &req.target {
+        BulkTarget::Filter(_) => "filter",
+        BulkTarget::Sessions(_) => "sessions",
+        BulkTarget::Everyone => "everyone",
+    };
+    with_db!(db, |p| sqlx::query(
+        "INSERT INTO bulk_runs (id, started_at, actor_label, reason, target, matched, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $2)"
+    )
+    .bind(bulk_id)
+    .bind(started)
+    .bind(&actor.label)
+    .bind(reason)
+    .bind(target)
+    .bind(matched as i64)
+    .execute(p)
+    .await?
+    .rows_affected());
     let mut done = 0u64;
     let mut already_ended = s.selected.map_or(0, |n| n.saturating_sub(with_own));
     let mut failed = 0u64;
@@ -333,11 +516,7 @@ pub async fn run(
     }
     let mut rec = Record::new("session.bulk_revoked").reason(reason).meta(json!({
         "bulk_id": bulk_id.to_string(),
-        "target": match &req.target {
-            BulkTarget::Filter(_) => "filter",
-            BulkTarget::Sessions(_) => "sessions",
-            BulkTarget::Everyone => "everyone",
-        },
+        "target": target,
         "filter": match &req.target {
             BulkTarget::Filter(f) => serde_json::Value::Object(f.describe()),
             _ => serde_json::Value::Null,
@@ -353,6 +532,7 @@ pub async fn run(
         "batch_seqs": batch_seqs,
         "cancelled": cancelled,
         "error": error,
+        "interrupted_before": interrupted.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(),
     }));
     if let Some(u) = s.single_user {
         rec = rec.user(u);
@@ -360,7 +540,20 @@ pub async fn run(
     if error.is_some() {
         rec = rec.failed();
     }
-    let audit_seq = audit::append_alone(db, clock.now(), actor, rec).await?;
+    // The summary and the run's close, in one transaction.
+    let finished = clock.now();
+    let mut tx = db.begin().await?;
+    let audit_seq = audit::append(&mut tx, finished, actor, rec).await?;
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE bulk_runs SET finished_at = $2, updated_at = $2, summary_seq = $3 WHERE id = $1"
+    )
+    .bind(bulk_id)
+    .bind(finished)
+    .bind(audit_seq)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
     Ok(BulkSummary {
         bulk_id,
         matched,
@@ -372,6 +565,7 @@ pub async fn run(
         cancelled,
         error,
         audit_seq,
+        interrupted,
     })
 }
 
@@ -466,6 +660,16 @@ async fn batch(
         rec = rec.user(u);
     }
     let audit_seq = audit::append(&mut tx, now, actor, rec).await?;
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE bulk_runs SET terminated = terminated + $2, batches = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(bulk_id)
+    .bind(ended.len() as i64)
+    .bind(i64::from(number))
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
     tx.commit().await?;
     Ok(Batch {
         ended: ended.len() as u64,

@@ -52,6 +52,12 @@ pub enum Error {
     /// The actor's role does not allow the action.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A policy change was made from a version that is no longer the one in force (someone saved since).
+    #[error("the policy was changed meanwhile: version {version} is in force now; reload it and make the change again")]
+    PolicyConflict { version: i64 },
+    /// Too many password checks are running or waiting; `retry_at` is unix milliseconds.
+    #[error("the server is busy checking other sign-ins: try again in a moment")]
+    Overloaded { retry_at: i64 },
     /// The actor's last authentication is older than the privileged `reauth_after`.
     #[error("this action needs a fresh sign-in (re-authenticate first)")]
     ReauthRequired,
@@ -104,6 +110,8 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Forbidden(_) => "forbidden",
             Error::ReauthRequired => "reauth_required",
+            Error::PolicyConflict { .. } => "policy_conflict",
+            Error::Overloaded { .. } => "overloaded",
             Error::DatabaseUrl(_) => "database_url_invalid",
             Error::DatabaseUnreachable(_) => "database_unreachable",
             Error::SchemaMissing => "schema_missing",

@@ -15,6 +15,7 @@ pub mod detection;
 pub mod error;
 pub mod export;
 pub mod flags;
+pub mod hashing;
 pub mod overview;
 pub mod password;
 pub mod policy;

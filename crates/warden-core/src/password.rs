@@ -90,6 +90,12 @@ pub fn verify_password(password: &Secret, phc: &str) -> Result<bool> {
     }
 }
 
+/// The argon2 memory cost (`m`, KiB) a stored PHC string was hashed with; `None` when it has none.
+pub fn phc_memory_kib(phc: &str) -> Option<u32> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    parsed.params.get_decimal("m")
+}
+
 /// Spends the time of a real [`verify_password`] with the policy's parameters and discards the result.
 /// Call it when the email is unknown so the response time matches a wrong password for a real account.
 ///

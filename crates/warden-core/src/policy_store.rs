@@ -117,6 +117,18 @@ pub struct SaveOptions {
     /// Also move the expiry of every live session earlier to the new caps, never later: a session's
     /// `expires_at` becomes `min(expires_at, refreshed_at + ttl, created_at + max_lifetime)` of its kind.
     pub shorten_sessions: bool,
+    /// The version the new policy was edited from (the editor's form). When another version was saved
+    /// since, the save is refused with `policy_conflict` naming the version in force, rather than
+    /// silently undoing that change. `None` saves over whatever is in force.
+    #[serde(default)]
+    pub base_version: Option<i64>,
+}
+
+/// What a save writes: a whole policy (edited from a version), or `key=value` assignments applied to the
+/// version in force at the moment of writing (so concurrent assignments to different keys all stand).
+enum Change<'a> {
+    Replace(&'a Policy),
+    Assign(&'a [(String, String)]),
 }
 
 fn require_note(note: &str) -> Result<&str> {
@@ -149,23 +161,44 @@ pub async fn save_with(
     actor.require(Permission::ChangePolicy)?;
     let note = require_note(note)?;
     policy.validate()?;
-    commit_version(db, actor, now, policy, note, options, None).await
+    commit_version(db, actor, now, Change::Replace(policy), note, options, None).await
 }
 
 /// Writes the next version with its audit event (and the shortening, when asked) in one transaction.
 /// `rolled_back_to` marks a rollback (audited as `policy.rolled_back`).
+///
+/// Saves are serialised: the version in force is read under a lock that a concurrent save waits for
+/// (PostgreSQL: an `EXCLUSIVE` lock on `policy_versions`, which readers do not wait for; SQLite: the
+/// write transaction), and the new version is computed from that read.
 async fn commit_version(
     db: &Db,
     actor: &Actor,
     now: Millis,
-    policy: &Policy,
+    change: Change<'_>,
     note: &str,
     options: SaveOptions,
     rolled_back_to: Option<i64>,
 ) -> Result<PolicyUpdate> {
     let mut tx = db.begin().await?;
+    if tx.backend() == crate::store::Backend::Postgres {
+        with_tx!(&mut tx, |c| sqlx::query("LOCK TABLE policy_versions IN EXCLUSIVE MODE")
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
     let (version, old) = current_tx(&mut tx).await?;
     actor.require_fresh(now, old.privileged.reauth_after.as_millis())?;
+    if options.base_version.is_some_and(|base| base != version) {
+        return Err(Error::PolicyConflict { version });
+    }
+    let applied;
+    let policy = match change {
+        Change::Replace(p) => p,
+        Change::Assign(assignments) => {
+            applied = old.apply(assignments)?;
+            &applied
+        }
+    };
     let changes = old.diff(policy);
     let next = version + 1;
     insert_version(&mut tx, next, policy, now, &actor.label, note).await?;
@@ -220,9 +253,12 @@ pub async fn set_with(
     if assignments.is_empty() {
         return Err(Error::invalid("assignments", "give at least one key=value"));
     }
+    // Checked against the version in force now, for a clear error before anything is written; applied
+    // again to the version in force when the save takes its lock.
     let (_, current) = current(db).await?;
-    let next = current.apply(assignments)?;
-    save_with(db, actor, now, &next, note, options).await
+    current.apply(assignments)?;
+    let note = require_note(note)?;
+    commit_version(db, actor, now, Change::Assign(assignments), note, options, None).await
 }
 
 /// Saves the policy of version `version` again, as a new version (history is never rewritten), audited as
@@ -244,7 +280,7 @@ pub async fn rollback(
         .ok_or_else(|| Error::invalid("version", format!("there is no policy version {version}")))?
         .parse()?;
     old.policy.validate()?;
-    commit_version(db, actor, now, &old.policy, note, options, Some(version)).await
+    commit_version(db, actor, now, Change::Replace(&old.policy), note, options, Some(version)).await
 }
 
 // ---------------------------------------------------------------------------------------------

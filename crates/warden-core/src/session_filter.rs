@@ -74,6 +74,26 @@ fn text(v: &Option<String>) -> Option<&str> {
 }
 
 impl SessionFilter {
+    /// No criterion at all (the state aside): the filter matches every session.
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.user,
+            &self.ip,
+            &self.country,
+            &self.device,
+            &self.browser,
+            &self.os,
+            &self.auth_method,
+            &self.client,
+            &self.idle_for,
+        ]
+        .into_iter()
+        .all(|v| text(v).is_none())
+            && self.created_from.is_none()
+            && self.created_to.is_none()
+            && !self.privileged_only
+    }
+
     /// The filter as a condition on `sessions`. Looks the user up (an unknown user is `user_not_found`);
     /// every malformed field is `invalid_input` naming the field.
     pub async fn cond(&self, db: &Db, policy: &Policy, now: Millis) -> Result<Cond> {

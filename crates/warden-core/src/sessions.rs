@@ -386,33 +386,99 @@ impl Authenticated {
     }
 }
 
+/// One row of the validation query: the session, its user (every column but the id, which is the
+/// session's `user_id`, and `created_at`, which is the session's own), and the policy version in force.
 #[derive(sqlx::FromRow)]
-struct SessionAndPolicy {
+struct Validating {
     #[sqlx(flatten)]
     session: SessionRow,
     policy_version: i64,
+    email: String,
+    name: String,
+    role: String,
+    email_verified_at: Option<Millis>,
+    password_hash: String,
+    totp_secret: Option<Vec<u8>>,
+    totp_enabled_at: Option<Millis>,
+    totp_last_step: Option<i64>,
+    disabled_at: Option<Millis>,
+    user_created_at: Millis,
+    updated_at: Millis,
+    last_active_at: Option<Millis>,
+    failed_count: i64,
+    window_started_at: Option<Millis>,
+    locked_until: Option<Millis>,
+    locked_permanently: bool,
+    lock_count: i64,
+    last_locked_at: Option<Millis>,
+    last_failed_at: Option<Millis>,
+    last_failed_ip: Option<String>,
 }
 
-/// Validates a token under the policy in force now. Writes only when a refresh or a coarse last-seen
-/// update is due, or when the session is found expired (then it is ended with its reason). Any failure —
-/// garbage, unknown, revoked, expired, disabled user — answers `unauthenticated`.
+impl Validating {
+    fn split(self) -> (SessionRow, UserRow, i64) {
+        let user = UserRow {
+            id: self.session.user_id,
+            email: self.email,
+            name: self.name,
+            role: self.role,
+            email_verified_at: self.email_verified_at,
+            password_hash: self.password_hash,
+            totp_secret: self.totp_secret,
+            totp_enabled_at: self.totp_enabled_at,
+            totp_last_step: self.totp_last_step,
+            disabled_at: self.disabled_at,
+            created_at: self.user_created_at,
+            updated_at: self.updated_at,
+            last_active_at: self.last_active_at,
+            failed_count: self.failed_count,
+            window_started_at: self.window_started_at,
+            locked_until: self.locked_until,
+            locked_permanently: self.locked_permanently,
+            lock_count: self.lock_count,
+            last_locked_at: self.last_locked_at,
+            last_failed_at: self.last_failed_at,
+            last_failed_ip: self.last_failed_ip,
+        };
+        (self.session, user, self.policy_version)
+    }
+}
+
+/// The validation query: one round trip for the session, its user and the policy version in force.
+static VALIDATE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let session_cols: Vec<String> = SESSION_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect();
+    let user_cols: Vec<String> = USER_COLUMNS
+        .split(", ")
+        .map(str::trim)
+        .filter(|c| *c != "id")
+        .map(|c| match c {
+            "created_at" => "u.created_at AS user_created_at".to_owned(),
+            c => format!("u.{c}"),
+        })
+        .collect();
+    format!(
+        "SELECT {}, (SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS policy_version, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        session_cols.join(", "),
+        user_cols.join(", ")
+    )
+});
+
+/// Validates a token under the policy in force now: one statement reads the session, its user and the
+/// policy version. Writes only when a refresh or a coarse last-seen update is due, or when the session is
+/// found expired (then it is ended with its reason). Any failure — garbage, unknown, revoked, expired,
+/// disabled user — answers `unauthenticated`.
 pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -> Result<Authenticated> {
     let t = token.expose();
     if t.is_empty() || t.len() > 256 {
         return Err(Error::Unauthenticated);
     }
     let hash = hash_token(t);
-    // One round trip: the session and the policy version in force, whose parsed form the handle caches.
-    let sql = format!(
-        "SELECT {SESSION_COLUMNS}, (SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS policy_version \
-         FROM sessions WHERE token_hash = $1"
-    );
-    let found: Option<SessionAndPolicy> = with_db!(db, |p| sqlx::query_as(&sql).bind(&hash).fetch_optional(p).await?);
-    let Some(SessionAndPolicy {
-        mut session,
-        policy_version,
-    }) = found
-    else {
+    let found: Option<Validating> = with_db!(db, |p| sqlx::query_as(VALIDATE_SQL.as_str())
+        .bind(&hash)
+        .fetch_optional(p)
+        .await?);
+    let Some((mut session, user, policy_version)) = found.map(Validating::split) else {
         return Err(Error::Unauthenticated);
     };
     if session.revoked_at.is_some() {
@@ -430,11 +496,6 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
             Err(Error::Unauthenticated)
         }
         Validation::Valid { refreshed, touch } => {
-            let user_sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-            let user: UserRow = with_db!(db, |p| sqlx::query_as(&user_sql)
-                .bind(session.user_id)
-                .fetch_one(p)
-                .await?);
             if user.disabled_at.is_some() {
                 return Err(Error::Unauthenticated);
             }
@@ -449,6 +510,16 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
                 } else {
                     session.ip.clone()
                 };
+                // The user's row first, then the session's: the order in which a sign-in (which holds the
+                // user's row while it evicts sessions) takes them, so the two never wait on each other.
+                with_tx!(&mut tx, |c| sqlx::query(
+                    "UPDATE users SET last_active_at = $2 WHERE id = $1"
+                )
+                .bind(user.id)
+                .bind(now)
+                .execute(c)
+                .await?
+                .rows_affected());
                 let updated = with_tx!(&mut tx, |c| {
                     sqlx::query(
                         "UPDATE sessions SET last_seen_at = $2, refreshed_at = $3, expires_at = $4, ip = $5, ip_key = $6 \
@@ -484,14 +555,6 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
                     )
                     .await?;
                 }
-                with_tx!(&mut tx, |c| sqlx::query(
-                    "UPDATE users SET last_active_at = $2 WHERE id = $1"
-                )
-                .bind(user.id)
-                .bind(now)
-                .execute(c)
-                .await?
-                .rows_affected());
                 tx.commit().await?;
                 session.last_seen_at = now;
                 session.refreshed_at = refreshed_at;

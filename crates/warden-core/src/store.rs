@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use crate::hashing::{HashGate, HashLimits};
 use crate::policy::Policy;
 use crate::{Error, Result};
 
@@ -41,6 +42,7 @@ impl Backend {
 pub struct Db {
     pub pool: Pool,
     policy: Arc<Mutex<Option<CachedPolicy>>>,
+    hashes: Arc<HashGate>,
 }
 
 /// A policy version and its parsed form.
@@ -107,7 +109,19 @@ impl Db {
         Db {
             pool,
             policy: Arc::new(Mutex::new(None)),
+            hashes: Arc::new(HashGate::new(HashLimits::default())),
         }
+    }
+
+    /// This handle (and its clones) with its own bound on argon2 work ([`HashGate`]).
+    pub fn with_hash_limits(mut self, limits: HashLimits) -> Db {
+        self.hashes = Arc::new(HashGate::new(limits));
+        self
+    }
+
+    /// The gate every password hash and check of this handle goes through.
+    pub fn hashes(&self) -> &HashGate {
+        &self.hashes
     }
 
     /// The policy of `version` (0: the defaults), parsed once per version and handle.

@@ -154,9 +154,15 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>> {
         .await?))
 }
 
-/// Re-reads a user inside a write transaction (the row the change is based on).
+/// Re-reads a user inside a write transaction and holds the row until the transaction ends, so that a
+/// change computed from it (lockout counters, the live-session count) cannot race another one. PostgreSQL
+/// locks the row (`FOR UPDATE`); a SQLite write transaction already holds the database's write lock.
 pub async fn by_id_tx(tx: &mut Tx, id: Uuid) -> Result<Option<UserRow>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    let lock = match tx.backend() {
+        crate::store::Backend::Postgres => " FOR UPDATE",
+        crate::store::Backend::Sqlite => "",
+    };
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}");
     Ok(with_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)

@@ -482,3 +482,112 @@ both!(bulk_refuses_an_empty_filter_unless_the_emergency_is_asked_for, |t| async 
     assert_eq!(summary.terminated, 1);
     assert_eq!(t.session(s.id).await.revoke_reason.as_deref(), Some("emergency"));
 });
+both!(a_policy_save_from_a_stale_version_is_refused, |t| async move {
+    let admin = t.admin_actor().await;
+    let (version, policy) = policy_store::current(&t.db).await.unwrap();
+    // Another admin saves first.
+    t.set_policy(&[("lockout.threshold", "8")]).await;
+    let mut mine = policy.clone();
+    mine.lockout.window = warden_core::policy::Duration::parse("30m").unwrap();
+    let e = policy_store::save_with(
+        &t.db,
+        &admin,
+        t.now(),
+        &mine,
+        "edited from the version I loaded",
+        policy_store::SaveOptions {
+            base_version: Some(version),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_err("saving over a newer version");
+    assert_eq!(e.code(), "policy_conflict");
+    assert!(
+        e.to_string().contains(&format!("version {}", version + 1)),
+        "the error names the version in force: {e}"
+    );
+    let (_, now_policy) = policy_store::current(&t.db).await.unwrap();
+    assert_eq!(now_policy.lockout.threshold, 8, "the other admin's change stands");
+    // Saved from the version in force, it goes through.
+    policy_store::save_with(
+        &t.db,
+        &admin,
+        t.now(),
+        &now_policy,
+        "reloaded and saved",
+        policy_store::SaveOptions {
+            base_version: Some(version + 1),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("saved from the version in force");
+});
+
+both!(an_interrupted_bulk_run_is_reported_and_recorded, |t| async move {
+    let admin = t.admin_actor().await;
+    t.user("ana@example.com", Role::User).await;
+    for _ in 0..6 {
+        t.sign_in("ana@example.com").await;
+    }
+    let req = BulkRequest {
+        target: BulkTarget::Filter(Box::new(SessionFilter {
+            user: Some("ana@example.com".into()),
+            ..Default::default()
+        })),
+        include_own: false,
+        reason: "incident 9".into(),
+        batch_size: Some(1),
+    };
+    // The run's process dies right after its second batch (a panic drops the run where it stands).
+    let task = {
+        let (db, actor, clock, req) = (t.db.clone(), admin.clone(), t.clock.clone(), req.clone());
+        tokio::spawn(async move {
+            let cancel = AtomicBool::new(false);
+            let mut progress = |p: bulk::BulkProgress| {
+                assert!(p.batches < 2, "the process dies here");
+            };
+            bulk::run(&db, &actor, &clock, &req, &cancel, &mut progress).await
+        })
+    };
+    assert!(task.await.is_err(), "the run died");
+    let runs = bulk::runs(&t.db, &admin, 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!((run.matched, run.finished_at), (6, None), "it never finished");
+    assert_eq!((run.terminated, run.batches), (2, 2), "it ended two sessions in two batches");
+    assert!(!run.is_stale(t.now()), "just now it may still be running");
+    t.advance(2 * MINUTE);
+    assert!(bulk::runs(&t.db, &admin, 10).await.unwrap()[0].is_stale(t.now()));
+    let plan = bulk::plan(&t.db, &admin, &req, t.now()).await.unwrap();
+    assert_eq!(plan.interrupted.len(), 1, "the next dry run reports the interrupted run");
+    assert_eq!(plan.interrupted[0].id, run.id);
+    let left = 6 - run.terminated as u64;
+    assert_eq!(plan.sessions, left, "and what it left is what the next run would end");
+    let cancel = AtomicBool::new(false);
+    let summary = bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.terminated, left);
+    assert_eq!(summary.interrupted.len(), 1, "the next run records it");
+    let recorded = t.audit_action("session.bulk_interrupted").await;
+    assert_eq!(recorded.len(), 1);
+    let meta: serde_json::Value = serde_json::from_str(&recorded[0].metadata).unwrap();
+    assert_eq!(meta["bulk_id"], run.id.to_string());
+    assert_eq!(meta["terminated"], run.terminated);
+    assert_eq!(meta["not_reached"], 6 - run.terminated);
+    let batches = t.audit_action("session.bulk_batch").await;
+    assert_eq!(
+        batches
+            .iter()
+            .filter(|e| e.metadata.contains(&run.id.to_string()))
+            .count() as i64,
+        i64::from(run.batches),
+        "its batches are linked to it by its id"
+    );
+    let runs = bulk::runs(&t.db, &admin, 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r.finished_at.is_some()));
+    assert!(runs.iter().any(|r| r.interrupted && r.id == run.id));
+});

@@ -392,7 +392,10 @@ both!(shortening_moves_expiries_earlier_only_and_is_audited, |t| async move {
         n,
         &kv(TIGHTER),
         "incident 9: shorter sessions now",
-        SaveOptions { shorten_sessions: true },
+        SaveOptions {
+            shorten_sessions: true,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -437,7 +440,10 @@ both!(shortening_moves_expiries_earlier_only_and_is_audited, |t| async move {
         n,
         &kv(&[("session.ttl", "9d"), ("session.max_lifetime", "20d")]),
         "loosen again",
-        SaveOptions { shorten_sessions: true },
+        SaveOptions {
+            shorten_sessions: true,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -552,7 +558,10 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
             t.now(),
             &kv(TIGHTER),
             "x",
-            SaveOptions { shorten_sessions: true },
+            SaveOptions {
+            shorten_sessions: true,
+            ..Default::default()
+        },
         )
         .await,
         "forbidden",
@@ -578,7 +587,10 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
             t.now(),
             &kv(TIGHTER),
             "x",
-            SaveOptions { shorten_sessions: true },
+            SaveOptions {
+            shorten_sessions: true,
+            ..Default::default()
+        },
         )
         .await,
         "reauth_required",
