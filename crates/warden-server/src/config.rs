@@ -9,6 +9,7 @@ use axum::http::HeaderName;
 use clap::Parser;
 use ipnet::IpNet;
 use serde::Deserialize;
+use warden_core::hashing::HashLimits;
 use warden_core::rate_limit::Limit;
 
 use crate::RateLimits;
@@ -27,8 +28,11 @@ Configuration file (--config, TOML): the same settings under their snake_case na
     smtp_url = \"smtp://mail.example.com:587?tls=required\"
     mail_from = \"Example <no-reply@example.com>\"
     public_url = \"https://app.example.com\"
+    hash_concurrency = 2               # password checks at once [default: the cores]
+    hash_memory_mib = 1024             # their argon2 memory together
+    hash_wait_ms = 2000                # then 503 with Retry-After
 
-    [rate_limits]                      # N/DURATION; unset ones keep their defaults
+    [rate_limits]                      # N/DURATION, shared by every server on the database
     sign_in_per_ip = \"30/1m\"
     sign_in_per_account = \"10/1m\"
     sign_up_per_ip = \"10/1m\"
@@ -113,6 +117,16 @@ pub struct Args {
     /// The log format: text or json [default: text].
     #[arg(long, env = "WARDEN_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Password checks (argon2id) that may run at once [default: the number of cores].
+    #[arg(long, env = "WARDEN_HASH_CONCURRENCY", value_name = "N")]
+    pub hash_concurrency: Option<usize>,
+    /// Argon2 memory that running password checks may hold together, in MiB [default: 1024].
+    #[arg(long, env = "WARDEN_HASH_MEMORY_MIB", value_name = "MIB")]
+    pub hash_memory_mib: Option<u32>,
+    /// How long a sign-in waits for a free password check before it is answered 503 with Retry-After,
+    /// in milliseconds [default: 2000].
+    #[arg(long, env = "WARDEN_HASH_WAIT_MS", value_name = "MS")]
+    pub hash_wait_ms: Option<u64>,
 }
 
 /// The TOML file: every setting optional, unknown keys refused (a typo must not pass silently).
@@ -138,6 +152,9 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub log: Option<String>,
     pub log_format: Option<String>,
+    pub hash_concurrency: Option<usize>,
+    pub hash_memory_mib: Option<u32>,
+    pub hash_wait_ms: Option<u64>,
     /// `[rate_limits]`: each limit as `N/DURATION`, e.g. `sign_in_per_ip = "30/1m"`.
     pub rate_limits: Option<RateLimitsFile>,
 }
@@ -230,6 +247,8 @@ pub struct ServerConfig {
     pub log: String,
     pub log_format: LogFormat,
     pub limits: RateLimits,
+    /// How much argon2 work runs at once ([`warden_core::hashing::HashGate`]).
+    pub hashes: HashLimits,
 }
 
 impl Args {
@@ -341,6 +360,27 @@ impl Args {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(format!("log format: `{other}` must be text or json")),
         };
+        let defaults = HashLimits::default();
+        let concurrency = self.hash_concurrency.or(file.hash_concurrency).unwrap_or(defaults.concurrency);
+        if !(1..=1024).contains(&concurrency) {
+            return Err("hash concurrency: must be between 1 and 1024".into());
+        }
+        let memory_mib = self.hash_memory_mib.or(file.hash_memory_mib).unwrap_or(defaults.memory_mib);
+        if !(1..=1_048_576).contains(&memory_mib) {
+            return Err("hash memory mib: must be between 1 and 1048576".into());
+        }
+        let wait_ms = self
+            .hash_wait_ms
+            .or(file.hash_wait_ms)
+            .unwrap_or(defaults.max_wait.as_millis() as u64);
+        if wait_ms > 60_000 {
+            return Err("hash wait ms: must be at most 60000".into());
+        }
+        let hashes = HashLimits {
+            concurrency,
+            memory_mib,
+            max_wait: std::time::Duration::from_millis(wait_ms),
+        };
         let limits = file
             .rate_limits
             .as_ref()
@@ -365,6 +405,7 @@ impl Args {
             log,
             log_format,
             limits,
+            hashes,
         })
     }
 }

@@ -79,9 +79,10 @@ impl From<Error> for ApiError {
             AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
             SessionNotFound | UserNotFound(_) | FlagNotFound => StatusCode::NOT_FOUND,
             TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
-            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
+            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) | Overloaded { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            PolicyConflict { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &e {
@@ -103,7 +104,7 @@ impl From<Error> for ApiError {
             field: e.field().map(str::to_owned),
             retry_at: match e {
                 Locked { until } => until,
-                RateLimited { retry_at } => Some(retry_at),
+                RateLimited { retry_at } | Overloaded { retry_at } => Some(retry_at),
                 _ => None,
             },
             message,
@@ -111,7 +112,7 @@ impl From<Error> for ApiError {
     }
 }
 
-/// When a 429 may be retried, as a response extension that [`finish`] turns into `Retry-After`.
+/// When a 429 or 503 may be retried, as a response extension that [`finish`] turns into `Retry-After`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryAt(pub Millis);
 

@@ -19,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
-use warden_core::rate_limit::{Limit, RateLimiter};
+use warden_core::rate_limit::{self, Limit};
 use warden_core::sessions::ClientInfo;
 use warden_core::totp::DataKey;
 use warden_core::users::{Email, UserRow};
@@ -27,7 +27,8 @@ use warden_core::{Clock, Db, Error, Millis, Result};
 
 pub use config::{Args, ServerConfig};
 
-/// Rate limits of the unauthenticated endpoints, per client IP and per account (email).
+/// Rate limits of the unauthenticated endpoints, per client IP and per account (email). The counts live
+/// in the database, so every server process on it shares one budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     pub sign_in_per_ip: Limit,
@@ -38,7 +39,8 @@ pub struct RateLimits {
     pub sign_up_per_account: Limit,
     pub verification_per_ip: Limit,
     pub verification_per_account: Limit,
-    /// Codes typed while signed in (confirming or switching off two-factor), per account.
+    /// Codes and passwords that prove an account (the second sign-in step, enrolling, confirming or
+    /// switching off two-factor, re-authenticating), per account.
     pub second_factor_per_account: Limit,
 }
 
@@ -77,7 +79,6 @@ pub struct AppState {
     pub cfg: Arc<ServerConfig>,
     pub key: Option<Arc<DataKey>>,
     pub mailer: Option<mail::Mailer>,
-    pub limiter: Arc<RateLimiter>,
     pub limits: RateLimits,
 }
 
@@ -112,54 +113,82 @@ impl AppState {
         format!("{prefix}:acct:{e}")
     }
 
-    pub fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+    pub async fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("sign_in", client), Self::account_key("sign_in", email));
-        self.limiter.hit_all(
+        rate_limit::hit_all(
+            &self.db,
             &[
                 (ip.as_str(), self.limits.sign_in_per_ip),
                 (acct.as_str(), self.limits.sign_in_per_account),
             ],
             now,
         )
+        .await
     }
 
-    /// The second sign-in step shares the sign-in budget of the client's address.
-    pub fn limit_sign_in_code(&self, client: &ClientInfo, now: Millis) -> Result<()> {
-        self.limiter
-            .hit(&Self::ip_key("sign_in", client), self.limits.sign_in_per_ip, now)
+    /// The second sign-in step shares the sign-in budget of the client's address, and has a budget of
+    /// codes per account: guesses spread over many addresses still meet one limit.
+    pub async fn limit_sign_in_code(&self, client: &ClientInfo, user_id: uuid::Uuid, now: Millis) -> Result<()> {
+        self.limit_proof("sign_in", "sign_in_code", client, user_id, now).await
     }
 
-    pub fn limit_second_factor(&self, client: &ClientInfo, user: &UserRow, now: Millis) -> Result<()> {
-        let (ip, acct) = (Self::ip_key("2fa", client), format!("2fa:acct:{}", user.id));
-        self.limiter.hit_all(
+    /// Codes and passwords typed while signed in (confirming or switching off two-factor,
+    /// re-authenticating), per address and per account.
+    pub async fn limit_second_factor(&self, client: &ClientInfo, user: &UserRow, now: Millis) -> Result<()> {
+        self.limit_proof("2fa", "2fa", client, user.id, now).await
+    }
+
+    /// Starting a two-factor enrolment (which checks the password), per address and per account.
+    pub async fn limit_enrolment(&self, client: &ClientInfo, user: &UserRow, now: Millis) -> Result<()> {
+        self.limit_proof("2fa", "enrol", client, user.id, now).await
+    }
+
+    /// One step that proves an account: the address's budget under `ip_prefix` (at the sign-in rate)
+    /// and the account's own budget of such proofs under `account_prefix`.
+    async fn limit_proof(
+        &self,
+        ip_prefix: &str,
+        account_prefix: &str,
+        client: &ClientInfo,
+        user_id: uuid::Uuid,
+        now: Millis,
+    ) -> Result<()> {
+        let (ip, acct) = (Self::ip_key(ip_prefix, client), format!("{account_prefix}:acct:{user_id}"));
+        rate_limit::hit_all(
+            &self.db,
             &[
                 (ip.as_str(), self.limits.sign_in_per_ip),
                 (acct.as_str(), self.limits.second_factor_per_account),
             ],
             now,
         )
+        .await
     }
 
-    pub fn limit_sign_up(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+    pub async fn limit_sign_up(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("sign_up", client), Self::account_key("sign_up", email));
-        self.limiter.hit_all(
+        rate_limit::hit_all(
+            &self.db,
             &[
                 (ip.as_str(), self.limits.sign_up_per_ip),
                 (acct.as_str(), self.limits.sign_up_per_account),
             ],
             now,
         )
+        .await
     }
 
-    pub fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
+    pub async fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("verify", client), Self::account_key("verify", email));
-        self.limiter.hit_all(
+        rate_limit::hit_all(
+            &self.db,
             &[
                 (ip.as_str(), self.limits.verification_per_ip),
                 (acct.as_str(), self.limits.verification_per_account),
             ],
             now,
         )
+        .await
     }
 
     /// Issues a verification token and queues its email; false when no mail server is configured or

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use warden_core::rate_limit::RateLimiter;
 use warden_core::totp::{DataKey, DATA_KEY_ENV, DATA_KEY_FILE_ENV};
 use warden_core::{Db, SystemClock};
 use warden_server::config::LogFormat;
@@ -53,7 +52,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
-    let db = Db::open(&cfg.db).await.map_err(|e| e.to_string())?;
+    let db = Db::open(&cfg.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_hash_limits(cfg.hashes);
     let key_set = [DATA_KEY_ENV, DATA_KEY_FILE_ENV]
         .iter()
         .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
@@ -92,7 +94,6 @@ async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
         cfg: Arc::new(cfg),
         key,
         mailer,
-        limiter: Arc::new(RateLimiter::new()),
         limits,
     };
     warden_server::serve(listener, state, shutdown_signal())

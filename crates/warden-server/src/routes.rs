@@ -151,7 +151,7 @@ pub async fn sign_up(
     Body(b): Body<SignUpBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    s.limit_sign_up(&client, &b.email, now)?;
+    s.limit_sign_up(&client, &b.email, now).await?;
     let id = auth::sign_up(
         &s.db,
         now,
@@ -210,7 +210,7 @@ pub async fn sign_in(
     Body(b): Body<SignInBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    s.limit_sign_in(&client, &b.email, now)?;
+    s.limit_sign_in(&client, &b.email, now).await?;
     match auth::sign_in(&s.db, now, &b.email, &Secret::new(b.password), &client).await? {
         SignIn::Complete { session, token } => signed_in(&s, now, &session, &token).await,
         SignIn::TotpRequired { challenge } => {
@@ -259,10 +259,11 @@ pub async fn sign_in_totp(
     Body(b): Body<CodeBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    s.limit_sign_in_code(&client, now)?;
-    let challenge = cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidToken)?;
+    let challenge = Secret::new(cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidToken)?);
+    let user_id = auth::challenge_user(&s.db, now, &challenge).await?;
+    s.limit_sign_in_code(&client, user_id, now).await?;
     let key = s.data_key()?;
-    let (session, token) = auth::sign_in_totp(&s.db, now, key, &Secret::new(challenge), &b.code, &client).await?;
+    let (session, token) = auth::sign_in_totp(&s.db, now, key, &challenge, &b.code, &client).await?;
     signed_in(&s, now, &session, &token).await
 }
 
@@ -286,7 +287,7 @@ pub async fn reauthenticate(
     Body(b): Body<ReauthBody>,
 ) -> ApiResult<Json<CurrentSession>> {
     let now = s.now();
-    s.limit_second_factor(&me.client, &me.auth.user, now)?;
+    s.limit_second_factor(&me.client, &me.auth.user, now).await?;
     let session = auth::reauthenticate(
         &s.db,
         now,
@@ -514,13 +515,14 @@ pub struct TotpEnrollmentOut {
 /// Starts two-factor enrolment: a new secret, pending a first valid code at /verify.
 #[utoipa::path(post, path = "/api/auth/two-factor/enable", tag = "two-factor", request_body = PasswordBody,
     responses((status = 200, body = TotpEnrollmentOut), (status = 400, body = ErrorBody, description = "wrong password (counts toward lockout)"),
-              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked"),
-              (status = 503, body = ErrorBody, description = "no data key configured")))]
+              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited"),
+              (status = 503, body = ErrorBody, description = "no data key configured, or too many password checks at once (see Retry-After)")))]
 pub async fn totp_enable(
     State(s): State<AppState>,
     me: Me,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<Json<TotpEnrollmentOut>> {
+    s.limit_enrolment(&me.client, &me.auth.user, s.now()).await?;
     let e = auth::totp_begin(
         &s.db,
         s.now(),
@@ -554,7 +556,7 @@ pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBo
     let user = users::by_id(&s.db, me.auth.user.id)
         .await?
         .ok_or(Error::Unauthenticated)?;
-    s.limit_second_factor(&me.client, &user, s.now())?;
+    s.limit_second_factor(&me.client, &user, s.now()).await?;
     let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code)
         .await
         .map_err(session_stays)?;
@@ -572,7 +574,7 @@ pub async fn totp_disable(State(s): State<AppState>, me: Me, Body(b): Body<CodeB
     let user = users::by_id(&s.db, me.auth.user.id)
         .await?
         .ok_or(Error::Unauthenticated)?;
-    s.limit_second_factor(&me.client, &user, s.now())?;
+    s.limit_second_factor(&me.client, &user, s.now()).await?;
     auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code, &me.client)
         .await
         .map_err(session_stays)?;
@@ -625,7 +627,7 @@ pub async fn verification_email(
             "this server sends no email (no SMTP server is configured)",
         ));
     };
-    s.limit_verification(&client, &b.email, now)?;
+    s.limit_verification(&client, &b.email, now).await?;
     // The lookup and the new token are written after the answer: how long it takes must not say
     // whether the address has an account still to be verified.
     let (db, mailer, email) = (s.db.clone(), mailer.clone(), b.email);

@@ -14,6 +14,7 @@ mod lockout;
 mod overview;
 mod passwords;
 mod policy;
+mod rate_limits;
 mod schema;
 mod sessions;
 mod sign_in;

@@ -7,6 +7,8 @@ mod support;
 mod accounts;
 mod admin;
 mod bad_input;
+mod binary_fleet;
+mod concurrency;
 mod binary;
 mod email;
 mod openapi;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use warden_core::auth;
 use warden_core::authz::Actor;
 use warden_core::policy_store;
-use warden_core::rate_limit::{Limit, RateLimiter};
+use warden_core::rate_limit::Limit;
 use warden_core::totp::DataKey;
 use warden_core::{Clock, Db, ManualClock, Millis, Role, Secret};
 use warden_server::config::{Args, MailConfig};
@@ -134,12 +134,11 @@ impl T {
             .as_ref()
             .map(|m: &MailConfig| warden_server::mail::Mailer::new(m, &cfg.public_url).expect("mailer"));
         let state = AppState {
-            db,
+            db: db.with_hash_limits(cfg.hashes),
             clock: Arc::new(clock),
             cfg: Arc::new(cfg),
             key: key.map(Arc::new),
             mailer,
-            limiter: Arc::new(RateLimiter::new()),
             limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
