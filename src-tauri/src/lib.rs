@@ -732,15 +732,21 @@ async fn preview_policy(console: State<'_, Console>, changes: Vec<PolicyEntry>) 
     Ok(policy_store::preview(&db, &me.actor(), now(), &pairs(changes)).await?)
 }
 
+/// Saves a change edited from `base_version` (the version the review showed): refused with
+/// `policy_conflict` when another version was saved since, so that nobody's change is silently undone.
 #[tauri::command]
 async fn save_policy(
     console: State<'_, Console>,
     changes: Vec<PolicyEntry>,
     note: String,
     shorten_sessions: bool,
+    base_version: i64,
 ) -> CommandResult<PolicyUpdate> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    let options = policy_store::SaveOptions { shorten_sessions };
+    let options = policy_store::SaveOptions {
+        shorten_sessions,
+        base_version: Some(base_version),
+    };
     Ok(policy_store::set_with(&db, &me.actor(), now(), &pairs(changes), &note, options).await?)
 }
 
@@ -756,9 +762,13 @@ async fn rollback_policy(
     version: i64,
     note: String,
     shorten_sessions: bool,
+    base_version: i64,
 ) -> CommandResult<PolicyUpdate> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    let options = policy_store::SaveOptions { shorten_sessions };
+    let options = policy_store::SaveOptions {
+        shorten_sessions,
+        base_version: Some(base_version),
+    };
     Ok(policy_store::rollback(&db, &me.actor(), now(), version, &note, options).await?)
 }
 

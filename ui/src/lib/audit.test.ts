@@ -136,7 +136,7 @@ describe('result sentences', () => {
   it('says verified, or names the first broken link', () => {
     expect(verificationSentence({ events_verified: 1200, head_seq: 1200, broken_at: null, detail: null })).toEqual({
       ok: true,
-      text: '1,200 events verified: the chain is intact.',
+      text: '1,200 events verified up to #1,200: the chain is intact.',
     });
     const broken = verificationSentence({
       events_verified: 41,

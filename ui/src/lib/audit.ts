@@ -164,10 +164,13 @@ export function exportSentence(r: ExportReport): string {
   return `${plural(r.rows, 'event')} written to ${r.file}`;
 }
 
-/** "1,234 events verified" or the first broken link, said plainly. */
+/** "1,234 events verified up to #1,234" (the head when the check began) or the first broken link, said plainly. */
 export function verificationSentence(v: Verification): { ok: boolean; text: string } {
   if (v.broken_at === null) {
-    return { ok: true, text: `${plural(v.events_verified, 'event')} verified: the chain is intact.` };
+    return {
+      ok: true,
+      text: `${plural(v.events_verified, 'event')} verified up to #${v.head_seq.toLocaleString('en-US')}: the chain is intact.`,
+    };
   }
   const detail = v.detail ?? 'the chain does not match';
   return {

@@ -24,6 +24,7 @@ const FORM_CODES = new Set([
   'flag_not_found',
   'invalid_input',
   'policy_invalid',
+  'policy_conflict',
 ]);
 
 /** Shown before asking the engine, which answers the same rule for a blank reason. */

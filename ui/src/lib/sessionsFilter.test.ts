@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BulkPlan, BulkSummary } from './backend/generated';
+import type { BulkPlan, BulkRun, BulkSummary } from './backend/generated';
 import {
   NO_SESSION_FILTERS,
   bulkRequest,
@@ -8,6 +8,7 @@ import {
   dayStart,
   describeSessionFilters,
   hasSessionFilters,
+  interruptedSentence,
   planSentence,
   progressPercent,
   summarySentence,
@@ -22,6 +23,7 @@ const plan = (p: Partial<BulkPlan> = {}): BulkPlan => ({
   own_session_kept: false,
   sample: [],
   needs_typed_confirmation: false,
+  interrupted: [],
   ...p,
 });
 
@@ -36,6 +38,7 @@ const summary = (s: Partial<BulkSummary> = {}): BulkSummary => ({
   cancelled: false,
   error: null,
   audit_seq: 7,
+  interrupted: [],
   ...s,
 });
 
@@ -115,6 +118,25 @@ describe('sentences and progress', () => {
       'Cancelled: 4 sessions ended, 1 had already ended, 1 kept (your own).',
     );
     expect(summarySentence(summary({ failed: 6, error: 'disk full' }))).toMatch(/^Stopped: .*6 failed\.$/);
+  });
+  it('says what an interrupted run did and did not do', () => {
+    const run: BulkRun = {
+      id: '0191',
+      started_at: 0,
+      actor_label: 'root@example.com',
+      reason: 'incident 9',
+      target: 'filter',
+      matched: 6,
+      terminated: 2,
+      batches: 2,
+      updated_at: 0,
+      finished_at: null,
+      interrupted: false,
+      summary_seq: null,
+    };
+    expect(interruptedSentence(run)).toBe(
+      'An earlier bulk termination by root@example.com ("incident 9") stopped half-way: it ended 2 of 6 sessions and did not reach the other 4.',
+    );
   });
   it('never overshoots 100 % and shows 100 % for an empty run', () => {
     expect(progressPercent(5, 10)).toBe(50);

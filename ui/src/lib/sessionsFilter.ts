@@ -5,6 +5,7 @@
 import type {
   BulkPlan,
   BulkRequest,
+  BulkRun,
   BulkSummary,
   SessionFilter,
   SessionQuery,
@@ -145,6 +146,15 @@ export function progressPercent(done: number, total: number): number {
 }
 
 /** The summary line shown after a run. */
+/** "An earlier bulk termination by ana@… stopped half-way: it ended 2 of 6 sessions and did not reach the other 4." */
+export function interruptedSentence(r: BulkRun): string {
+  return (
+    `An earlier bulk termination by ${r.actor_label} ("${r.reason}") stopped half-way: it ended ` +
+    `${r.terminated.toLocaleString('en-US')} of ${plural(r.matched, 'session')} and did not reach the other ` +
+    `${(r.matched - r.terminated).toLocaleString('en-US')}.`
+  );
+}
+
 export function summarySentence(s: BulkSummary): string {
   const parts = [`${plural(s.terminated, 'session')} ended`];
   if (s.already_ended) parts.push(`${s.already_ended.toLocaleString('en-US')} had already ended`);

@@ -152,11 +152,20 @@ export const getPolicy = (): Promise<PolicyForm> => call('get_policy');
 /** Checks a proposed change (every broken rule), its diff and simulation; saves nothing. */
 export const previewPolicy = (changes: PolicyEntry[]): Promise<PolicyPreview> =>
   call('preview_policy', { changes });
-export const savePolicy = (changes: PolicyEntry[], note: string, shortenSessions: boolean): Promise<PolicyUpdate> =>
-  call('save_policy', { changes, note, shortenSessions });
+/** Saves a change edited from `baseVersion`; refused with `policy_conflict` if another version was saved since. */
+export const savePolicy = (
+  changes: PolicyEntry[],
+  note: string,
+  shortenSessions: boolean,
+  baseVersion: number,
+): Promise<PolicyUpdate> => call('save_policy', { changes, note, shortenSessions, baseVersion });
 export const policyHistory = (): Promise<PolicyVersionView[]> => call('policy_history');
-export const rollbackPolicy = (version: number, note: string, shortenSessions: boolean): Promise<PolicyUpdate> =>
-  call('rollback_policy', { version, note, shortenSessions });
+export const rollbackPolicy = (
+  version: number,
+  note: string,
+  shortenSessions: boolean,
+  baseVersion: number,
+): Promise<PolicyUpdate> => call('rollback_policy', { version, note, shortenSessions, baseVersion });
 
 // Sessions across users, bulk termination
 export const listSessions = (query: SessionQuery): Promise<SessionsPage> => call('list_sessions', { query });
