@@ -8,6 +8,7 @@ export type * from "./AuditQuery";
 export type * from "./BulkPlan";
 export type * from "./BulkProgress";
 export type * from "./BulkRequest";
+export type * from "./BulkRun";
 export type * from "./BulkSummary";
 export type * from "./BulkTarget";
 export type * from "./Capabilities";
