@@ -13,22 +13,24 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio::sync::Mutex;
-use warden_core::admin::{self, SessionCount, SessionQuery, SessionsPage, UserDetail, UserQuery, UsersPage};
-use warden_core::audit::{self, AuditPage, Verification};
-use warden_core::audit_query::{self, AuditFilterInput, AuditProgress, AuditQuery, ExportReport};
-use warden_core::auth::{self, SignIn};
-use warden_core::authz::Permission;
-use warden_core::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
-use warden_core::export::ExportFormat;
-use warden_core::flags::{self, FlagQuery, FlagView, FlagsPage, Resolution};
-use warden_core::overview::{self, Overview};
-use warden_core::policy_store::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
-use warden_core::session_filter::SessionFilter;
-use warden_core::sessions::{self, Authenticated, ClientInfo};
-use warden_core::timeline::{self, UserTimeline};
-use warden_core::totp::DataKey;
-use warden_core::users::UserView;
-use warden_core::{demo, policy_store, Clock, Db, Error, Secret, SystemClock};
+use warden_core::model::authz::Permission;
+use warden_core::model::session_filter::SessionFilter;
+use warden_core::ops::admin::{self, SessionCount, SessionQuery, SessionsPage, UserDetail, UserQuery, UsersPage};
+use warden_core::ops::audit::{self, AuditPage, Verification};
+use warden_core::ops::audit_query::{self, AuditFilterInput, AuditProgress, AuditQuery, ExportReport};
+use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::bulk::{self, BulkPlan, BulkProgress, BulkRequest, BulkSummary};
+use warden_core::ops::export::ExportFormat;
+use warden_core::ops::flags::{self, FlagQuery, FlagView, FlagsPage, Resolution};
+use warden_core::ops::overview::{self, Overview};
+use warden_core::ops::policy as policy_store;
+use warden_core::ops::policy::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
+use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
+use warden_core::ops::timeline::{self, UserTimeline};
+use warden_core::ops::users::UserView;
+use warden_core::rules::totp::DataKey;
+use warden_core::{Clock, Db, Error, Secret, SystemClock};
+use warden_demo as demo;
 
 use types::*;
 
@@ -654,7 +656,7 @@ async fn list_audit(console: State<'_, Console>, query: AuditQuery) -> CommandRe
 /// ignore it.
 async fn export_destination(app: &AppHandle, format: ExportFormat) -> CommandResult<Option<PathBuf>> {
     let ext = format.as_str();
-    let date: String = warden_core::clock::format_ms(now()).chars().take(10).collect();
+    let date: String = warden_core::model::clock::format_ms(now()).chars().take(10).collect();
     let name = format!("warden-audit-{date}.{ext}");
     #[cfg(debug_assertions)]
     if let Some(dir) = std::env::var_os("WARDEN_CONSOLE_EXPORT_DIR") {
@@ -841,32 +843,32 @@ mod bindings {
             Me,
             SignInStep,
             PolicyEntry,
-            warden_core::policy_store::PolicyForm,
-            warden_core::policy_store::PolicyPreview,
-            warden_core::policy_store::PolicyUpdate,
-            warden_core::policy_store::PolicyVersionView,
-            warden_core::admin::UserQuery,
-            warden_core::admin::UsersPage,
-            warden_core::admin::UserDetail,
-            warden_core::timeline::UserTimeline,
-            warden_core::overview::Overview,
-            warden_core::users::UserView,
-            warden_core::admin::SessionQuery,
-            warden_core::admin::SessionsPage,
-            warden_core::admin::SessionCount,
-            warden_core::bulk::BulkRequest,
-            warden_core::bulk::BulkPlan,
-            warden_core::bulk::BulkProgress,
-            warden_core::bulk::BulkSummary,
-            warden_core::audit_query::AuditQuery,
-            warden_core::audit::AuditPage,
-            warden_core::audit_query::AuditProgress,
-            warden_core::audit_query::ExportReport,
-            warden_core::audit::Verification,
-            warden_core::flags::FlagQuery,
-            warden_core::flags::FlagsPage,
-            warden_core::flags::FlagView,
-            warden_core::flags::Resolution,
+            warden_core::ops::policy::PolicyForm,
+            warden_core::ops::policy::PolicyPreview,
+            warden_core::ops::policy::PolicyUpdate,
+            warden_core::ops::policy::PolicyVersionView,
+            warden_core::ops::admin::UserQuery,
+            warden_core::ops::admin::UsersPage,
+            warden_core::ops::admin::UserDetail,
+            warden_core::ops::timeline::UserTimeline,
+            warden_core::ops::overview::Overview,
+            warden_core::ops::users::UserView,
+            warden_core::ops::admin::SessionQuery,
+            warden_core::ops::admin::SessionsPage,
+            warden_core::ops::admin::SessionCount,
+            warden_core::ops::bulk::BulkRequest,
+            warden_core::ops::bulk::BulkPlan,
+            warden_core::ops::bulk::BulkProgress,
+            warden_core::ops::bulk::BulkSummary,
+            warden_core::ops::audit_query::AuditQuery,
+            warden_core::ops::audit::AuditPage,
+            warden_core::ops::audit_query::AuditProgress,
+            warden_core::ops::audit_query::ExportReport,
+            warden_core::ops::audit::Verification,
+            warden_core::ops::flags::FlagQuery,
+            warden_core::ops::flags::FlagsPage,
+            warden_core::ops::flags::FlagView,
+            warden_core::ops::flags::Resolution,
         );
     }
 

@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
-use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
-use warden_core::audit::{self, AuditFilter};
-use warden_core::clock::DAY;
-use warden_core::session_filter::SessionFilter;
-use warden_core::sessions::{self, ClientInfo};
-use warden_core::{overview, timeline, Actor, Clock, Db, Result, Secret, SystemClock};
+use warden_core::model::clock::DAY;
+use warden_core::model::session_filter::SessionFilter;
+use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
+use warden_core::ops::audit::{self, AuditFilter};
+use warden_core::ops::sessions::{self, ClientInfo};
+use warden_core::ops::{overview, timeline};
+use warden_core::{Actor, Clock, Db, Result, Secret, SystemClock};
 
 /// The heavy account whose timeline is measured.
 const BUSY_EMAIL: &str = "busy-bench@warden.demo";
@@ -96,11 +97,11 @@ pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<
             client: Some("bench".into()),
             ..Default::default()
         };
-        if let Ok(warden_core::auth::SignIn::Complete { token, .. }) = warden_core::auth::sign_in(
+        if let Ok(warden_core::ops::auth::SignIn::Complete { token, .. }) = warden_core::ops::auth::sign_in(
             db,
             clock.now(),
             &u.user.email,
-            &Secret::new(warden_core::demo::USER_PASSWORD),
+            &Secret::new(warden_demo::USER_PASSWORD),
             &info,
         )
         .await
@@ -298,7 +299,7 @@ pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<
 
     // One user's timeline, for an account with thousands of sessions (added on the first run, reused on
     // later ones), and the overview screen.
-    let busy = warden_core::demo::busy_user(db, BUSY_EMAIL, args.busy_sessions, now, 42).await?;
+    let busy = warden_demo::busy_user(db, BUSY_EMAIL, args.busy_sessions, now, 42).await?;
     for (name, span) in [
         ("user timeline, last 24 h", DAY),
         ("user timeline, last 7 days", 7 * DAY),

@@ -10,15 +10,18 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
-use warden_core::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
-use warden_core::audit::{self, AuditFilter};
-use warden_core::audit_query::{self, AuditFilterInput};
-use warden_core::bulk::{self, BulkRequest, BulkTarget};
-use warden_core::clock::{format_ms, parse_time};
-use warden_core::export::{self, ExportFormat};
-use warden_core::flags;
-use warden_core::session_filter::{SessionFilter, SessionState};
-use warden_core::{demo, policy_store, Actor, Clock, Db, Error, Result, Role, SystemClock};
+use warden_core::model::clock::format_ms;
+use warden_core::model::input::parse_time;
+use warden_core::model::session_filter::{SessionFilter, SessionState};
+use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
+use warden_core::ops::audit::{self, AuditFilter};
+use warden_core::ops::audit_query::{self, AuditFilterInput};
+use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
+use warden_core::ops::export::{self, ExportFormat};
+use warden_core::ops::flags;
+use warden_core::ops::policy as policy_store;
+use warden_core::{Actor, Clock, Db, Error, Result, Role, SystemClock};
+use warden_demo as demo;
 
 use output::{ago, opt, Table};
 
@@ -532,7 +535,7 @@ async fn run(cli: Cli) -> Result<()> {
     let now = clock.now();
     match &cli.command {
         Command::Keygen => {
-            let key = warden_core::totp::DataKey::generate();
+            let key = warden_core::rules::totp::DataKey::generate();
             println!("{}", key.to_base64().expose());
             return Ok(());
         }
@@ -712,10 +715,10 @@ async fn run(cli: Cli) -> Result<()> {
             password,
             verified,
         }) => {
-            let id = warden_core::auth::sign_up(
+            let id = warden_core::ops::auth::sign_up(
                 &db,
                 now,
-                &warden_core::auth::NewAccount {
+                &warden_core::ops::auth::NewAccount {
                     email: &email,
                     name: &name,
                     password: &password.into(),
@@ -844,7 +847,11 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 eprintln!();
                 for r in &summary.interrupted {
-                    println!("{} Recorded as interrupted (audit event #{}).", interrupted_line(r, now), r.summary_seq.unwrap_or(0));
+                    println!(
+                        "{} Recorded as interrupted (audit event #{}).",
+                        interrupted_line(r, now),
+                        r.summary_seq.unwrap_or(0)
+                    );
                 }
                 println!(
                     "Ended {} session(s) in {} batch(es); {} had already ended, {} kept, {} failed. Audit event #{}.",
@@ -870,7 +877,9 @@ async fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 print_json(&runs);
             } else {
-                let mut t = Table::new(&["STARTED", "BY", "TARGET", "STATE", "ENDED", "OF", "BATCHES", "REASON", "ID"]);
+                let mut t = Table::new(&[
+                    "STARTED", "BY", "TARGET", "STATE", "ENDED", "OF", "BATCHES", "REASON", "ID",
+                ]);
                 for r in &runs {
                     let state = match (r.finished_at, r.interrupted, r.is_stale(now)) {
                         (Some(_), true, _) => "interrupted",
@@ -943,9 +952,9 @@ async fn run(cli: Cli) -> Result<()> {
         }) => {
             let pairs = policy_pairs(&assignments)?;
             let options = policy_store::SaveOptions {
-        shorten_sessions,
-        ..Default::default()
-    };
+                shorten_sessions,
+                ..Default::default()
+            };
             let update = policy_store::set_with(&db, &actor, now, &pairs, &note, options).await?;
             print_policy_update(cli.json, &update, shorten_sessions);
         }
@@ -969,9 +978,9 @@ async fn run(cli: Cli) -> Result<()> {
             shorten_sessions,
         }) => {
             let options = policy_store::SaveOptions {
-        shorten_sessions,
-        ..Default::default()
-    };
+                shorten_sessions,
+                ..Default::default()
+            };
             let update = policy_store::rollback(&db, &actor, now, version, &note, options).await?;
             print_policy_update(cli.json, &update, shorten_sessions);
         }
@@ -1135,7 +1144,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 /// Sessions, with a USER column when the rows carry their user's email.
 fn sessions_table<'a>(
-    sessions: impl Iterator<Item = (&'a warden_core::sessions::SessionView, Option<&'a str>)>,
+    sessions: impl Iterator<Item = (&'a warden_core::ops::sessions::SessionView, Option<&'a str>)>,
     now: i64,
 ) -> Table {
     let sessions: Vec<_> = sessions.collect();

@@ -9,8 +9,8 @@ use axum::http::HeaderName;
 use clap::Parser;
 use ipnet::IpNet;
 use serde::Deserialize;
-use warden_core::hashing::HashLimits;
-use warden_core::rate_limit::Limit;
+use warden_core::ops::rate_limits::Limit;
+use warden_core::store::HashLimits;
 
 use crate::RateLimits;
 
@@ -206,11 +206,27 @@ impl RateLimitsFile {
         ] {
             if let Some(text) = text {
                 let field = format!("rate_limits.{name}");
-                *slot = Limit::parse(&field, text).map_err(|e| e.to_string())?;
+                *slot = parse_limit(&field, text).map_err(|e| e.to_string())?;
             }
         }
         Ok(l)
     }
+}
+
+/// Parses a rate limit written `N/DURATION`, e.g. `10/1m`, `100/1h` (durations as in the policy: `30s`,
+/// `15m`, `1h`); a malformed one is an error naming `field`.
+pub fn parse_limit(field: &str, text: &str) -> warden_core::Result<Limit> {
+    use warden_core::Error;
+    let rule = "must be N/DURATION such as 10/1m (at most N requests per duration), N ≥ 1";
+    let (n, d) = text.trim().split_once('/').ok_or_else(|| Error::invalid(field, rule))?;
+    let max: u32 = n.trim().parse().map_err(|_| Error::invalid(field, rule))?;
+    let window = warden_core::model::policy::Duration::parse(d.trim())
+        .map(|d| d.as_millis())
+        .ok_or_else(|| Error::invalid(field, rule))?;
+    if max == 0 || window <= 0 {
+        return Err(Error::invalid(field, rule));
+    }
+    Ok(Limit { max, window })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,7 +263,7 @@ pub struct ServerConfig {
     pub log: String,
     pub log_format: LogFormat,
     pub limits: RateLimits,
-    /// How much argon2 work runs at once ([`warden_core::hashing::HashGate`]).
+    /// How much argon2 work runs at once ([`warden_core::store::HashGate`]).
     pub hashes: HashLimits,
 }
 
@@ -361,11 +377,17 @@ impl Args {
             Some(other) => return Err(format!("log format: `{other}` must be text or json")),
         };
         let defaults = HashLimits::default();
-        let concurrency = self.hash_concurrency.or(file.hash_concurrency).unwrap_or(defaults.concurrency);
+        let concurrency = self
+            .hash_concurrency
+            .or(file.hash_concurrency)
+            .unwrap_or(defaults.concurrency);
         if !(1..=1024).contains(&concurrency) {
             return Err("hash concurrency: must be between 1 and 1024".into());
         }
-        let memory_mib = self.hash_memory_mib.or(file.hash_memory_mib).unwrap_or(defaults.memory_mib);
+        let memory_mib = self
+            .hash_memory_mib
+            .or(file.hash_memory_mib)
+            .unwrap_or(defaults.memory_mib);
         if !(1..=1_048_576).contains(&memory_mib) {
             return Err("hash memory mib: must be between 1 and 1048576".into());
         }
@@ -510,6 +532,15 @@ mod tests {
             vec!["https://a.example".to_owned()],
             "unset flags fall back to the file"
         );
+    }
+
+    #[test]
+    fn limits_parse_with_policy_durations() {
+        const MIN: i64 = 60_000;
+        assert_eq!(parse_limit("x", "10/1m").unwrap(), Limit { max: 10, window: MIN });
+        for bad in ["", "10", "0/1m", "x/1m", "10/forever"] {
+            assert_eq!(parse_limit("x", bad).unwrap_err().field(), Some("x"), "{bad:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use warden_core::sessions::{self, Authenticated, ClientInfo};
+use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
 use warden_core::{Error, Millis, Secret};
 
 use crate::AppState;

@@ -19,10 +19,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
-use warden_core::rate_limit::{self, Limit};
-use warden_core::sessions::ClientInfo;
-use warden_core::totp::DataKey;
-use warden_core::users::{Email, UserRow};
+use warden_core::ops::rate_limits::{self, Limit};
+use warden_core::ops::sessions::ClientInfo;
+use warden_core::ops::users::{Email, UserRow};
+use warden_core::rules::totp::DataKey;
 use warden_core::{Clock, Db, Error, Millis, Result};
 
 pub use config::{Args, ServerConfig};
@@ -48,7 +48,7 @@ impl Default for RateLimits {
     fn default() -> RateLimits {
         let per_min = |max| Limit {
             max,
-            window: warden_core::clock::MINUTE,
+            window: warden_core::model::clock::MINUTE,
         };
         RateLimits {
             sign_in_per_ip: per_min(30),
@@ -56,16 +56,16 @@ impl Default for RateLimits {
             sign_up_per_ip: per_min(10),
             sign_up_per_account: Limit {
                 max: 5,
-                window: warden_core::clock::HOUR,
+                window: warden_core::model::clock::HOUR,
             },
             verification_per_ip: per_min(10),
             verification_per_account: Limit {
                 max: 3,
-                window: 15 * warden_core::clock::MINUTE,
+                window: 15 * warden_core::model::clock::MINUTE,
             },
             second_factor_per_account: Limit {
                 max: 10,
-                window: 15 * warden_core::clock::MINUTE,
+                window: 15 * warden_core::model::clock::MINUTE,
             },
         }
     }
@@ -115,7 +115,7 @@ impl AppState {
 
     pub async fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("sign_in", client), Self::account_key("sign_in", email));
-        rate_limit::hit_all(
+        rate_limits::hit_all(
             &self.db,
             &[
                 (ip.as_str(), self.limits.sign_in_per_ip),
@@ -153,8 +153,11 @@ impl AppState {
         user_id: uuid::Uuid,
         now: Millis,
     ) -> Result<()> {
-        let (ip, acct) = (Self::ip_key(ip_prefix, client), format!("{account_prefix}:acct:{user_id}"));
-        rate_limit::hit_all(
+        let (ip, acct) = (
+            Self::ip_key(ip_prefix, client),
+            format!("{account_prefix}:acct:{user_id}"),
+        );
+        rate_limits::hit_all(
             &self.db,
             &[
                 (ip.as_str(), self.limits.sign_in_per_ip),
@@ -167,7 +170,7 @@ impl AppState {
 
     pub async fn limit_sign_up(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("sign_up", client), Self::account_key("sign_up", email));
-        rate_limit::hit_all(
+        rate_limits::hit_all(
             &self.db,
             &[
                 (ip.as_str(), self.limits.sign_up_per_ip),
@@ -180,7 +183,7 @@ impl AppState {
 
     pub async fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
         let (ip, acct) = (Self::ip_key("verify", client), Self::account_key("verify", email));
-        rate_limit::hit_all(
+        rate_limits::hit_all(
             &self.db,
             &[
                 (ip.as_str(), self.limits.verification_per_ip),
@@ -197,7 +200,7 @@ impl AppState {
         let Some(mailer) = &self.mailer else {
             return Ok(false);
         };
-        let Some(token) = warden_core::verification::issue(&self.db, now, user).await? else {
+        let Some(token) = warden_core::ops::verification::issue(&self.db, now, user).await? else {
             return Ok(false);
         };
         mailer.send_verification(&user.email, &user.name, &token);

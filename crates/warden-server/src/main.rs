@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use warden_core::totp::{DataKey, DATA_KEY_ENV, DATA_KEY_FILE_ENV};
+use warden_core::rules::totp::{DataKey, DATA_KEY_ENV, DATA_KEY_FILE_ENV};
 use warden_core::{Db, SystemClock};
 use warden_server::config::LogFormat;
 use warden_server::{mail, AppState, Args};
@@ -61,7 +61,7 @@ async fn run(cfg: warden_server::ServerConfig) -> Result<(), String> {
         .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
     let key = if key_set {
         let key = DataKey::from_env().map_err(|e| e.to_string())?;
-        warden_core::auth::check_key(&db, &key)
+        warden_core::ops::auth::check_key(&db, &key)
             .await
             .map_err(|e| e.to_string())?;
         Some(Arc::new(key))

@@ -8,12 +8,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use warden_core::account::{self, OwnEventsQuery};
-use warden_core::auth::{self, SignIn};
-use warden_core::authz::Permission;
-use warden_core::sessions::{self, SessionRow, SessionView};
-use warden_core::users::{self, UserRow};
-use warden_core::{admin, policy_store, Error, Millis, Role, Secret};
+use warden_core::model::authz::Permission;
+use warden_core::ops::account::{self, OwnEventsQuery};
+use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::sessions::{self, SessionRow, SessionView};
+use warden_core::ops::users::{self, UserRow};
+use warden_core::ops::{admin, policy as policy_store};
+use warden_core::{Error, Millis, Role, Secret};
 
 use crate::http::{cookie, csrf_for, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, PathId, CHALLENGE_COOKIE};
 use crate::AppState;
@@ -632,7 +633,7 @@ pub async fn verification_email(
     // whether the address has an account still to be verified.
     let (db, mailer, email) = (s.db.clone(), mailer.clone(), b.email);
     tokio::spawn(async move {
-        match warden_core::verification::request(&db, now, &email).await {
+        match warden_core::ops::verification::request(&db, now, &email).await {
             Ok(Some((user, token))) => mailer.send_verification(&user.email, &user.name, &token),
             Ok(None) => {}
             Err(e) => tracing::warn!(code = e.code(), error = %e, "a verification email could not be prepared"),
@@ -657,7 +658,7 @@ pub struct TokenParams {
     responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
 pub async fn verify_email(State(s): State<AppState>, Params(q): Params<TokenParams>) -> ApiResult<Json<Message>> {
     let token = q.token.filter(|t| !t.trim().is_empty()).ok_or(Error::InvalidToken)?;
-    warden_core::verification::verify(&s.db, s.now(), &Secret::new(token)).await?;
+    warden_core::ops::verification::verify(&s.db, s.now(), &Secret::new(token)).await?;
     Ok(message("email address verified"))
 }
 

@@ -5,6 +5,9 @@
 //! `WARDEN_REQUIRE_POSTGRES=1` turns a missing `WARDEN_TEST_POSTGRES_URL` into a failure instead of a
 //! skipped backend, so CI cannot pass on SQLite alone.
 
+// Creates and drops whole test databases on the server: administration, not the engine's SQL.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
-use warden_core::rate_limit::RateLimiter;
+use warden_core::ops::rate_limits::RateLimiter;
 use warden_core::{Db, SystemClock};
 use warden_server::{AppState, Args, RateLimits};
 

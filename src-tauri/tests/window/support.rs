@@ -24,8 +24,8 @@ impl DemoCreds {
     /// The code of the time step `steps` after the current one. A code is good once (the step is
     /// claimed), and the engine accepts the next step too: re-authenticating right after sign-in uses it.
     pub fn totp_in(&self, steps: i64) -> String {
-        let secret = warden_core::totp::secret_from_base32(&self.admin_totp_secret).expect("base32 secret");
-        warden_core::totp::code_at(&secret, chrono_now() + steps * 30_000)
+        let secret = warden_core::rules::totp::secret_from_base32(&self.admin_totp_secret).expect("base32 secret");
+        warden_core::rules::totp::code_at(&secret, chrono_now() + steps * 30_000)
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
-use warden_core::admin::{self, UserQuery, UserSort};
-use warden_core::auth;
-use warden_core::policy_store;
-use warden_core::rules::SessionStatus;
-use warden_core::sessions::ClientInfo;
+use warden_core::model::vocab::SessionStatus;
+use warden_core::ops::admin::{self, UserQuery, UserSort};
+use warden_core::ops::auth;
+use warden_core::ops::policy as policy_store;
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::{Role, Secret};
 
 use crate::support::*;
@@ -45,10 +45,10 @@ both!(users_search_by_email_prefix_and_name_word_prefix, |t| async move {
     t.user_named("mary@example.net", "Ana Maria Lima", Role::User).await;
     // Twice: by the search terms (rare prefixes), and row by row (how common prefixes are searched).
     for threshold in [2_000, 0] {
-        admin::set_dense_search_threshold(threshold);
+        warden_core::store::users::set_dense_search_threshold(threshold);
         search_cases(&t).await;
     }
-    admin::set_dense_search_threshold(2_000);
+    warden_core::store::users::set_dense_search_threshold(2_000);
 });
 
 async fn search_cases(t: &T) {

@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use warden_core::admin;
-use warden_core::audit::{self, AuditFilter, Record, Status};
-use warden_core::authz::Actor;
-use warden_core::sessions::ClientInfo;
+use warden_core::model::audit::Record;
+use warden_core::model::authz::Actor;
+use warden_core::ops::admin;
+use warden_core::ops::audit::{self, AuditFilter, Status};
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::store::Backend;
 use warden_core::Role;
 
@@ -229,9 +230,14 @@ both!(concurrent_appends_keep_a_gapless_chain, |t| async move {
             let actor = Actor::cli(t.now());
             for i in 0..10 {
                 let meta = serde_json::json!({ "task": task, "i": i });
-                audit::append_alone(&t.db, t.now(), &actor, Record::new("test.concurrent").meta(meta))
-                    .await
-                    .unwrap();
+                warden_core::store::audit::append_alone(
+                    &t.db,
+                    t.now(),
+                    &actor,
+                    Record::new("test.concurrent").meta(meta),
+                )
+                .await
+                .unwrap();
             }
         }));
     }

@@ -3,13 +3,14 @@
 //! snapshotted, audited, written beside the target and renamed) and who may do what.
 
 use serde_json::Value;
-use warden_core::admin;
-use warden_core::audit::{self, AuditEvent, AuditFilter, Record};
-use warden_core::audit_query::{self, AuditFilterInput, AuditQuery};
-use warden_core::authz::Actor;
-use warden_core::clock::format_ms;
-use warden_core::export::{self, ExportFormat};
-use warden_core::sessions::ClientInfo;
+use warden_core::model::audit::Record;
+use warden_core::model::authz::Actor;
+use warden_core::model::clock::format_ms;
+use warden_core::ops::admin;
+use warden_core::ops::audit::{self, AuditEvent, AuditFilter};
+use warden_core::ops::audit_query::{self, AuditFilterInput, AuditQuery};
+use warden_core::ops::export::{self, ExportFormat};
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::Role;
 
 use crate::support::*;
@@ -319,7 +320,7 @@ both!(export_streams_in_batches_and_is_a_snapshot, |t| async move {
     let actor = Actor::cli(t.now());
     let mut tx = t.db.begin().await.unwrap();
     for i in 0..12_345 {
-        audit::append(
+        warden_core::store::audit::append(
             &mut tx,
             t.now(),
             &actor,
@@ -330,7 +331,7 @@ both!(export_streams_in_batches_and_is_a_snapshot, |t| async move {
     }
     tx.commit().await.unwrap();
     let all = AuditFilter::default();
-    let before = audit::count(&t.db, &all).await.unwrap();
+    let before = warden_core::store::audit::count(&t.db, &all).await.unwrap();
     let mut calls = Vec::new();
     let mut out = Vec::new();
     let rows = export::export(
@@ -360,7 +361,7 @@ both!(export_streams_in_batches_and_is_a_snapshot, |t| async move {
     );
     assert_eq!(calls.last().copied(), Some((rows, rows)));
     assert_eq!(
-        audit::count(&t.db, &all).await.unwrap(),
+        warden_core::store::audit::count(&t.db, &all).await.unwrap(),
         before + 1,
         "one audit.exported"
     );
@@ -465,7 +466,7 @@ both!(support_reads_the_log_but_users_do_not, |t| async move {
 
 both!(verify_reports_progress_up_to_the_head, |t| async move {
     seed(&t).await;
-    let head = audit::head_seq(&t.db).await.unwrap();
+    let head = warden_core::store::audit::head_seq(&t.db).await.unwrap();
     let mut seen = Vec::new();
     let v = audit::verify(&t.db, &t.admin_actor().await, t.now(), |d, n| seen.push((d, n)))
         .await

@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use uuid::Uuid;
-use warden_core::admin::{self, SessionQuery, SessionSort};
-use warden_core::audit;
-use warden_core::bulk::{self, BulkProgress, BulkRequest, BulkSummary, BulkTarget};
-use warden_core::session_filter::{SessionFilter, SessionState};
-use warden_core::sessions::{ClientInfo, SessionRow};
+use warden_core::model::session_filter::{SessionFilter, SessionState};
+use warden_core::ops::admin::{self, SessionQuery, SessionSort};
+use warden_core::ops::audit;
+use warden_core::ops::bulk::{self, BulkProgress, BulkRequest, BulkSummary, BulkTarget};
+use warden_core::ops::sessions::{ClientInfo, SessionRow};
 use warden_core::{Actor, Role};
 
 use crate::support::*;
@@ -764,14 +764,14 @@ both!(ip_ranges_of_both_families_filter_sessions, |t| async move {
     // Rows written before `ip_key` existed are filled when the migration runs.
     t.exec("UPDATE sessions SET ip_key = NULL").await.unwrap();
     assert!(ids(&t, &admin, only("10.0.0.0/8")).await.is_empty(), "keys cleared");
-    assert_eq!(warden_core::sessions::backfill_ip_keys(&t.db).await.unwrap(), 6);
+    assert_eq!(warden_core::store::sessions::backfill_ip_keys(&t.db).await.unwrap(), 6);
     assert_eq!(
         ids(&t, &admin, only("10.0.0.0/8")).await,
         vec![mapped, v4b, v4a],
         "keys back"
     );
     assert_eq!(
-        warden_core::sessions::backfill_ip_keys(&t.db).await.unwrap(),
+        warden_core::store::sessions::backfill_ip_keys(&t.db).await.unwrap(),
         0,
         "nothing left to fill"
     );

@@ -5,14 +5,14 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use warden_core::audit;
-use warden_core::auth::{self, SignIn};
-use warden_core::bulk::{self, BulkRequest, BulkTarget};
-use warden_core::policy_store;
-use warden_core::rules;
-use warden_core::session_filter::SessionFilter;
-use warden_core::sessions::{self, ClientInfo};
-use warden_core::{admin, Db, Error, Millis, Role, Secret};
+use warden_core::model::session_filter::SessionFilter;
+use warden_core::ops::admin;
+use warden_core::ops::audit;
+use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
+use warden_core::ops::policy as policy_store;
+use warden_core::ops::sessions::{self, ClientInfo};
+use warden_core::{Db, Error, Millis, Role, Secret};
 
 use crate::support::*;
 
@@ -75,117 +75,142 @@ fn times(code: &str, n: usize) -> Vec<String> {
     vec![code.to_owned(); n]
 }
 
-both!(concurrent_wrong_passwords_are_all_counted_and_lock_at_the_threshold, |t| async move {
-    // Defaults: threshold 5 in a 15-minute window, a 15-minute first lock.
-    let uid = t.user("ana@example.com", Role::User).await;
-    let now = t.now();
-    let results = at_once(12, |_| sign_in(t.db.clone(), now, "ana@example.com".into(), WRONG_PASSWORD)).await;
-    let mut expected = times("invalid_credentials", 4);
-    expected.extend(times("locked", 8));
-    expected.sort();
-    assert_eq!(
-        codes(&results),
-        expected,
-        "four failures answer as wrong, the fifth locks, and every later one finds the account locked"
-    );
-    let user = t.user_row(uid).await;
-    assert_eq!(
-        rules::current_lock(&user.lockout(), now),
-        Some(rules::Lock::Until(now + 15 * MINUTE)),
-        "locked for lockout.duration"
-    );
-    assert_eq!(user.lock_count, 1, "one lock, not one per racing failure");
-    assert_eq!(t.audit_action("user.locked").await.len(), 1, "the lock is audited once");
-    let attempts = t.login_attempts().await;
-    let counted = attempts.iter().filter(|a| a.1 == "bad_password").count();
-    assert_eq!(counted, 5, "exactly the threshold of failures was counted: {attempts:?}");
-    assert_eq!(attempts.iter().filter(|a| a.1 == "locked").count(), 7);
-
-    // Exactly the threshold at once, on a fresh account: it ends locked every time.
-    for trial in 0..3 {
-        let email = format!("exact{trial}@example.com");
-        let id = t.user(&email, Role::User).await;
-        let results = at_once(5, |_| sign_in(t.db.clone(), now, email.clone(), WRONG_PASSWORD)).await;
-        assert_eq!(
-            codes(&results).iter().filter(|c| *c == "locked").count(),
-            1,
-            "trial {trial}: the fifth of five concurrent failures locks"
-        );
-        let user = t.user_row(id).await;
-        assert!(
-            rules::current_lock(&user.lockout(), now).is_some(),
-            "trial {trial}: five concurrent failures lock the account (failed_count {})",
-            user.failed_count
-        );
-    }
-});
-
-both!(a_correct_password_racing_the_locking_failure_never_clears_the_lock, |t| async move {
-    let now = t.now();
-    for trial in 0..12 {
-        let email = format!("race{trial}@example.com");
-        let uid = t.user(&email, Role::User).await;
-        for _ in 0..4 {
-            t.try_sign_in(&email, WRONG_PASSWORD, &ClientInfo::default())
-                .await
-                .expect_err("a wrong password");
-        }
-        let results = at_once(2, |i| {
-            sign_in(
-                t.db.clone(),
-                now,
-                email.clone(),
-                if i == 0 { WRONG_PASSWORD } else { PASSWORD },
-            )
+both!(
+    concurrent_wrong_passwords_are_all_counted_and_lock_at_the_threshold,
+    |t| async move {
+        // Defaults: threshold 5 in a 15-minute window, a 15-minute first lock.
+        let uid = t.user("ana@example.com", Role::User).await;
+        let now = t.now();
+        let results = at_once(12, |_| {
+            sign_in(t.db.clone(), now, "ana@example.com".into(), WRONG_PASSWORD)
         })
         .await;
-        let failure = results[0].as_ref().expect_err("a wrong password never signs in").code();
-        let success = match &results[1] {
-            Ok(_) => "ok",
-            Err(e) => e.code(),
-        };
-        let locked = rules::current_lock(&t.user_row(uid).await.lockout(), now).is_some();
-        if failure == "locked" {
-            assert!(
-                locked,
-                "trial {trial}: the fifth failure locked the account, and a sign-in racing it must not unlock it"
-            );
-            assert_eq!(
-                success, "locked",
-                "trial {trial}: the right password after the lock finds the account locked"
-            );
-        } else {
-            assert_eq!(
-                (failure, success, locked),
-                ("invalid_credentials", "ok", false),
-                "trial {trial}: the sign-in came first and started the count over"
-            );
-        }
-        let unlocks = t.audit_action("user.unlocked").await;
-        assert!(unlocks.is_empty(), "nobody unlocked anything");
-    }
-});
+        let mut expected = times("invalid_credentials", 4);
+        expected.extend(times("locked", 8));
+        expected.sort();
+        assert_eq!(
+            codes(&results),
+            expected,
+            "four failures answer as wrong, the fifth locks, and every later one finds the account locked"
+        );
+        let user = t.user_row(uid).await;
+        assert_eq!(
+            warden_core::rules::lockout::current_lock(&warden_core::rules::lockout::state_of(&user), now),
+            Some(warden_core::rules::lockout::Lock::Until(now + 15 * MINUTE)),
+            "locked for lockout.duration"
+        );
+        assert_eq!(user.lock_count, 1, "one lock, not one per racing failure");
+        assert_eq!(t.audit_action("user.locked").await.len(), 1, "the lock is audited once");
+        let attempts = t.login_attempts().await;
+        let counted = attempts.iter().filter(|a| a.1 == "bad_password").count();
+        assert_eq!(
+            counted, 5,
+            "exactly the threshold of failures was counted: {attempts:?}"
+        );
+        assert_eq!(attempts.iter().filter(|a| a.1 == "locked").count(), 7);
 
-both!(an_unknown_address_answers_a_burst_as_a_real_account_does, |t| async move {
-    t.user("real@example.com", Role::User).await;
-    let now = t.now();
-    let real = at_once(10, |_| sign_in(t.db.clone(), now, "real@example.com".into(), WRONG_PASSWORD)).await;
-    let ghost = at_once(10, |_| sign_in(t.db.clone(), now, "ghost@example.com".into(), WRONG_PASSWORD)).await;
-    assert_eq!(
-        codes(&ghost),
-        codes(&real),
-        "a burst at an address without an account answers exactly as one at a real account"
-    );
-    let mut expected = times("invalid_credentials", 4);
-    expected.extend(times("locked", 6));
-    expected.sort();
-    assert_eq!(codes(&real), expected);
-    for (ra, ga) in real.iter().zip(&ghost) {
-        if let (Err(Error::Locked { until: a }), Err(Error::Locked { until: b })) = (ra, ga) {
-            assert_eq!(a, b, "both locks end at the same time");
+        // Exactly the threshold at once, on a fresh account: it ends locked every time.
+        for trial in 0..3 {
+            let email = format!("exact{trial}@example.com");
+            let id = t.user(&email, Role::User).await;
+            let results = at_once(5, |_| sign_in(t.db.clone(), now, email.clone(), WRONG_PASSWORD)).await;
+            assert_eq!(
+                codes(&results).iter().filter(|c| *c == "locked").count(),
+                1,
+                "trial {trial}: the fifth of five concurrent failures locks"
+            );
+            let user = t.user_row(id).await;
+            assert!(
+                warden_core::rules::lockout::current_lock(&warden_core::rules::lockout::state_of(&user), now).is_some(),
+                "trial {trial}: five concurrent failures lock the account (failed_count {})",
+                user.failed_count
+            );
         }
     }
-});
+);
+
+both!(
+    a_correct_password_racing_the_locking_failure_never_clears_the_lock,
+    |t| async move {
+        let now = t.now();
+        for trial in 0..12 {
+            let email = format!("race{trial}@example.com");
+            let uid = t.user(&email, Role::User).await;
+            for _ in 0..4 {
+                t.try_sign_in(&email, WRONG_PASSWORD, &ClientInfo::default())
+                    .await
+                    .expect_err("a wrong password");
+            }
+            let results = at_once(2, |i| {
+                sign_in(
+                    t.db.clone(),
+                    now,
+                    email.clone(),
+                    if i == 0 { WRONG_PASSWORD } else { PASSWORD },
+                )
+            })
+            .await;
+            let failure = results[0].as_ref().expect_err("a wrong password never signs in").code();
+            let success = match &results[1] {
+                Ok(_) => "ok",
+                Err(e) => e.code(),
+            };
+            let locked = warden_core::rules::lockout::current_lock(
+                &warden_core::rules::lockout::state_of(&t.user_row(uid).await),
+                now,
+            )
+            .is_some();
+            if failure == "locked" {
+                assert!(
+                    locked,
+                    "trial {trial}: the fifth failure locked the account, and a sign-in racing it must not unlock it"
+                );
+                assert_eq!(
+                    success, "locked",
+                    "trial {trial}: the right password after the lock finds the account locked"
+                );
+            } else {
+                assert_eq!(
+                    (failure, success, locked),
+                    ("invalid_credentials", "ok", false),
+                    "trial {trial}: the sign-in came first and started the count over"
+                );
+            }
+            let unlocks = t.audit_action("user.unlocked").await;
+            assert!(unlocks.is_empty(), "nobody unlocked anything");
+        }
+    }
+);
+
+both!(
+    an_unknown_address_answers_a_burst_as_a_real_account_does,
+    |t| async move {
+        t.user("real@example.com", Role::User).await;
+        let now = t.now();
+        let real = at_once(10, |_| {
+            sign_in(t.db.clone(), now, "real@example.com".into(), WRONG_PASSWORD)
+        })
+        .await;
+        let ghost = at_once(10, |_| {
+            sign_in(t.db.clone(), now, "ghost@example.com".into(), WRONG_PASSWORD)
+        })
+        .await;
+        assert_eq!(
+            codes(&ghost),
+            codes(&real),
+            "a burst at an address without an account answers exactly as one at a real account"
+        );
+        let mut expected = times("invalid_credentials", 4);
+        expected.extend(times("locked", 6));
+        expected.sort();
+        assert_eq!(codes(&real), expected);
+        for (ra, ga) in real.iter().zip(&ghost) {
+            if let (Err(Error::Locked { until: a }), Err(Error::Locked { until: b })) = (ra, ga) {
+                assert_eq!(a, b, "both locks end at the same time");
+            }
+        }
+    }
+);
 
 both!(concurrent_sign_ins_never_exceed_max_concurrent, |t| async move {
     t.set_policy(&[("session.max_concurrent", "3"), ("session.on_limit", "reject")])
@@ -201,8 +226,16 @@ both!(concurrent_sign_ins_never_exceed_max_concurrent, |t| async move {
 
     t.set_policy(&[("session.on_limit", "evict_oldest")]).await;
     let results = at_once(16, |_| sign_in(t.db.clone(), now, "ana@example.com".into(), PASSWORD)).await;
-    assert_eq!(codes(&results), times("ok", 16), "with evict_oldest, every sign-in succeeds");
-    assert_eq!(sessions_of(&t, uid, true).await, 3, "and the oldest are ended so that at most the limit live");
+    assert_eq!(
+        codes(&results),
+        times("ok", 16),
+        "with evict_oldest, every sign-in succeeds"
+    );
+    assert_eq!(
+        sessions_of(&t, uid, true).await,
+        3,
+        "and the oldest are ended so that at most the limit live"
+    );
     assert_eq!(
         t.audit_action("session.evicted").await.len(),
         16,
@@ -213,10 +246,7 @@ both!(concurrent_sign_ins_never_exceed_max_concurrent, |t| async move {
 both!(a_totp_challenge_yields_one_session_at_most, |t| async move {
     let uid = t.user("ana@example.com", Role::User).await;
     let (_, backup) = crate::totp::enrol(&t, uid).await;
-    let challenge = match t
-        .try_sign_in("ana@example.com", PASSWORD, &ClientInfo::default())
-        .await
-    {
+    let challenge = match t.try_sign_in("ana@example.com", PASSWORD, &ClientInfo::default()).await {
         Ok(SignIn::TotpRequired { challenge }) => challenge,
         other => panic!("expected a challenge, got {other:?}"),
     };
@@ -251,7 +281,7 @@ both!(concurrent_policy_changes_are_never_lost, |t| async move {
         let db = t.db.clone();
         let (k, v) = keys[i];
         async move {
-            let actor = warden_core::authz::Actor::cli(now);
+            let actor = warden_core::model::authz::Actor::cli(now);
             policy_store::set(&db, &actor, now, &[(k.to_owned(), v.to_owned())], "concurrent edit").await
         }
     })
@@ -289,10 +319,13 @@ both!(audit_verify_passes_while_other_transactions_append, |t| async move {
         let (db, stop, appended) = (t.db.clone(), stop.clone(), appended.clone());
         let now = t.now();
         writers.push(tokio::spawn(async move {
-            let actor = warden_core::authz::Actor::system();
+            let actor = warden_core::model::authz::Actor::system();
             while !stop.load(Ordering::SeqCst) {
-                let rec = audit::Record::new("test.appended").meta(serde_json::json!({ "writer": w }));
-                audit::append_alone(&db, now, &actor, rec).await.expect("append");
+                let rec =
+                    warden_core::model::audit::Record::new("test.appended").meta(serde_json::json!({ "writer": w }));
+                warden_core::store::audit::append_alone(&db, now, &actor, rec)
+                    .await
+                    .expect("append");
                 appended.fetch_add(1, Ordering::SeqCst);
             }
         }));
@@ -344,7 +377,9 @@ both!(revocation_is_linearizable, |t| async move {
                 let mut calls = 0;
                 while !stop.load(Ordering::SeqCst) {
                     let after_revoke = revoked.load(Ordering::SeqCst);
-                    let ok = sessions::validate(&db, now, &token, &ClientInfo::default()).await.is_ok();
+                    let ok = sessions::validate(&db, now, &token, &ClientInfo::default())
+                        .await
+                        .is_ok();
                     calls += 1;
                     if after_revoke && ok {
                         late_successes += 1;
@@ -375,7 +410,10 @@ both!(support_never_acts_on_a_staff_account, |t| async move {
     let other_support = t.user("agent2@example.com", Role::Support).await;
     let (admin_session, _) = t.sign_in("root@example.com").await;
     t.sign_in("agent2@example.com").await;
-    for (target, who) in [("root@example.com", "a security admin"), ("agent2@example.com", "another support agent")] {
+    for (target, who) in [
+        ("root@example.com", "a security admin"),
+        ("agent2@example.com", "another support agent"),
+    ] {
         assert_code(
             admin::revoke_user_sessions(&t.db, &support, t.now(), target, "asked to").await,
             "forbidden",
@@ -416,7 +454,10 @@ both!(support_never_acts_on_a_staff_account, |t| async move {
         "forbidden",
         "support ends a security admin's sessions in bulk",
     );
-    assert!(t.session(admin_session.id).await.revoked_at.is_none(), "the admin is still signed in");
+    assert!(
+        t.session(admin_session.id).await.revoked_at.is_none(),
+        "the admin is still signed in"
+    );
     // A security admin may act on staff.
     admin::revoke_user_sessions(&t.db, &admin, t.now(), "agent2@example.com", "offboarding")
         .await
@@ -439,7 +480,11 @@ both!(bulk_counts_each_distinct_session_once, |t| async move {
         batch_size: None,
     };
     let plan = bulk::plan(&t.db, &admin, &req, t.now()).await.expect("plan");
-    assert_eq!((plan.sessions, plan.already_ended), (2, 0), "the dry run counts each session once");
+    assert_eq!(
+        (plan.sessions, plan.already_ended),
+        (2, 0),
+        "the dry run counts each session once"
+    );
     let cancel = AtomicBool::new(false);
     let summary = bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |_| {})
         .await
@@ -448,47 +493,53 @@ both!(bulk_counts_each_distinct_session_once, |t| async move {
     assert_eq!(summary.already_ended, 0, "a repeated id is not an ended session");
 });
 
-both!(bulk_refuses_an_empty_filter_unless_the_emergency_is_asked_for, |t| async move {
-    let admin = t.admin_actor().await;
-    t.user("ana@example.com", Role::User).await;
-    let (s, _) = t.sign_in("ana@example.com").await;
-    let req = BulkRequest {
-        target: BulkTarget::Filter(Box::new(SessionFilter::default())),
-        include_own: false,
-        reason: "select all".into(),
-        batch_size: None,
-    };
-    let e = assert_code(
-        bulk::plan(&t.db, &admin, &req, t.now()).await,
-        "invalid_input",
-        "a dry run of an empty filter",
-    );
-    assert_eq!(e.field(), Some("filter"));
-    let cancel = AtomicBool::new(false);
-    let e = assert_code(
-        bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |_| {}).await,
-        "invalid_input",
-        "an empty filter ends every session only through the emergency path",
-    );
-    assert!(e.to_string().contains("everyone"), "the error names the way to do it: {e}");
-    assert!(t.session(s.id).await.revoked_at.is_none(), "nothing was ended");
-    let everyone = BulkRequest {
-        target: BulkTarget::Everyone,
-        ..req
-    };
-    let summary = bulk::run(&t.db, &admin, &t.clock, &everyone, &cancel, &mut |_| {})
-        .await
-        .expect("the emergency path");
-    assert_eq!(summary.terminated, 1);
-    assert_eq!(t.session(s.id).await.revoke_reason.as_deref(), Some("emergency"));
-});
+both!(
+    bulk_refuses_an_empty_filter_unless_the_emergency_is_asked_for,
+    |t| async move {
+        let admin = t.admin_actor().await;
+        t.user("ana@example.com", Role::User).await;
+        let (s, _) = t.sign_in("ana@example.com").await;
+        let req = BulkRequest {
+            target: BulkTarget::Filter(Box::default()),
+            include_own: false,
+            reason: "select all".into(),
+            batch_size: None,
+        };
+        let e = assert_code(
+            bulk::plan(&t.db, &admin, &req, t.now()).await,
+            "invalid_input",
+            "a dry run of an empty filter",
+        );
+        assert_eq!(e.field(), Some("filter"));
+        let cancel = AtomicBool::new(false);
+        let e = assert_code(
+            bulk::run(&t.db, &admin, &t.clock, &req, &cancel, &mut |_| {}).await,
+            "invalid_input",
+            "an empty filter ends every session only through the emergency path",
+        );
+        assert!(
+            e.to_string().contains("everyone"),
+            "the error names the way to do it: {e}"
+        );
+        assert!(t.session(s.id).await.revoked_at.is_none(), "nothing was ended");
+        let everyone = BulkRequest {
+            target: BulkTarget::Everyone,
+            ..req
+        };
+        let summary = bulk::run(&t.db, &admin, &t.clock, &everyone, &cancel, &mut |_| {})
+            .await
+            .expect("the emergency path");
+        assert_eq!(summary.terminated, 1);
+        assert_eq!(t.session(s.id).await.revoke_reason.as_deref(), Some("emergency"));
+    }
+);
 both!(a_policy_save_from_a_stale_version_is_refused, |t| async move {
     let admin = t.admin_actor().await;
     let (version, policy) = policy_store::current(&t.db).await.unwrap();
     // Another admin saves first.
     t.set_policy(&[("lockout.threshold", "8")]).await;
     let mut mine = policy.clone();
-    mine.lockout.window = warden_core::policy::Duration::parse("30m").unwrap();
+    mine.lockout.window = warden_core::model::policy::Duration::parse("30m").unwrap();
     let e = policy_store::save_with(
         &t.db,
         &admin,
@@ -556,12 +607,20 @@ both!(an_interrupted_bulk_run_is_reported_and_recorded, |t| async move {
     assert_eq!(runs.len(), 1);
     let run = &runs[0];
     assert_eq!((run.matched, run.finished_at), (6, None), "it never finished");
-    assert_eq!((run.terminated, run.batches), (2, 2), "it ended two sessions in two batches");
+    assert_eq!(
+        (run.terminated, run.batches),
+        (2, 2),
+        "it ended two sessions in two batches"
+    );
     assert!(!run.is_stale(t.now()), "just now it may still be running");
     t.advance(2 * MINUTE);
     assert!(bulk::runs(&t.db, &admin, 10).await.unwrap()[0].is_stale(t.now()));
     let plan = bulk::plan(&t.db, &admin, &req, t.now()).await.unwrap();
-    assert_eq!(plan.interrupted.len(), 1, "the next dry run reports the interrupted run");
+    assert_eq!(
+        plan.interrupted.len(),
+        1,
+        "the next dry run reports the interrupted run"
+    );
     assert_eq!(plan.interrupted[0].id, run.id);
     let left = 6 - run.terminated as u64;
     assert_eq!(plan.sessions, left, "and what it left is what the next run would end");

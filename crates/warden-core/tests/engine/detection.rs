@@ -1,8 +1,8 @@
 //! Suspicious sign-ins raise flags in the sign-in's own transaction, and the review queue closes them.
 
 use uuid::Uuid;
-use warden_core::flags::{self, FlagQuery, Resolution};
-use warden_core::sessions::ClientInfo;
+use warden_core::ops::flags::{self, FlagQuery, Resolution};
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::{Actor, Role};
 
 use crate::support::*;
@@ -19,12 +19,12 @@ fn from(country: &str) -> ClientInfo {
 
 /// The emails of the users with (true) or without (false) an open flag.
 async fn flagged(t: &T, actor: &Actor, with: bool) -> Vec<String> {
-    let q = warden_core::admin::UserQuery {
+    let q = warden_core::ops::admin::UserQuery {
         flagged: Some(with),
         limit: 100,
         ..Default::default()
     };
-    let page = warden_core::admin::users_page(&t.db, actor, &q, t.now())
+    let page = warden_core::ops::admin::users_page(&t.db, actor, &q, t.now())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     page.users.into_iter().map(|u| u.user.email).collect()
@@ -118,7 +118,7 @@ both!(detection_follows_the_policy, |t| async move {
     t.sign_in_with("ana@example.com", &from("BR")).await;
     assert!(open_flags(&t, &t.support_actor().await).await.is_empty());
     let e = err(
-        warden_core::policy_store::set(
+        warden_core::ops::policy::set(
             &t.db,
             &Actor::cli(t.now()),
             t.now(),
@@ -143,7 +143,9 @@ both!(
         t.sign_in_with("ana@example.com", &from("BR")).await;
         let support = t.support_actor().await;
         let id = open_flags(&t, &support).await[0].id;
-        let before = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
+        let before = warden_core::ops::overview::overview(&t.db, &support, t.now())
+            .await
+            .unwrap();
         assert_eq!(before.open_flags, 1, "the overview counts the open flag");
         assert_eq!(
             flagged(&t, &support, true).await,
@@ -183,7 +185,9 @@ both!(
         assert_eq!(closed.status, "actioned");
         assert_eq!(closed.resolved_by.as_deref(), Some(support.label.as_str()));
         assert!(open_flags(&t, &support).await.is_empty());
-        let after = warden_core::overview::overview(&t.db, &support, t.now()).await.unwrap();
+        let after = warden_core::ops::overview::overview(&t.db, &support, t.now())
+            .await
+            .unwrap();
         assert_eq!(after.open_flags, 0, "and no longer once it is closed");
         assert!(
             flagged(&t, &support, true).await.is_empty(),

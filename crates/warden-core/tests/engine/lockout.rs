@@ -1,7 +1,7 @@
 //! Account lockout: threshold, duration, backoff, permanent locks and unlocking.
 
-use warden_core::admin;
-use warden_core::sessions::ClientInfo;
+use warden_core::ops::admin;
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::{Error, Role};
 
 use crate::support::*;

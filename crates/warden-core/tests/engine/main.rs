@@ -1,6 +1,9 @@
 //! Integration tests of the engine against real databases: every test runs on SQLite and, when
 //! `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL (`WARDEN_REQUIRE_POSTGRES=1` makes its absence a failure).
 
+// These tests read the database directly to check what the store wrote.
+#![allow(clippy::disallowed_methods)]
+
 #[macro_use]
 mod support;
 

@@ -1,9 +1,9 @@
 //! The overview: active sessions with their countries and devices, sign-ins and failures per hour over
 //! seven days, the accounts locked now and the latest admin actions, against data seeded at known times.
 
-use warden_core::admin;
-use warden_core::overview::{self, HourCount, Overview, HOURS};
-use warden_core::sessions::{self, ClientInfo};
+use warden_core::ops::admin;
+use warden_core::ops::overview::{self, HourCount, Overview, HOURS};
+use warden_core::ops::sessions::{self, ClientInfo};
 use warden_core::Role;
 
 use crate::support::*;

@@ -1,7 +1,7 @@
 //! Sign-up and the password policy.
 
-use warden_core::auth;
-use warden_core::sessions::ClientInfo;
+use warden_core::ops::auth;
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::{Role, Secret};
 
 use crate::support::*;

@@ -2,8 +2,8 @@
 //! simulation on a constructed data set, shortening live sessions, and rollback.
 
 use uuid::Uuid;
-use warden_core::authz::{Actor, ActorKind};
-use warden_core::policy_store::{self, SaveOptions};
+use warden_core::model::authz::{Actor, ActorKind};
+use warden_core::ops::policy::{self as policy_store, SaveOptions};
 use warden_core::{with_db, Role};
 
 use crate::support::*;
@@ -559,9 +559,9 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
             &kv(TIGHTER),
             "x",
             SaveOptions {
-            shorten_sessions: true,
-            ..Default::default()
-        },
+                shorten_sessions: true,
+                ..Default::default()
+            },
         )
         .await,
         "forbidden",
@@ -588,9 +588,9 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
             &kv(TIGHTER),
             "x",
             SaveOptions {
-            shorten_sessions: true,
-            ..Default::default()
-        },
+                shorten_sessions: true,
+                ..Default::default()
+            },
         )
         .await,
         "reauth_required",
@@ -609,7 +609,7 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
     );
     let form = policy_store::form(&t.db, &admin).await.unwrap();
     assert_eq!(form.version, first.version);
-    assert_eq!(form.fields.len(), warden_core::policy::KEYS.len());
+    assert_eq!(form.fields.len(), warden_core::model::policy::KEYS.len());
     let threshold = form.fields.iter().find(|f| f.info.key == "lockout.threshold").unwrap();
     assert_eq!(threshold.value, "3");
 });

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use warden_core::admin;
-use warden_core::audit::AuditFilter;
-use warden_core::sessions::{self, hash_token, ClientInfo};
+use warden_core::ops::admin;
+use warden_core::ops::audit::AuditFilter;
+use warden_core::ops::sessions::{self, ClientInfo};
+use warden_core::rules::token::hash_token;
 use warden_core::{Role, Secret};
 
 use crate::support::*;
@@ -52,7 +53,13 @@ both!(garbage_empty_and_huge_tokens_are_unauthenticated, |t| async move {
     t.user("ana@example.com", Role::User).await;
     t.sign_in("ana@example.com").await;
     let huge = "A".repeat(100_000);
-    for bad in ["", "garbage", "   ", huge.as_str(), sessions::new_token().expose()] {
+    for bad in [
+        "",
+        "garbage",
+        "   ",
+        huge.as_str(),
+        warden_core::rules::token::new_token().expose(),
+    ] {
         assert_code(
             t.validate(&Secret::new(bad)).await,
             "unauthenticated",
@@ -276,7 +283,7 @@ both!(idle_sessions_do_not_count_toward_the_reject_limit, |t| async move {
         detail
             .sessions
             .iter()
-            .all(|s| s.status == warden_core::rules::SessionStatus::Idle),
+            .all(|s| s.status == warden_core::model::vocab::SessionStatus::Idle),
         "both old sessions show as idle (ended)"
     );
     let _ = s1;

@@ -1,8 +1,8 @@
 //! Sign-in with email and password.
 
-use warden_core::audit::Status;
-use warden_core::auth::SignIn;
-use warden_core::sessions::ClientInfo;
+use warden_core::ops::audit::Status;
+use warden_core::ops::auth::SignIn;
+use warden_core::ops::sessions::ClientInfo;
 use warden_core::Role;
 
 use crate::support::*;

@@ -6,13 +6,13 @@ use warden_core::store::Pool;
 
 use tokio::sync::OnceCell;
 use uuid::Uuid;
-use warden_core::audit::{self, AuditEvent, AuditFilter};
-use warden_core::auth::{self, SignIn};
-use warden_core::authz::{Actor, ActorKind};
-use warden_core::policy_store::{self, PolicyUpdate};
-use warden_core::sessions::{self, Authenticated, ClientInfo, SessionRow};
+use warden_core::model::authz::{Actor, ActorKind};
+use warden_core::ops::audit::{AuditEvent, AuditFilter};
+use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::policy::{self as policy_store, PolicyUpdate};
+use warden_core::ops::sessions::{self, Authenticated, ClientInfo, SessionRow};
+use warden_core::rules::totp::DataKey;
 use warden_core::store::Backend;
-use warden_core::totp::DataKey;
 use warden_core::{with_db, Clock, Db, Error, ManualClock, Millis, Role, Secret};
 
 /// 2026-01-01T00:00:00Z.
@@ -137,8 +137,8 @@ impl T {
         .unwrap_or_else(|e| panic!("sign_up {email}: {e}"))
     }
 
-    pub async fn user_row(&self, id: Uuid) -> warden_core::users::UserRow {
-        warden_core::users::by_id(&self.db, id)
+    pub async fn user_row(&self, id: Uuid) -> warden_core::ops::users::UserRow {
+        warden_core::ops::users::by_id(&self.db, id)
             .await
             .expect("read user")
             .expect("user exists")
@@ -223,7 +223,7 @@ impl T {
         let mut out = Vec::new();
         let mut before = None;
         loop {
-            let page = audit::list_unchecked(&self.db, &filter, before, 500)
+            let page = warden_core::store::audit::list(&self.db, &filter, before, 500)
                 .await
                 .expect("list audit events");
             out.extend(page.events);

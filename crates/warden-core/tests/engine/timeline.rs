@@ -4,10 +4,10 @@
 use std::sync::atomic::AtomicBool;
 
 use uuid::Uuid;
-use warden_core::admin;
-use warden_core::bulk::{self, BulkRequest, BulkTarget};
-use warden_core::sessions::{self, ClientInfo};
-use warden_core::timeline::{self, MarkKind, SessionOutcome, UserTimeline};
+use warden_core::ops::admin;
+use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
+use warden_core::ops::sessions::{self, ClientInfo};
+use warden_core::ops::timeline::{self, MarkKind, SessionOutcome, UserTimeline};
 use warden_core::{Role, Secret};
 
 use crate::support::*;
@@ -313,7 +313,7 @@ both!(timeline_marks_the_consoles_own_session_and_elevations, |t| async move {
         .await;
     t.advance(5 * MINUTE);
     let me = t.validate(&token).await.unwrap();
-    warden_core::auth::reauthenticate(
+    warden_core::ops::auth::reauthenticate(
         &t.db,
         t.now(),
         None,

@@ -1,10 +1,10 @@
 //! Two-factor: enrolment, the second sign-in step, backup codes, the data key and admin reset.
 
 use uuid::Uuid;
-use warden_core::admin;
-use warden_core::auth::{self, SignIn};
-use warden_core::sessions::ClientInfo;
-use warden_core::totp::{self, DataKey};
+use warden_core::ops::admin;
+use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::sessions::ClientInfo;
+use warden_core::rules::totp::{self, DataKey};
 use warden_core::{Role, Secret};
 
 use crate::support::*;
@@ -60,7 +60,7 @@ both!(enrolled_user_needs_a_code_and_a_code_works_once, |t| async move {
         1,
         "enrolment is audited"
     );
-    assert!(t.user_row(uid).await.view(t.now()).totp_enabled);
+    assert!(warden_core::rules::lockout::user_view(&t.user_row(uid).await, t.now()).totp_enabled);
     t.advance(30 * SECOND);
     let c = challenge(&t, "ana@example.com").await;
     let code = totp::code_at(&secret, t.now());
@@ -344,7 +344,7 @@ both!(enrolling_needs_the_password_and_a_wrong_one_counts, |t| async move {
     let row = t.user_row(uid).await;
     assert!(row.totp_secret.is_none(), "nothing was stored");
     assert_eq!(
-        row.lockout().failed_count,
+        warden_core::rules::lockout::state_of(&row).failed_count,
         1,
         "the wrong password counts toward lockout"
     );

@@ -223,7 +223,7 @@ both!(
         );
         t.advance(48 * HOUR);
         b.sign_in("ana@example.com", PASSWORD).await.assert_error(429, "locked");
-        warden_core::admin::unlock_user(&t.db, &t.cli(), t.now(), &id.to_string(), "verified by phone")
+        warden_core::ops::admin::unlock_user(&t.db, &t.cli(), t.now(), &id.to_string(), "verified by phone")
             .await
             .unwrap();
         assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200);

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use uuid::Uuid;
-use warden_core::admin::{self, SessionQuery};
+use warden_core::ops::admin::{self, SessionQuery};
 use warden_core::Role;
 
 use crate::support::*;
@@ -27,9 +27,9 @@ both!(admin_revoke_user_sessions_revokes_all_of_them, |t| async move {
     for s in &sessions {
         s.get("/api/sessions").await.assert_error(401, "unauthenticated");
     }
-    let audited = warden_core::audit::list_unchecked(
+    let audited = warden_core::store::audit::list(
         &t.db,
-        &warden_core::audit::AuditFilter {
+        &warden_core::ops::audit::AuditFilter {
             action: Some("user.sessions_revoked".into()),
             ..Default::default()
         },
@@ -237,7 +237,7 @@ both!(
         b.sign_in("ana@example.com", WRONG_PASSWORD)
             .await
             .assert_error(401, "invalid_credentials");
-        warden_core::policy_store::set(
+        warden_core::ops::policy::set(
             &t.db,
             &t.cli(),
             t.now(),
@@ -279,10 +279,10 @@ both!(suspicious_activity_is_flagged_for_review, |t| async move {
     berlin.get("/api/sessions").await;
     let rio = from("BR");
     assert_eq!(rio.sign_in("ana@example.com", PASSWORD).await.status, 200);
-    let flagged = warden_core::flags::page(
+    let flagged = warden_core::ops::flags::page(
         &t.db,
         &t.cli(),
-        &warden_core::flags::FlagQuery {
+        &warden_core::ops::flags::FlagQuery {
             limit: 10,
             ..Default::default()
         },
@@ -297,15 +297,15 @@ both!(suspicious_activity_is_flagged_for_review, |t| async move {
     // The owner sees it among their own events too.
     let own = rio.get("/api/sessions/audit?type=session.flagged").await;
     assert_eq!(own.body["total"], 1, "{}", own.text);
-    warden_core::admin::revoke_session(&t.db, &t.cli(), t.now(), f.session_id.unwrap(), "impossible travel")
+    warden_core::ops::admin::revoke_session(&t.db, &t.cli(), t.now(), f.session_id.unwrap(), "impossible travel")
         .await
         .unwrap();
-    warden_core::flags::resolve(
+    warden_core::ops::flags::resolve(
         &t.db,
         &t.cli(),
         t.now(),
         f.id,
-        warden_core::flags::Resolution::Actioned,
+        warden_core::ops::flags::Resolution::Actioned,
         "ended the Brazilian session",
     )
     .await

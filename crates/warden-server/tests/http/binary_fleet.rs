@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use warden_core::authz::Actor;
-use warden_core::{auth, policy_store, Db, Role, Secret};
+use warden_core::model::authz::Actor;
+use warden_core::ops::{auth, policy as policy_store};
+use warden_core::{Db, Role, Secret};
 
 use crate::support::{Browser, Resp, FIREFOX_LINUX, PASSWORD, WRONG_PASSWORD};
 
@@ -84,14 +85,22 @@ async fn post(b: &Browser, base: &str, path: &str, body: serde_json::Value) -> R
 }
 
 async fn sign_in(b: &Browser, base: &str, email: &str, password: &str) -> Resp {
-    let r = post(b, base, "/api/auth/sign-in", json!({ "email": email, "password": password })).await;
+    let r = post(
+        b,
+        base,
+        "/api/auth/sign-in",
+        json!({ "email": email, "password": password }),
+    )
+    .await;
     b.remember_csrf(&r);
     r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_on_one_postgresql_act_as_one() {
-    let Some((_dbs, url)) = warden_testdb::TestDatabases::postgres() else { return };
+    let Some((_dbs, url)) = warden_testdb::TestDatabases::postgres() else {
+        return;
+    };
     let db = Db::connect(&url, true).await.expect("connect");
     db.migrate().await.expect("migrate");
     let cli = Actor::cli(now());
@@ -143,16 +152,18 @@ async fn three_servers_on_one_postgresql_act_as_one() {
     let y_session = get(&y, base(2), "/api/auth/session").await;
     assert_eq!(y_session.status, 200, "{}", y_session.text);
     let y_id = y_session.body["session"]["id"].as_str().unwrap().to_owned();
-    let r = x
-        .send(x.http.delete(format!("{}/api/sessions/{y_id}", base(0))))
-        .await;
+    let r = x.send(x.http.delete(format!("{}/api/sessions/{y_id}", base(0)))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     for i in 1..3 {
         get(&y, base(i), "/api/auth/session")
             .await
             .assert_error(401, "unauthenticated");
     }
-    assert_eq!(get(&x, base(1), "/api/auth/session").await.status, 200, "the other session lives");
+    assert_eq!(
+        get(&x, base(1), "/api/auth/session").await.status,
+        200,
+        "the other session lives"
+    );
 
     // Failures spread over the three lock the account at the threshold (5).
     let guesser = from("198.51.100.2");

@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{oneshot, Notify};
 use uuid::Uuid;
-use warden_core::auth;
-use warden_core::authz::Actor;
-use warden_core::policy_store;
-use warden_core::rate_limit::Limit;
-use warden_core::totp::DataKey;
+use warden_core::model::authz::Actor;
+use warden_core::ops::auth;
+use warden_core::ops::policy as policy_store;
+use warden_core::ops::rate_limits::Limit;
+use warden_core::rules::totp::DataKey;
 use warden_core::{Clock, Db, ManualClock, Millis, Role, Secret};
 use warden_server::config::{Args, MailConfig};
 use warden_server::{AppState, RateLimits, ServerConfig};
@@ -514,6 +514,6 @@ async fn smtp_session(
 
 /// The current TOTP code of a base32 secret at `now`.
 pub fn totp_code(secret_base32: &str, now: Millis) -> String {
-    let secret = warden_core::totp::secret_from_base32(secret_base32).expect("base32 secret");
-    warden_core::totp::code_at(&secret, now)
+    let secret = warden_core::rules::totp::secret_from_base32(secret_base32).expect("base32 secret");
+    warden_core::rules::totp::code_at(&secret, now)
 }

@@ -2,7 +2,7 @@
 
 /**
  * What a proposed change would do to the live sessions, at the time of the preview. "Live" is
- * [`live_cond`] under the policy in force.
+ * `store::sessions::live_cond` under the policy in force.
  */
 export type SessionSimulation = { 
 /**

@@ -1,0 +1,257 @@
+//! Sessions as their holders use them: creation under the concurrent limit (for the sign-in), validation
+//! by token with absolute, idle and sliding expiry, and the end-user door's own list and revocations.
+//! The token is 256 random bits handed to the client once; only its SHA-256 is stored. Revocation marks
+//! rows and never deletes them: the timeline and the audit need them.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::model::audit::Record;
+use crate::model::authz::Actor;
+use crate::model::clock::Millis;
+use crate::model::error::{Error, Result};
+use crate::model::policy::{OnLimit, Policy, SessionLimits};
+use crate::model::secret::Secret;
+pub use crate::model::session::{ClientInfo, SessionRow, SessionView};
+pub use crate::model::user::Authenticated;
+use crate::model::user::UserRow;
+use crate::model::vocab::{EndReason, SessionStatus};
+use crate::rules::session::{self as rules, Validation};
+use crate::rules::token::{hash_token, new_token};
+use crate::rules::useragent;
+use crate::store::{audit, policy_versions, sessions, users, Db, Tx};
+
+/// One session by id.
+pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<SessionRow>> {
+    sessions::by_id(db, id).await
+}
+
+/// Creates a session for `user` inside `tx`, enforcing the concurrent limit of the user's policy
+/// (ordinary or privileged): `reject` answers `session_limit_reached`, `evict_oldest` ends the oldest
+/// live sessions (reason `evicted`, audited). Returns the session and its token (shown once).
+pub(crate) async fn create(
+    tx: &mut Tx,
+    now: Millis,
+    user: &UserRow,
+    policy: &Policy,
+    auth_method: &str,
+    info: &ClientInfo,
+) -> Result<(SessionRow, Secret)> {
+    let privileged = user.role().is_privileged();
+    let limits: SessionLimits = policy.session_limits(privileged);
+    let live = sessions::live_ids(tx, policy, user.id, now).await?;
+    let max = limits.max_concurrent as usize;
+    if live.len() >= max {
+        match limits.on_limit {
+            OnLimit::Reject => {
+                return Err(Error::SessionLimitReached {
+                    limit: limits.max_concurrent,
+                })
+            }
+            OnLimit::EvictOldest => {
+                let system = Actor::system();
+                for id in &live[..live.len() + 1 - max] {
+                    if sessions::end(tx, now, *id, "evicted", None).await? {
+                        audit::append(
+                            tx,
+                            now,
+                            &system,
+                            Record::new("session.evicted")
+                                .user(user.id)
+                                .session(*id)
+                                .meta(json!({ "max_concurrent": limits.max_concurrent })),
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+    }
+    let token = new_token();
+    let agent = useragent::parse(info.user_agent.as_deref());
+    let row = SessionRow {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        created_at: now,
+        last_seen_at: now,
+        refreshed_at: now,
+        expires_at: rules::initial_expiry(now, &limits),
+        authenticated_at: now,
+        ip: info.ip.clone(),
+        user_agent: info.user_agent.as_ref().map(|s| s.chars().take(512).collect()),
+        device: agent.device,
+        browser: agent.browser,
+        browser_version: agent.browser_version,
+        os: agent.os,
+        // Country codes are stored upper case (`de` from a proxy header is `DE`), so filters match exactly.
+        country: info
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase),
+        city: info.city.clone(),
+        auth_method: auth_method.to_owned(),
+        client: info.client.clone(),
+        privileged,
+        elevated_until: None,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+    };
+    sessions::insert(tx, &row, &hash_token(token.expose())).await?;
+    sessions::event(
+        tx,
+        row.id,
+        user.id,
+        now,
+        "created",
+        row.ip.as_deref(),
+        Some(auth_method),
+    )
+    .await?;
+    Ok((row, token))
+}
+
+/// Validates a token under the policy in force now: one statement reads the session, its user and the
+/// policy version. Writes only when a refresh or a coarse last-seen update is due, or when the session is
+/// found expired (then it is ended with its reason). Any failure — garbage, unknown, revoked, expired,
+/// disabled user — answers `unauthenticated`.
+pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -> Result<Authenticated> {
+    let t = token.expose();
+    if t.is_empty() || t.len() > 256 {
+        return Err(Error::Unauthenticated);
+    }
+    let Some((mut session, user, policy_version)) = sessions::by_token(db, &hash_token(t)).await? else {
+        return Err(Error::Unauthenticated);
+    };
+    if session.revoked_at.is_some() {
+        return Err(Error::Unauthenticated);
+    }
+    let policy = db.policy_version(policy_version).await?;
+    let limits = policy.session_limits(session.privileged);
+    match rules::validate_session(&rules::times_of(&session), &limits, now) {
+        Validation::Invalid(reason) => {
+            if reason != EndReason::Revoked {
+                let mut tx = db.begin().await?;
+                sessions::end(&mut tx, now, session.id, reason.as_str(), None).await?;
+                tx.commit().await?;
+            }
+            Err(Error::Unauthenticated)
+        }
+        Validation::Valid { refreshed, touch } => {
+            if user.disabled_at.is_some() {
+                return Err(Error::Unauthenticated);
+            }
+            let ip_changed = matches!((&info.ip, &session.ip), (Some(new), Some(old)) if new != old);
+            if touch || ip_changed {
+                let mut tx = db.begin().await?;
+                let (refreshed_at, expires_at) = refreshed
+                    .map(|r| (r.refreshed_at, r.expires_at))
+                    .unwrap_or((session.refreshed_at, session.expires_at));
+                let ip = if ip_changed {
+                    info.ip.clone()
+                } else {
+                    session.ip.clone()
+                };
+                // The user's row first, then the session's: the order in which a sign-in (which holds the
+                // user's row while it evicts sessions) takes them, so the two never wait on each other.
+                users::set_last_active(&mut tx, user.id, now).await?;
+                if !sessions::touch(&mut tx, session.id, now, refreshed_at, expires_at, ip.as_deref()).await? {
+                    // Revoked between the read and this write: the revocation wins.
+                    return Err(Error::Unauthenticated);
+                }
+                if refreshed.is_some() {
+                    sessions::event(&mut tx, session.id, user.id, now, "refreshed", ip.as_deref(), None).await?;
+                }
+                if ip_changed {
+                    let detail = format!("from {}", session.ip.as_deref().unwrap_or("?"));
+                    sessions::event(
+                        &mut tx,
+                        session.id,
+                        user.id,
+                        now,
+                        "ip_changed",
+                        ip.as_deref(),
+                        Some(&detail),
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                session.last_seen_at = now;
+                session.refreshed_at = refreshed_at;
+                session.expires_at = expires_at;
+                session.ip = ip;
+            }
+            Ok(Authenticated { session, user })
+        }
+    }
+}
+
+/// The caller's own live sessions (the end-user door), the current one marked. Empty is `[]`.
+pub async fn list_own(db: &Db, now: Millis, me: &Authenticated) -> Result<Vec<SessionView>> {
+    let (_, policy) = policy_versions::current(db).await?;
+    let rows = sessions::of_user(db, me.user.id, Some((&policy, now)), 1000).await?;
+    Ok(rows
+        .iter()
+        .map(|s| rules::view(s, &policy, now, Some(me.session.id)))
+        .filter(|v| v.status == SessionStatus::Active)
+        .collect())
+}
+
+/// Ends one of the caller's own sessions. Unknown ids, other users' ids and already-ended sessions all
+/// answer `session_not_found`, revealing nothing.
+pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> Result<()> {
+    let actor = me.actor();
+    let mut tx = db.begin().await?;
+    let owner = sessions::owner_of_unrevoked(&mut tx, id).await?;
+    if owner != Some(me.user.id) {
+        return Err(Error::SessionNotFound);
+    }
+    let reason = if id == me.session.id {
+        "user_logout"
+    } else {
+        "user_revoked"
+    };
+    sessions::end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("session.revoked")
+            .user(me.user.id)
+            .session(id)
+            .meta(json!({ "by": "owner", "current": id == me.session.id })),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Ends all of the caller's sessions but the current one; returns how many were ended.
+pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u64> {
+    let actor = me.actor();
+    let mut tx = db.begin().await?;
+    let ids = sessions::unrevoked_ids(&mut tx, me.user.id, Some(me.session.id)).await?;
+    let mut n = 0;
+    for id in &ids {
+        if sessions::end(&mut tx, now, *id, "user_revoked", Some(&me.user.email)).await? {
+            n += 1;
+        }
+    }
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new("session.others_revoked")
+            .user(me.user.id)
+            .meta(json!({ "count": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Signs out: ends the current session.
+pub async fn sign_out(db: &Db, now: Millis, me: &Authenticated) -> Result<()> {
+    revoke_own(db, now, me, me.session.id).await
+}

@@ -1,0 +1,332 @@
+//! One user's sessions on a time axis: the console's timeline.
+//!
+//! [`user_timeline`] answers in one call what the timeline draws for a time range: every session of the
+//! user that was alive at some point of the range — from its creation to the moment it ended (or to now
+//! while it lives) and how it ended — and the marks along the way: refreshes, IP changes, elevations and
+//! revocations from `session_events`, failed sign-ins from `login_attempts` and locks and unlocks from the
+//! audit log. Rows are compact (a mark names its session by position, not by id) and every read is one
+//! index range: `sessions_by_user`, `session_events_by_user`, `login_attempts_by_user` and the partial
+//! `audit_lock_events`, so a user with thousands of sessions answers in milliseconds.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::model::authz::{Actor, Permission};
+use crate::model::clock::Millis;
+use crate::model::error::{Error, Result};
+use crate::model::policy::Policy;
+pub use crate::model::timeline::{
+    MarkKind, SessionOutcome, TimelineMark, TimelineSession, UserTimeline, MAX_MARKS, MAX_RANGE, MAX_SESSIONS,
+};
+use crate::model::vocab::{EndReason, SessionStatus};
+use crate::rules::session::{rule_end, status_at, SessionTimes};
+use crate::store::{policy_versions, timeline as reads, users, Db};
+
+/// When a session stopped being valid and how, or `(None, Live)` while it is valid at `now`.
+///
+/// The rules end a session at the first of its maximum lifetime, its idle timeout and its expiry
+/// ([`rule_end`], under `policy`, as everywhere else the engine judges a session), and the engine
+/// marks it so only when it next sees it. So a revocation (by someone, or that marking) ends the session
+/// at `revoked_at` only if it came first; one that came later found it already ended by the rule, which
+/// is then its end and its outcome (`revoke_reason` still says what was recorded). Never before its last
+/// use.
+pub fn session_end(
+    times: &SessionTimes,
+    privileged: bool,
+    revoked_at: Option<Millis>,
+    revoke_reason: Option<&str>,
+    policy: &Policy,
+    now: Millis,
+) -> (Option<Millis>, SessionOutcome) {
+    let limits = policy.session_limits(privileged);
+    let (rule_at, rule) = rule_end(times, &limits);
+    let rule_at = rule_at.max(times.last_seen_at);
+    let by_rule = match rule {
+        EndReason::Absolute => SessionOutcome::Absolute,
+        EndReason::Idle => SessionOutcome::Idle,
+        _ => SessionOutcome::Expired,
+    };
+    match revoked_at {
+        Some(at) if at <= rule_at => (Some(at), SessionOutcome::from_reason(revoke_reason)),
+        Some(_) => (Some(rule_at), by_rule),
+        None if status_at(times, &limits, now) == SessionStatus::Active => (None, SessionOutcome::Live),
+        None => (Some(rule_at.min(now)), by_rule),
+    }
+}
+
+fn check_range(from: Millis, to: Millis) -> Result<()> {
+    if from < 0 {
+        return Err(Error::invalid("from", "must be a time after 1970-01-01"));
+    }
+    if to <= from {
+        return Err(Error::invalid("to", "must be later than from"));
+    }
+    if to - from > MAX_RANGE {
+        return Err(Error::invalid(
+            "from",
+            "the range must be at most 366 days: move from closer to to",
+        ));
+    }
+    Ok(())
+}
+
+/// The timeline of one user for `[from, to]` (unix milliseconds, inclusive), as seen at `now`. Needs
+/// ViewSessions (support and security admins). Refuses a range that is empty, reversed or longer than
+/// 366 days (`invalid_input` naming the field), and an unknown user (`user_not_found`).
+pub async fn user_timeline(
+    db: &Db,
+    actor: &Actor,
+    user_id: Uuid,
+    from: Millis,
+    to: Millis,
+    now: Millis,
+) -> Result<UserTimeline> {
+    actor.require(Permission::ViewSessions)?;
+    check_range(from, to)?;
+    if !users::exists(db, user_id).await? {
+        return Err(Error::UserNotFound(user_id.to_string()));
+    }
+    let (_, policy) = policy_versions::current(db).await?;
+
+    // A session overlaps the range when it began by `to` and ended at `from` or later. It was never
+    // valid — nor used — longer than the longest maximum lifetime any policy version allowed, and it ends
+    // no later than its revocation or (unrevoked) its expiry: those bounds narrow the read to one range
+    // of `sessions_by_user`; the exact end is computed below. Newest first, so that a cut keeps the
+    // recent ones.
+    let longest = policy_versions::longest_session_life(db).await?;
+    let rows = reads::sessions(db, user_id, from, to, longest, MAX_SESSIONS as i64 + 1).await?;
+    let mut truncated = rows.len() > MAX_SESSIONS;
+    let mut sessions: Vec<TimelineSession> = rows
+        .into_iter()
+        .take(MAX_SESSIONS)
+        .filter_map(|r| {
+            let times = SessionTimes {
+                created_at: r.created_at,
+                refreshed_at: r.refreshed_at,
+                last_seen_at: r.last_seen_at,
+                expires_at: r.expires_at,
+                revoked: r.revoked_at.is_some(),
+            };
+            let (ended_at, outcome) = session_end(
+                &times,
+                r.privileged,
+                r.revoked_at,
+                r.revoke_reason.as_deref(),
+                &policy,
+                now,
+            );
+            (ended_at.unwrap_or(now) >= from).then(|| TimelineSession {
+                id: r.id,
+                created_at: r.created_at,
+                ended_at,
+                outcome,
+                revoke_reason: r.revoke_reason,
+                revoked_by: r.revoked_by,
+                last_seen_at: r.last_seen_at,
+                expires_at: r.expires_at,
+                device: r.device,
+                browser: r.browser,
+                os: r.os,
+                ip: r.ip,
+                country: r.country,
+                city: r.city,
+                auth_method: r.auth_method,
+                client: r.client,
+                privileged: r.privileged,
+                is_current: actor.session_id == Some(r.id),
+            })
+        })
+        .collect();
+    sessions.reverse();
+    let index: HashMap<Uuid, u32> = sessions.iter().enumerate().map(|(i, s)| (s.id, i as u32)).collect();
+
+    let limit = MAX_MARKS as i64 + 1;
+    let events = reads::session_marks(db, user_id, from, to, limit).await?;
+    let failures = reads::failures(db, user_id, from, to, limit).await?;
+    let locks = reads::locks(db, user_id, from, to, limit).await?;
+    truncated |= events.len() + failures.len() + locks.len() > MAX_MARKS;
+
+    let mut marks: Vec<TimelineMark> = Vec::with_capacity(events.len() + failures.len() + locks.len());
+    for reads::EventRow {
+        session_id,
+        at,
+        kind,
+        ip,
+        detail,
+    } in events
+    {
+        let Some(&i) = index.get(&session_id) else { continue };
+        let kind = match kind.as_str() {
+            "refreshed" => MarkKind::Refreshed,
+            "ip_changed" => MarkKind::IpChanged,
+            "elevated" => MarkKind::Elevated,
+            _ => MarkKind::Revoked,
+        };
+        marks.push(TimelineMark {
+            at,
+            kind,
+            session: Some(i),
+            ip,
+            detail,
+            until: None,
+        });
+    }
+    for (at, ip, outcome) in failures {
+        marks.push(TimelineMark {
+            at,
+            kind: MarkKind::SignInFailed,
+            session: None,
+            ip,
+            detail: Some(outcome),
+            until: None,
+        });
+    }
+    for reads::LockRow {
+        at,
+        action,
+        actor_label,
+        reason,
+        metadata,
+    } in locks
+    {
+        let meta: serde_json::Value = serde_json::from_str(&metadata).unwrap_or_default();
+        let (kind, detail, until) = if action == "user.locked" {
+            let permanent = meta["permanent"].as_bool().unwrap_or(false);
+            let until = meta["until"].as_i64();
+            let detail = permanent.then(|| "until an administrator unlocks it".to_owned());
+            (MarkKind::Locked, detail, until)
+        } else {
+            let detail = match reason {
+                Some(r) => format!("by {actor_label}: {r}"),
+                None => format!("by {actor_label}"),
+            };
+            (MarkKind::Unlocked, Some(detail), None)
+        };
+        marks.push(TimelineMark {
+            at,
+            kind,
+            session: None,
+            ip: None,
+            detail,
+            until,
+        });
+    }
+    // Each source is in time order; a stable sort keeps their order within one instant.
+    marks.sort_by_key(|m| m.at);
+    marks.truncate(MAX_MARKS);
+
+    Ok(UserTimeline {
+        user_id,
+        from,
+        to,
+        now,
+        sessions,
+        marks,
+        truncated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::clock::{DAY, HOUR, MINUTE};
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn times(last_seen: Millis, expires: Millis, revoked: bool) -> SessionTimes {
+        SessionTimes {
+            created_at: T0,
+            refreshed_at: T0,
+            last_seen_at: T0 + last_seen,
+            expires_at: T0 + expires,
+            revoked,
+        }
+    }
+
+    #[test]
+    fn a_live_session_has_no_end() {
+        let p = Policy::default();
+        let s = times(HOUR, 7 * DAY, false);
+        assert_eq!(
+            session_end(&s, false, None, None, &p, T0 + 2 * HOUR),
+            (None, SessionOutcome::Live)
+        );
+    }
+
+    #[test]
+    fn someone_ending_a_session_ends_it_when_they_did() {
+        let p = Policy::default();
+        let s = times(HOUR, 7 * DAY, true);
+        let at = T0 + 2 * HOUR;
+        for (reason, outcome) in [
+            ("user_logout", SessionOutcome::UserLogout),
+            ("admin", SessionOutcome::Admin),
+            ("bulk", SessionOutcome::Bulk),
+            ("emergency", SessionOutcome::Emergency),
+            ("evicted", SessionOutcome::Evicted),
+            ("something new", SessionOutcome::Other),
+        ] {
+            assert_eq!(
+                session_end(&s, false, Some(at), Some(reason), &p, T0 + DAY),
+                (Some(at), outcome),
+                "{reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_found_idle_late_ended_when_it_went_idle() {
+        let p = Policy::default(); // idle 3 days
+        let s = times(HOUR, 7 * DAY, true);
+        let found = T0 + 6 * DAY;
+        let idle_end = T0 + HOUR + 3 * DAY + 1;
+        assert_eq!(
+            session_end(&s, false, Some(found), Some("idle"), &p, T0 + 10 * DAY),
+            (Some(idle_end), SessionOutcome::Idle)
+        );
+    }
+
+    #[test]
+    fn a_revocation_that_came_after_the_rules_ended_the_session_is_not_its_end() {
+        let p = Policy::default(); // idle 3 days
+        let s = times(HOUR, 7 * DAY, true);
+        // Signed out everywhere two days after it had gone idle.
+        assert_eq!(
+            session_end(&s, false, Some(T0 + 5 * DAY), Some("admin"), &p, T0 + 6 * DAY),
+            (Some(T0 + HOUR + 3 * DAY + 1), SessionOutcome::Idle)
+        );
+        // Ended while still valid: the revocation is the end.
+        assert_eq!(
+            session_end(&s, false, Some(T0 + 2 * DAY), Some("admin"), &p, T0 + 6 * DAY),
+            (Some(T0 + 2 * DAY), SessionOutcome::Admin)
+        );
+    }
+
+    #[test]
+    fn an_unmarked_dead_session_ended_by_its_first_rule() {
+        let p = Policy::default();
+        // Expiry (1 day in) comes before the idle timeout (3 days after its last use).
+        let s = times(MINUTE, DAY, false);
+        assert_eq!(
+            session_end(&s, false, None, None, &p, T0 + 5 * DAY),
+            (Some(T0 + DAY), SessionOutcome::Expired)
+        );
+        // Privileged sessions go idle much sooner (the privileged policy).
+        let idle = p.session_limits(true).idle_timeout.as_millis();
+        let s = times(MINUTE, DAY, false);
+        assert_eq!(
+            session_end(&s, true, None, None, &p, T0 + 5 * DAY),
+            (Some(T0 + MINUTE + idle + 1), SessionOutcome::Idle)
+        );
+    }
+
+    #[test]
+    fn ranges_are_checked_naming_the_field() {
+        assert_eq!(check_range(10, 5).unwrap_err().field(), Some("to"));
+        assert_eq!(check_range(10, 10).unwrap_err().field(), Some("to"));
+        assert_eq!(check_range(-1, 5).unwrap_err().field(), Some("from"));
+        assert_eq!(check_range(0, 400 * DAY).unwrap_err().field(), Some("from"));
+        assert!(check_range(T0, T0 + MAX_RANGE).is_ok());
+    }
+}
