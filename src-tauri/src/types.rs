@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use warden_core::model::error::ErrorCode;
 use warden_core::Role;
 
 /// An error as the UI sees it: a stable code to branch on, a message for people, the field at fault.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct CommandError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -16,14 +17,19 @@ pub struct CommandError {
 }
 
 impl From<warden_core::Error> for CommandError {
+    /// The engine's error as the UI shows it. An unexpected one (a database error, a bug) shows a generic
+    /// sentence; its detail goes to the console's log only, as the server does.
     fn from(e: warden_core::Error) -> Self {
-        if matches!(e, warden_core::Error::Unexpected(_)) {
-            eprintln!("warden-console: {e}");
-        }
         let p = e.to_payload();
+        let message = if matches!(e, warden_core::Error::Unexpected(_)) {
+            eprintln!("warden-console: {e}");
+            "Something went wrong on our side; the details are in the console's log.".to_owned()
+        } else {
+            p.message
+        };
         CommandError {
-            code: p.code.to_owned(),
-            message: p.message,
+            code: p.code,
+            message,
             field: p.field,
         }
     }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use warden_core::model::clock::format_ms;
 use warden_core::model::input::parse_time;
 use warden_core::model::session_filter::{SessionFilter, SessionState};
+use warden_core::model::vocab::AuthMethod;
 use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::ops::audit::{self, AuditFilter};
 use warden_core::ops::audit_query::{self, AuditFilterInput};
@@ -101,8 +102,8 @@ enum UsersCmd {
         /// Only accounts with an open suspicious-activity flag
         #[arg(long)]
         flagged: bool,
-        /// Only this role: user, support or security_admin
-        #[arg(long)]
+        /// Only this role
+        #[arg(long, value_parser = role_values())]
         role: Option<String>,
         /// Sort by: created or last-active
         #[arg(long, default_value = "created")]
@@ -123,7 +124,7 @@ enum UsersCmd {
         email: String,
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "user")]
+        #[arg(long, default_value = "user", value_parser = role_values())]
         role: String,
         #[arg(long, env = "WARDEN_PASSWORD", hide_env_values = true)]
         password: String,
@@ -131,6 +132,17 @@ enum UsersCmd {
         #[arg(long)]
         verified: bool,
     },
+}
+
+/// The values `--auth-method` takes: the engine's own vocabulary, so `--help` lists them as the engine
+/// records them.
+fn auth_method_values() -> clap::builder::PossibleValuesParser {
+    AuthMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>().into()
+}
+
+/// The values `--role` takes, from the engine's roles.
+fn role_values() -> clap::builder::PossibleValuesParser {
+    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().into()
 }
 
 /// Which sessions: the filters of the console's sessions screen.
@@ -154,8 +166,8 @@ struct SessionFilterArgs {
     /// Operating system, any case (Windows 10, Android, iOS, …)
     #[arg(long)]
     os: Option<String>,
-    /// password, password+totp, password+backup_code, …
-    #[arg(long)]
+    /// How it was signed in to
+    #[arg(long, value_parser = auth_method_values())]
     auth_method: Option<String>,
     /// The door or application that created it (web, console, cli, …)
     #[arg(long)]

@@ -14,6 +14,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use warden_core::model::error::ErrorCode;
 use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
 use warden_core::{Error, Millis, Secret};
 
@@ -47,10 +48,10 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            code,
+            code: code.as_str(),
             message: message.into(),
             field: None,
             retry_at: None,
@@ -158,13 +159,13 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
         Some(o) if state.cfg.origins.contains(&o) => next.run(req).await,
         Some(_) => ApiError::new(
             StatusCode::FORBIDDEN,
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             "the request's Origin is not one of the allowed origins",
         )
         .into_response(),
         None => ApiError::new(
             StatusCode::FORBIDDEN,
-            "origin_not_allowed",
+            ErrorCode::OriginNotAllowed,
             "a state-changing request must carry an Origin header naming an allowed origin",
         )
         .into_response(),
@@ -364,7 +365,7 @@ impl FromRequestParts<AppState> for Me {
             if !ok {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "csrf_token_invalid",
+                    ErrorCode::CsrfTokenInvalid,
                     "a signed-in state-changing request needs the x-csrf-token header equal to the warden_csrf cookie",
                 ));
             }
@@ -387,7 +388,7 @@ impl FromRequestParts<AppState> for PathId {
             Ok(axum::extract::Path(id)) => Ok(PathId(id)),
             Err(_) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "the id in the path is not valid text",
             )
             .with_field("id")),
@@ -441,7 +442,7 @@ fn field_with_nul(v: &serde_json::Value, at: &str) -> Option<String> {
 fn nul_in(field: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        "invalid_input",
+        ErrorCode::InvalidInput,
         format!("`{field}` must not contain NUL characters"),
     )
     .with_field(field)
@@ -452,7 +453,7 @@ fn data_error(text: &str) -> ApiError {
     let field = between(text, "field `", "`");
     let err = ApiError::new(
         StatusCode::BAD_REQUEST,
-        "invalid_input",
+        ErrorCode::InvalidInput,
         describe_data_error(text, field.as_deref()),
     );
     match field {
@@ -465,12 +466,14 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
     match rej {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not valid JSON")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidJson,
+            "the body is not valid JSON",
+        ),
         JsonRejection::JsonDataError(e) => data_error(
             &std::error::Error::source(&e)
                 .map(|s| s.to_string())
@@ -478,12 +481,12 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is too large",
         ),
         _ => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_body",
+            ErrorCode::InvalidBody,
             "the request body could not be read",
         ),
     }
@@ -526,7 +529,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
                 let field = between(&text, "field `", "`");
                 let err = ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_input",
+                    ErrorCode::InvalidInput,
                     format!(
                         "query: {}",
                         text.trim_start_matches("Failed to deserialize query string: ")
@@ -539,7 +542,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
             }
             Err(_) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "the query string could not be read",
             )),
         }

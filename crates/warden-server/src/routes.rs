@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use warden_core::model::authz::Permission;
+use warden_core::model::error::ErrorCode;
 use warden_core::ops::account::{self, OwnEventsQuery};
 use warden_core::ops::auth::{self, SignIn};
 use warden_core::ops::sessions::{self, SessionRow, SessionView};
@@ -624,7 +625,7 @@ pub async fn verification_email(
     let Some(mailer) = &s.mailer else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "email_unavailable",
+            ErrorCode::EmailUnavailable,
             "this server sends no email (no SMTP server is configured)",
         ));
     };
@@ -664,13 +665,13 @@ pub async fn verify_email(State(s): State<AppState>, Params(q): Params<TokenPara
 
 /// Unknown paths.
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint")
 }
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this endpoint does not take that method",
     )
 }

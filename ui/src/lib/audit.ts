@@ -3,13 +3,21 @@
  * field and names the one at fault), the rows as the keyset pager wants them, and the sentences the
  * screen shows for an event, an export and a verification.
  */
-import type { AuditEvent, AuditFilterInput, AuditQuery, ExportReport, Verification } from './backend/generated';
+import type {
+  AuditAction,
+  AuditActionGroup,
+  AuditEvent,
+  AuditFilterInput,
+  AuditQuery,
+  ExportReport,
+  Verification,
+} from './backend/generated';
 import { plural } from './format';
 
 export const AUDIT_PAGE_SIZE = 100;
 
 /** The action groups of the filter (a value ending in a dot is a group, anything else an exact action). */
-export const ACTION_GROUPS: readonly { value: string; label: string }[] = [
+export const ACTION_GROUPS: readonly { value: AuditActionGroup; label: string }[] = [
   { value: 'session.', label: 'Sessions' },
   { value: 'user.', label: 'Users' },
   { value: 'policy.', label: 'Policy' },
@@ -18,7 +26,7 @@ export const ACTION_GROUPS: readonly { value: string; label: string }[] = [
 ];
 
 /** Well-known exact actions offered under the groups (any other exact action can be typed). */
-export const COMMON_ACTIONS: readonly string[] = [
+export const COMMON_ACTIONS: readonly AuditAction[] = [
   'session.revoked',
   'session.bulk_revoked',
   'user.sessions_revoked',

@@ -1,5 +1,5 @@
 /** What a session row says: its device, where it is, and in words why it is (no longer) valid. */
-import type { SessionStatus, SessionView } from './backend/generated';
+import type { AuthMethod, SessionStatus, SessionView } from './backend/generated';
 
 export type DeviceKind = 'desktop' | 'mobile' | 'tablet' | 'bot' | 'unknown';
 
@@ -27,15 +27,14 @@ export function locationLabel(city: string | null, country: string | null): stri
   return parts.length ? parts.join(', ') : null;
 }
 
-const AUTH_METHODS: Record<string, string> = {
+const AUTH_METHOD_LABELS: Record<AuthMethod, string> = {
   password: 'Password',
   'password+totp': 'Password + 2FA',
   backup_code: 'Backup code',
-  totp: '2FA',
 };
 
 export function authMethodLabel(method: string): string {
-  return AUTH_METHODS[method] ?? method;
+  return AUTH_METHOD_LABELS[method as AuthMethod] ?? method;
 }
 
 const REVOKE_REASONS: Record<string, string> = {

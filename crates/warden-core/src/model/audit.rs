@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::model::clock::{format_ms, Millis};
 use crate::model::error::{Error, Result};
+use crate::model::vocab::AuditAction;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -34,7 +35,7 @@ impl Status {
 /// What an action records, besides who and when.
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub status: Status,
     pub reason: Option<&'a str>,
     pub target_user: Option<Uuid>,
@@ -44,7 +45,7 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    pub fn new(action: &'a str) -> Self {
+    pub fn new(action: AuditAction) -> Self {
         Record {
             action,
             status: Status::Success,

@@ -17,6 +17,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, lowest first.
+    pub const ALL: &'static [Role] = &[Role::User, Role::Support, Role::SecurityAdmin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::model::vocab::ErrorCode;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -90,39 +92,44 @@ pub enum Error {
 
 impl Error {
     /// The stable machine code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Error::PolicyInvalid { .. } => "policy_invalid",
-            Error::InvalidInput { .. } => "invalid_input",
-            Error::PasswordRejected { .. } => "password_rejected",
-            Error::InvalidCredentials => "invalid_credentials",
-            Error::Locked { .. } => "locked",
-            Error::AccountDisabled => "account_disabled",
-            Error::EmailNotVerified => "email_not_verified",
-            Error::InvalidTotp => "invalid_totp",
-            Error::TotpNotEnabled => "totp_not_enabled",
-            Error::TotpAlreadyEnabled => "totp_already_enabled",
-            Error::Unauthenticated => "unauthenticated",
-            Error::SessionNotFound => "session_not_found",
-            Error::FlagNotFound => "flag_not_found",
-            Error::UserNotFound(_) => "user_not_found",
-            Error::EmailTaken => "email_taken",
-            Error::SessionLimitReached { .. } => "session_limit_reached",
-            Error::InvalidToken => "invalid_token",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Forbidden(_) => "forbidden",
-            Error::ReauthRequired => "reauth_required",
-            Error::PolicyConflict { .. } => "policy_conflict",
-            Error::Overloaded { .. } => "overloaded",
-            Error::DatabaseUrl(_) => "database_url_invalid",
-            Error::DatabaseUnreachable(_) => "database_unreachable",
-            Error::SchemaMissing => "schema_missing",
-            Error::SchemaIncompatible(_) => "schema_incompatible",
-            Error::DataKey(_) => "data_key_invalid",
-            Error::AuditChainBroken { .. } => "audit_chain_broken",
-            Error::Cancelled => "cancelled",
-            Error::Unexpected(_) => "unexpected",
+            Error::PolicyInvalid { .. } => ErrorCode::PolicyInvalid,
+            Error::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Error::PasswordRejected { .. } => ErrorCode::PasswordRejected,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Error::Locked { .. } => ErrorCode::Locked,
+            Error::AccountDisabled => ErrorCode::AccountDisabled,
+            Error::EmailNotVerified => ErrorCode::EmailNotVerified,
+            Error::InvalidTotp => ErrorCode::InvalidTotp,
+            Error::TotpNotEnabled => ErrorCode::TotpNotEnabled,
+            Error::TotpAlreadyEnabled => ErrorCode::TotpAlreadyEnabled,
+            Error::Unauthenticated => ErrorCode::Unauthenticated,
+            Error::SessionNotFound => ErrorCode::SessionNotFound,
+            Error::FlagNotFound => ErrorCode::FlagNotFound,
+            Error::UserNotFound(_) => ErrorCode::UserNotFound,
+            Error::EmailTaken => ErrorCode::EmailTaken,
+            Error::SessionLimitReached { .. } => ErrorCode::SessionLimitReached,
+            Error::InvalidToken => ErrorCode::InvalidToken,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::ReauthRequired => ErrorCode::ReauthRequired,
+            Error::PolicyConflict { .. } => ErrorCode::PolicyConflict,
+            Error::Overloaded { .. } => ErrorCode::Overloaded,
+            Error::DatabaseUrl(_) => ErrorCode::DatabaseUrlInvalid,
+            Error::DatabaseUnreachable(_) => ErrorCode::DatabaseUnreachable,
+            Error::SchemaMissing => ErrorCode::SchemaMissing,
+            Error::SchemaIncompatible(_) => ErrorCode::SchemaIncompatible,
+            Error::DataKey(_) => ErrorCode::DataKeyInvalid,
+            Error::AuditChainBroken { .. } => ErrorCode::AuditChainBroken,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::Unexpected(_) => ErrorCode::Unexpected,
         }
+    }
+
+    /// [`Self::error_code`] as it is spelled on the wire.
+    pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 
     /// The input field this error is about, when there is one.
@@ -137,7 +144,7 @@ impl Error {
     /// The wire form `{code, message, field?}`.
     pub fn to_payload(&self) -> ErrorPayload {
         ErrorPayload {
-            code: self.code(),
+            code: self.error_code(),
             message: self.to_string(),
             field: self.field().map(str::to_owned),
         }
@@ -160,7 +167,7 @@ impl Error {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ErrorPayload {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

@@ -50,7 +50,7 @@ pub struct SessionFilter {
     pub device: Option<String>,
     pub browser: Option<String>,
     pub os: Option<String>,
-    /// `password`, `password+totp`, `password+backup_code`, …
+    /// How the session was signed in to: `password`, `password+totp` or `backup_code` ([`AuthMethod`](crate::model::vocab::AuthMethod)).
     pub auth_method: Option<String>,
     /// The door or application that created the session (`web`, `console`, `cli`, …).
     pub client: Option<String>,

@@ -14,6 +14,7 @@ pub use crate::model::session::{SessionCount, SessionListItem, SessionQuery, Ses
 use crate::model::session_filter::SessionFilter;
 use crate::model::user::UserView;
 pub use crate::model::user::{UserDetail, UserQuery, UserSort, UserSummary, UsersPage};
+use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::rules::lockout;
 use crate::rules::session as session_rules;
 use crate::store::{audit, backup_codes, policy_versions, session_filter, sessions, users, Db};
@@ -160,8 +161,8 @@ pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reaso
     let owner = users::by_id(db, session.user_id).await?.ok_or(Error::SessionNotFound)?;
     actor.require_over(owner.role())?;
     let mut tx = db.begin().await?;
-    let ended = sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await?;
-    let rec = Record::new("session.revoked")
+    let ended = sessions::end(&mut tx, now, id, RevokeReason::Admin, Some(&actor.label)).await?;
+    let rec = Record::new(AuditAction::SessionRevoked)
         .user(session.user_id)
         .session(id)
         .reason(reason)
@@ -182,7 +183,7 @@ pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_iden
     let ids = sessions::unrevoked_ids(&mut tx, user.id, None).await?;
     let mut n = 0;
     for id in ids {
-        if sessions::end(&mut tx, now, id, "admin", Some(&actor.label)).await? {
+        if sessions::end(&mut tx, now, id, RevokeReason::Admin, Some(&actor.label)).await? {
             n += 1;
         }
     }
@@ -190,7 +191,7 @@ pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_iden
         &mut tx,
         now,
         actor,
-        Record::new("user.sessions_revoked")
+        Record::new(AuditAction::UserSessionsRevoked)
             .user(user.id)
             .reason(reason)
             .meta(json!({ "count": n })),
@@ -220,12 +221,15 @@ pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, 
         &mut tx,
         now,
         actor,
-        Record::new("user.unlocked").user(user.id).reason(reason).meta(json!({
-            "was_locked": was_locked,
-            "was_permanent": before.locked_permanently,
-            "failed_count": before.failed_count,
-            "lock_count": before.lock_count,
-        })),
+        Record::new(AuditAction::UserUnlocked)
+            .user(user.id)
+            .reason(reason)
+            .meta(json!({
+                "was_locked": was_locked,
+                "was_permanent": before.locked_permanently,
+                "failed_count": before.failed_count,
+                "lock_count": before.lock_count,
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -250,7 +254,7 @@ pub async fn reset_totp(db: &Db, actor: &Actor, now: Millis, user_ident: &str, r
         &mut tx,
         now,
         actor,
-        Record::new("user.totp_reset")
+        Record::new(AuditAction::UserTotpReset)
             .user(user.id)
             .reason(reason)
             .meta(json!({ "was_enabled": user.totp_enabled_at.is_some() })),

@@ -8,6 +8,7 @@ use crate::model::audit::{Record, GENESIS_HASH};
 use crate::model::authz::{Actor, Permission};
 use crate::model::clock::Millis;
 use crate::model::error::Result;
+pub use crate::model::vocab::{AuditAction, AuditActionGroup};
 use crate::store::{audit, Db};
 
 /// Reads one page of events matching `filter`, seq below `before`, newest first. Needs ViewAudit.
@@ -23,7 +24,7 @@ pub async fn list(db: &Db, actor: &Actor, filter: &AuditFilter, before: Option<i
 pub async fn verify(db: &Db, actor: &Actor, now: Millis, mut progress: impl FnMut(i64, i64)) -> Result<Verification> {
     actor.require(Permission::VerifyAudit)?;
     let report = walk_chain(db, &mut progress).await?;
-    let rec = Record::new("audit.verified").meta(json!({
+    let rec = Record::new(AuditAction::AuditVerified).meta(json!({
         "events_verified": report.events_verified,
         "head_seq": report.head_seq,
         "broken_at": report.broken_at,

@@ -16,6 +16,7 @@ use crate::model::secret::Secret;
 use crate::model::session::{ClientInfo, SessionRow};
 use crate::model::user::Authenticated;
 use crate::model::user::{Email, NewUser, UserRow};
+use crate::model::vocab::{AttemptOutcome, AuditAction, AuthMethod};
 use crate::ops;
 use crate::rules::lockout::{self as rules, Lock, LockoutState};
 use crate::rules::password;
@@ -93,14 +94,21 @@ async fn stand_in_lockout_tx(tx: &mut Tx, email: &str, p: &LockoutPolicy, now: M
 
 /// Counts a failed step (wrong password or code) against the user's lockout state, in one transaction
 /// with its attempt and audit records. Returns the error to answer.
-async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &str, policy: &Policy) -> Result<Error> {
+async fn fail(
+    db: &Db,
+    now: Millis,
+    user_id: Uuid,
+    info: &ClientInfo,
+    outcome: AttemptOutcome,
+    policy: &Policy,
+) -> Result<Error> {
     let mut tx = db.begin().await?;
     let user = users::by_id_tx(&mut tx, user_id)
         .await?
         .ok_or_else(|| Error::UserNotFound(user_id.to_string()))?;
     let actor = attempt_actor(Some(&user), &user.email, info, now);
     if let Some(lock) = rules::current_lock(&rules::state_of(&user), now) {
-        login_attempts::record(&mut tx, now, Some(user.id), &user.email, info, "locked").await?;
+        login_attempts::record(&mut tx, now, Some(user.id), &user.email, info, AttemptOutcome::Locked).await?;
         tx.commit().await?;
         return Ok(lock_error(lock));
     }
@@ -112,10 +120,10 @@ async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &
         &mut tx,
         now,
         &actor,
-        Record::new("auth.sign_in_failed")
+        Record::new(AuditAction::AuthSignInFailed)
             .failed()
             .user(user.id)
-            .meta(json!({ "outcome": outcome })),
+            .meta(json!({ "outcome": outcome.as_str() })),
     )
     .await?;
     let answer = match outcome_state.locked {
@@ -128,7 +136,7 @@ async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &
                 &mut tx,
                 now,
                 &Actor::system(),
-                Record::new("user.locked").user(user.id).meta(json!({
+                Record::new(AuditAction::UserLocked).user(user.id).meta(json!({
                     "until": until,
                     "permanent": until.is_none(),
                     "lock_count": outcome_state.state.lock_count,
@@ -137,7 +145,7 @@ async fn fail(db: &Db, now: Millis, user_id: Uuid, info: &ClientInfo, outcome: &
             .await?;
             lock_error(lock)
         }
-        None if outcome == "bad_totp" => Error::InvalidTotp,
+        None if outcome == AttemptOutcome::BadTotp => Error::InvalidTotp,
         None => Error::InvalidCredentials,
     };
     tx.commit().await?;
@@ -154,7 +162,7 @@ async fn confirm_password(db: &Db, now: Millis, user: &UserRow, pw: &Secret, inf
     if pw.expose().chars().count() > policy.password.max_length as usize
         || !db.hashes().verify(pw, &user.password_hash, now).await?
     {
-        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+        return Err(fail(db, now, user.id, info, AttemptOutcome::BadPassword, &policy).await?);
     }
     Ok(())
 }
@@ -222,7 +230,7 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
         let stand_in = stand_in_lockout(db, &tried, &policy.lockout, now).await?;
         if let Some(lock) = rules::current_lock(&stand_in, now) {
             let mut tx = db.begin().await?;
-            login_attempts::record(&mut tx, now, None, &tried, info, "locked").await?;
+            login_attempts::record(&mut tx, now, None, &tried, info, AttemptOutcome::Locked).await?;
             tx.commit().await?;
             return Err(lock_error(lock));
         }
@@ -232,18 +240,18 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
         let mut tx = db.begin().await?;
         let stand_in = stand_in_lockout_tx(&mut tx, &tried, &policy.lockout, now).await?;
         if let Some(lock) = rules::current_lock(&stand_in, now) {
-            login_attempts::record(&mut tx, now, None, &tried, info, "locked").await?;
+            login_attempts::record(&mut tx, now, None, &tried, info, AttemptOutcome::Locked).await?;
             tx.commit().await?;
             return Err(lock_error(lock));
         }
-        login_attempts::record(&mut tx, now, None, &tried, info, "unknown_user").await?;
+        login_attempts::record(&mut tx, now, None, &tried, info, AttemptOutcome::UnknownUser).await?;
         audit::append(
             &mut tx,
             now,
             &attempt_actor(None, &tried, info, now),
-            Record::new("auth.sign_in_failed")
+            Record::new(AuditAction::AuthSignInFailed)
                 .failed()
-                .meta(json!({ "outcome": "unknown_user" })),
+                .meta(json!({ "outcome": AttemptOutcome::UnknownUser.as_str() })),
         )
         .await?;
         tx.commit().await?;
@@ -254,7 +262,7 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
     };
     if let Some(lock) = rules::current_lock(&rules::state_of(&user), now) {
         let mut tx = db.begin().await?;
-        login_attempts::record(&mut tx, now, Some(user.id), &user.email, info, "locked").await?;
+        login_attempts::record(&mut tx, now, Some(user.id), &user.email, info, AttemptOutcome::Locked).await?;
         tx.commit().await?;
         return Err(lock_error(lock));
     }
@@ -264,7 +272,7 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
             // keeps a wrong password from answering faster than an unknown address does.
             db.hashes().verify_dummy(pw, &policy.password, now).await?;
         }
-        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+        return Err(fail(db, now, user.id, info, AttemptOutcome::BadPassword, &policy).await?);
     }
     upgrade_hash(db, now, &user, pw, &policy).await?;
     if user.disabled_at.is_some() {
@@ -288,7 +296,7 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
         tx.commit().await?;
         return Ok(SignIn::TotpRequired { challenge });
     }
-    let (session, token) = complete(db, now, &user, &policy, "password", info).await?;
+    let (session, token) = complete(db, now, &user, &policy, AuthMethod::Password, info).await?;
     Ok(SignIn::Complete {
         session: Box::new(session),
         token,
@@ -334,7 +342,7 @@ pub async fn sign_in_totp(
     let method = claim_second_factor(&mut tx, key, &user, code, now).await?;
     let Some(method) = method else {
         drop(tx);
-        return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+        return Err(fail(db, now, user.id, info, AttemptOutcome::BadTotp, &policy).await?);
     };
     let out = complete_in(&mut tx, now, &user, &policy, method, info).await?;
     tx.commit().await?;
@@ -350,16 +358,16 @@ async fn claim_second_factor(
     user: &UserRow,
     code: &str,
     now: Millis,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<AuthMethod>> {
     let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
     let secret = totp::open(key, sealed, user.id.as_bytes())?;
     let code = code.trim();
     if let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) {
         let claimed = users::claim_totp_step(tx, user.id, step).await?;
-        return Ok(claimed.then_some("password+totp"));
+        return Ok(claimed.then_some(AuthMethod::PasswordTotp));
     }
     let used = backup_codes::spend(tx, user.id, &totp::hash_backup_code(key, code), now).await?;
-    Ok(used.then_some("backup_code"))
+    Ok(used.then_some(AuthMethod::BackupCode))
 }
 
 async fn complete(
@@ -367,7 +375,7 @@ async fn complete(
     now: Millis,
     user: &UserRow,
     policy: &Policy,
-    method: &str,
+    method: AuthMethod,
     info: &ClientInfo,
 ) -> Result<(SessionRow, Secret)> {
     let mut tx = db.begin().await?;
@@ -387,13 +395,13 @@ async fn complete_in(
     now: Millis,
     user: &UserRow,
     policy: &Policy,
-    method: &str,
+    method: AuthMethod,
     info: &ClientInfo,
 ) -> Result<Result<(SessionRow, Secret)>> {
     let user = users::by_id_tx(tx, user.id).await?.ok_or(Error::InvalidCredentials)?;
     let user = &user;
     if let Some(lock) = rules::current_lock(&rules::state_of(user), now) {
-        login_attempts::record(tx, now, Some(user.id), &user.email, info, "locked").await?;
+        login_attempts::record(tx, now, Some(user.id), &user.email, info, AttemptOutcome::Locked).await?;
         return Ok(Err(lock_error(lock)));
     }
     if user.disabled_at.is_some() {
@@ -403,18 +411,18 @@ async fn complete_in(
     let (session, token) = ops::sessions::create(tx, now, user, policy, method, info).await?;
     ops::detection::check(tx, now, &session, &policy.detection).await?;
     users::set_last_active(tx, user.id, now).await?;
-    login_attempts::record(tx, now, Some(user.id), &user.email, info, "success").await?;
+    login_attempts::record(tx, now, Some(user.id), &user.email, info, AttemptOutcome::Success).await?;
     let mut actor = attempt_actor(Some(user), &user.email, info, now);
     actor.session_id = Some(session.id);
     audit::append(
         tx,
         now,
         &actor,
-        Record::new("auth.signed_in")
+        Record::new(AuditAction::AuthSignedIn)
             .user(user.id)
             .session(session.id)
             .meta(json!({
-                "auth_method": method,
+                "auth_method": method.as_str(),
                 "device": session.device,
                 "client": session.client,
             })),
@@ -445,7 +453,7 @@ pub async fn reauthenticate(
         return Err(Error::InvalidCredentials);
     }
     if !db.hashes().verify(pw, &user.password_hash, now).await? {
-        return Err(fail(db, now, user.id, info, "bad_password", &policy).await?);
+        return Err(fail(db, now, user.id, info, AttemptOutcome::BadPassword, &policy).await?);
     }
     let mut tx = db.begin().await?;
     if user.totp_enabled_at.is_some() {
@@ -455,7 +463,7 @@ pub async fn reauthenticate(
             .is_none()
         {
             drop(tx);
-            return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+            return Err(fail(db, now, user.id, info, AttemptOutcome::BadTotp, &policy).await?);
         }
     }
     let updated = sessions::set_authenticated(&mut tx, me.session.id, now).await?;
@@ -478,7 +486,9 @@ pub async fn reauthenticate(
         &mut tx,
         now,
         &actor,
-        Record::new("auth.reauthenticated").user(user.id).session(me.session.id),
+        Record::new(AuditAction::AuthReauthenticated)
+            .user(user.id)
+            .session(me.session.id),
     )
     .await?;
     tx.commit().await?;
@@ -546,7 +556,13 @@ pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
     let hashes: Vec<String> = codes.iter().map(|c| totp::hash_backup_code(key, c.expose())).collect();
     backup_codes::replace(&mut tx, user.id, &hashes).await?;
     let actor = Actor::person(user.id, &user.email, user.role(), now);
-    audit::append(&mut tx, now, &actor, Record::new("user.totp_enabled").user(user.id)).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new(AuditAction::UserTotpEnabled).user(user.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(TotpActivated {
         backup_codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
@@ -577,7 +593,7 @@ pub async fn totp_disable(
     check_key(db, key).await?;
     let secret = totp::open(key, sealed, user.id.as_bytes())?;
     let Some(step) = totp::verify_code(&secret, code, now, user.totp_last_step) else {
-        return Err(fail(db, now, user.id, info, "bad_totp", &policy).await?);
+        return Err(fail(db, now, user.id, info, AttemptOutcome::BadTotp, &policy).await?);
     };
     let mut tx = db.begin().await?;
     let cleared = users::clear_totp(&mut tx, user.id, now, Some(step)).await?;
@@ -586,7 +602,13 @@ pub async fn totp_disable(
     }
     backup_codes::replace(&mut tx, user.id, &[]).await?;
     let actor = Actor::person(user.id, &user.email, user.role(), now);
-    audit::append(&mut tx, now, &actor, Record::new("user.totp_disabled").user(user.id)).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &actor,
+        Record::new(AuditAction::UserTotpDisabled).user(user.id),
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -638,7 +660,7 @@ pub async fn sign_up(db: &Db, now: Millis, account: &NewAccount<'_>) -> Result<U
         &mut tx,
         now,
         &actor,
-        Record::new("user.created")
+        Record::new(AuditAction::UserCreated)
             .user(id)
             .meta(json!({ "role": role.as_str() })),
     )

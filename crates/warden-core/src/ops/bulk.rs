@@ -32,6 +32,7 @@ use crate::model::clock::{Clock, Millis};
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
 use crate::model::session::SessionCount;
+use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::ops::admin::{list_items, require_reason};
 use crate::store::bulk::{self as store, Selection};
 use crate::store::{audit, policy_versions, users, Db};
@@ -46,7 +47,7 @@ struct Scope {
     single_user: Option<Uuid>,
     /// What the ended sessions record as their `revoke_reason`: `emergency` for "sign out everyone",
     /// `bulk` otherwise (the user's timeline tells the two apart from a one-off `admin` revocation).
-    revoke_reason: &'static str,
+    revoke_reason: RevokeReason,
 }
 
 /// Checks who may do what and resolves the target to the live sessions of `now` (created by then).
@@ -124,8 +125,8 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
         selected,
         single_user,
         revoke_reason: match req.target {
-            BulkTarget::Everyone => "emergency",
-            _ => "bulk",
+            BulkTarget::Everyone => RevokeReason::Emergency,
+            _ => RevokeReason::Bulk,
         },
     })
 }
@@ -167,7 +168,7 @@ async fn close_stale_runs(db: &Db, actor: &Actor, now: Millis) -> Result<Vec<Bul
     let mut closed = Vec::new();
     for run in stale_runs(db, now).await? {
         let mut tx = db.begin().await?;
-        let rec = Record::new("session.bulk_interrupted")
+        let rec = Record::new(AuditAction::SessionBulkInterrupted)
             .reason(&run.reason)
             .failed()
             .meta(json!({
@@ -270,7 +271,7 @@ pub async fn run(
             }
         }
     }
-    let mut rec = Record::new("session.bulk_revoked").reason(reason).meta(json!({
+    let mut rec = Record::new(AuditAction::SessionBulkRevoked).reason(reason).meta(json!({
         "bulk_id": bulk_id.to_string(),
         "target": target,
         "filter": match &req.target {
@@ -341,7 +342,7 @@ async fn batch(
     let mut users: Vec<Uuid> = ended.iter().map(|(_, u, _)| *u).collect();
     users.sort_unstable();
     users.dedup();
-    let mut rec = Record::new("session.bulk_batch").reason(reason).meta(json!({
+    let mut rec = Record::new(AuditAction::SessionBulkBatch).reason(reason).meta(json!({
         "bulk_id": bulk_id.to_string(),
         "batch": number,
         "ended": ended.len(),

@@ -11,6 +11,7 @@ use crate::model::clock::{format_ms, Millis, DAY};
 use crate::model::error::Result;
 use crate::model::policy::DetectionPolicy;
 use crate::model::session::SessionRow;
+use crate::model::vocab::AuditAction;
 use crate::rules::detection::{assess, Finding, PastSession, RecentFailures, HISTORY_LIMIT, LOOKBACK};
 use crate::store::{audit, flags, login_attempts, sessions, Tx};
 
@@ -43,7 +44,7 @@ pub async fn check(tx: &mut Tx, now: Millis, session: &SessionRow, p: &Detection
             tx,
             now,
             &Actor::system(),
-            Record::new("session.flagged")
+            Record::new(AuditAction::SessionFlagged)
                 .user(session.user_id)
                 .session(session.id)
                 .meta(json!({

@@ -11,6 +11,7 @@ use crate::model::audit::{AuditEvent, AuditFilter, Record};
 use crate::model::authz::{Actor, Permission};
 use crate::model::clock::{format_ms, Millis};
 use crate::model::error::{Error, Result};
+use crate::model::vocab::AuditAction;
 use crate::ops;
 use crate::store::{audit, Db};
 
@@ -155,7 +156,7 @@ pub async fn export(
         db,
         now,
         actor,
-        Record::new("audit.exported").meta(json!({
+        Record::new(AuditAction::AuditExported).meta(json!({
             "format": format.as_str(),
             "rows": rows,
             "filter": filter.describe(),

@@ -10,6 +10,7 @@ use crate::model::authz::{Actor, Permission};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 pub use crate::model::flag::{FlagQuery, FlagView, FlagsPage, Resolution, Severity};
+use crate::model::vocab::AuditAction;
 use crate::ops::admin::{parse_cursor, require_reason};
 use crate::store::{audit, flags, users, Db};
 
@@ -58,8 +59,8 @@ pub async fn resolve(
         .await?
         .ok_or(Error::FlagNotFound)?;
     let mut rec = Record::new(match resolution {
-        Resolution::Dismissed => "flag.dismissed",
-        Resolution::Actioned => "flag.actioned",
+        Resolution::Dismissed => AuditAction::FlagDismissed,
+        Resolution::Actioned => AuditAction::FlagActioned,
     })
     .user(user_id)
     .reason(reason)

@@ -18,6 +18,7 @@ pub use crate::model::policy_version::{
     LockoutSimulation, PolicyField, PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersion, PolicyVersionView,
     SaveOptions, SessionSimulation, Simulation,
 };
+use crate::model::vocab::AuditAction;
 use crate::rules::lockout;
 use crate::store::{audit, policy_versions, sessions, users, Db};
 
@@ -119,9 +120,9 @@ async fn commit_version(
     let action = match rolled_back_to {
         Some(to) => {
             meta["rolled_back_to"] = json!(to);
-            "policy.rolled_back"
+            AuditAction::PolicyRolledBack
         }
-        None => "policy.updated",
+        None => AuditAction::PolicyUpdated,
     };
     audit::append(&mut tx, now, actor, Record::new(action).reason(note).meta(meta)).await?;
     tx.commit().await?;

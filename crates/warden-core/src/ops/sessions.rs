@@ -15,7 +15,8 @@ use crate::model::secret::Secret;
 pub use crate::model::session::{ClientInfo, SessionRow, SessionView};
 pub use crate::model::user::Authenticated;
 use crate::model::user::UserRow;
-use crate::model::vocab::{EndReason, SessionStatus};
+use crate::model::vocab::AuditAction;
+use crate::model::vocab::{AuthMethod, RevokeReason, SessionStatus};
 use crate::rules::session::{self as rules, Validation};
 use crate::rules::token::{hash_token, new_token};
 use crate::rules::useragent;
@@ -34,7 +35,7 @@ pub(crate) async fn create(
     now: Millis,
     user: &UserRow,
     policy: &Policy,
-    auth_method: &str,
+    auth_method: AuthMethod,
     info: &ClientInfo,
 ) -> Result<(SessionRow, Secret)> {
     let privileged = user.role().is_privileged();
@@ -51,12 +52,12 @@ pub(crate) async fn create(
             OnLimit::EvictOldest => {
                 let system = Actor::system();
                 for id in &live[..live.len() + 1 - max] {
-                    if sessions::end(tx, now, *id, "evicted", None).await? {
+                    if sessions::end(tx, now, *id, RevokeReason::Evicted, None).await? {
                         audit::append(
                             tx,
                             now,
                             &system,
-                            Record::new("session.evicted")
+                            Record::new(AuditAction::SessionEvicted)
                                 .user(user.id)
                                 .session(*id)
                                 .meta(json!({ "max_concurrent": limits.max_concurrent })),
@@ -91,7 +92,7 @@ pub(crate) async fn create(
             .filter(|c| !c.is_empty())
             .map(str::to_ascii_uppercase),
         city: info.city.clone(),
-        auth_method: auth_method.to_owned(),
+        auth_method: auth_method.as_str().to_owned(),
         client: info.client.clone(),
         privileged,
         elevated_until: None,
@@ -107,7 +108,7 @@ pub(crate) async fn create(
         now,
         "created",
         row.ip.as_deref(),
-        Some(auth_method),
+        Some(auth_method.as_str()),
     )
     .await?;
     Ok((row, token))
@@ -132,9 +133,9 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
     let limits = policy.session_limits(session.privileged);
     match rules::validate_session(&rules::times_of(&session), &limits, now) {
         Validation::Invalid(reason) => {
-            if reason != EndReason::Revoked {
+            if let Some(reason) = RevokeReason::of_rule(reason) {
                 let mut tx = db.begin().await?;
-                sessions::end(&mut tx, now, session.id, reason.as_str(), None).await?;
+                sessions::end(&mut tx, now, session.id, reason, None).await?;
                 tx.commit().await?;
             }
             Err(Error::Unauthenticated)
@@ -209,16 +210,16 @@ pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> R
         return Err(Error::SessionNotFound);
     }
     let reason = if id == me.session.id {
-        "user_logout"
+        RevokeReason::UserLogout
     } else {
-        "user_revoked"
+        RevokeReason::UserRevoked
     };
     sessions::end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
     audit::append(
         &mut tx,
         now,
         &actor,
-        Record::new("session.revoked")
+        Record::new(AuditAction::SessionRevoked)
             .user(me.user.id)
             .session(id)
             .meta(json!({ "by": "owner", "current": id == me.session.id })),
@@ -234,7 +235,7 @@ pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u
     let ids = sessions::unrevoked_ids(&mut tx, me.user.id, Some(me.session.id)).await?;
     let mut n = 0;
     for id in &ids {
-        if sessions::end(&mut tx, now, *id, "user_revoked", Some(&me.user.email)).await? {
+        if sessions::end(&mut tx, now, *id, RevokeReason::UserRevoked, Some(&me.user.email)).await? {
             n += 1;
         }
     }
@@ -242,7 +243,7 @@ pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u
         &mut tx,
         now,
         &actor,
-        Record::new("session.others_revoked")
+        Record::new(AuditAction::SessionOthersRevoked)
             .user(me.user.id)
             .meta(json!({ "count": n })),
     )

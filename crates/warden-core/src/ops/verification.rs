@@ -11,6 +11,7 @@ use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::secret::Secret;
 use crate::model::user::{Email, UserRow};
+use crate::model::vocab::AuditAction;
 use crate::rules::token::{hash_token, new_token};
 use crate::store::{audit, policy_versions, tokens, users, Db};
 
@@ -40,7 +41,7 @@ pub async fn issue(db: &Db, now: Millis, user: &UserRow) -> Result<Option<Secret
         &mut tx,
         now,
         &actor,
-        Record::new("user.verification_requested").user(user.id),
+        Record::new(AuditAction::UserVerificationRequested).user(user.id),
     )
     .await?;
     tx.commit().await?;
@@ -80,7 +81,7 @@ pub async fn verify(db: &Db, now: Millis, token: &Secret) -> Result<Uuid> {
         &mut tx,
         now,
         &actor,
-        Record::new("user.email_verified")
+        Record::new(AuditAction::UserEmailVerified)
             .user(user.id)
             .meta(json!({ "was_verified": user.email_verified_at.is_some() })),
     )

@@ -30,7 +30,7 @@ pub async fn append(tx: &mut Tx, at: Millis, actor: &Actor, rec: Record<'_>) -> 
         actor_id: actor.id,
         actor_kind: actor.kind.as_str().to_owned(),
         actor_label: actor.label.clone(),
-        action: rec.action.to_owned(),
+        action: rec.action.as_str().to_owned(),
         target_user_id: rec.target_user,
         target_session_id: rec.target_session,
         status: rec.status.as_str().to_owned(),

@@ -11,6 +11,7 @@ use crate::model::error::Result;
 use crate::model::policy::Policy;
 use crate::model::session::{SessionCount, SessionRow};
 use crate::model::session_filter::{SessionFilter, SessionState};
+use crate::model::vocab::RevokeReason;
 use crate::store::{build, session_filter, sessions, Db, Tx};
 use crate::{with_db, with_tx};
 
@@ -128,14 +129,14 @@ pub async fn end_batch(
     ids: &[Uuid],
     now: Millis,
     by: &str,
-    reason: &str,
+    reason: RevokeReason,
 ) -> Result<Vec<(Uuid, Uuid, Option<String>)>> {
     let mut u = Query::update();
     u.table(Alias::new("sessions"))
         .values([
             (Alias::new("revoked_at"), now.into()),
             (Alias::new("revoked_by"), by.into()),
-            (Alias::new("revoke_reason"), reason.into()),
+            (Alias::new("revoke_reason"), reason.as_str().into()),
         ])
         .and_where(col("id").is_in(ids.iter().copied()))
         .and_where(col("revoked_at").is_null())
@@ -162,7 +163,7 @@ pub async fn end_batch(
                 now.into(),
                 "revoked".into(),
                 ip.clone().into(),
-                reason.into(),
+                reason.as_str().into(),
             ]);
         }
         let (sql, values) = build(tx.backend(), &ins);

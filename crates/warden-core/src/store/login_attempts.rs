@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::model::clock::Millis;
 use crate::model::error::Result;
 use crate::model::session::ClientInfo;
+use crate::model::vocab::AttemptOutcome;
 use crate::store::{Backend, Db, Tx};
 use crate::{with_db, with_tx};
 
@@ -16,7 +17,7 @@ pub async fn record(
     user: Option<Uuid>,
     email: &str,
     info: &ClientInfo,
-    outcome: &str,
+    outcome: AttemptOutcome,
 ) -> Result<()> {
     with_tx!(tx, |c| {
         sqlx::query(
@@ -27,7 +28,7 @@ pub async fn record(
         .bind(email)
         .bind(&info.ip)
         .bind(&info.user_agent)
-        .bind(outcome)
+        .bind(outcome.as_str())
         .execute(c)
         .await?
         .rows_affected()

@@ -6,6 +6,7 @@ use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::{Duration, Policy};
 use crate::model::session_filter::{ip_range, text, SessionFilter, SessionState};
+use crate::model::vocab::AuthMethod;
 use crate::store::{sessions, users, Db};
 
 /// The filter as a condition on `sessions`. Looks the user up (an unknown user is `user_not_found`);
@@ -42,7 +43,6 @@ pub async fn cond(f: &SessionFilter, db: &Db, policy: &Policy, now: Millis) -> R
     for (field, column, value) in [
         ("browser", "browser", &f.browser),
         ("os", "os", &f.os),
-        ("auth_method", "auth_method", &f.auth_method),
         ("client", "client", &f.client),
     ] {
         if let Some(v) = text(value) {
@@ -63,6 +63,11 @@ pub async fn cond(f: &SessionFilter, db: &Db, policy: &Policy, now: Millis) -> R
                 cond = cond.add(lower().eq(v));
             }
         }
+    }
+    if let Some(m) = text(&f.auth_method) {
+        let method = AuthMethod::parse(&m.to_ascii_lowercase())
+            .ok_or_else(|| Error::invalid("auth_method", format!("must be one of {}", AuthMethod::list())))?;
+        cond = cond.add(Expr::col(Alias::new("auth_method")).eq(method.as_str()));
     }
     if let (Some(from), Some(to)) = (f.created_from, f.created_to) {
         if from >= to {

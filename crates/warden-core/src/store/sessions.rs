@@ -12,6 +12,7 @@ use crate::model::policy::{Policy, SessionLimits};
 use crate::model::policy_version::SessionSimulation;
 use crate::model::session::{ip_key, SessionCount, SessionRow, SessionSort};
 use crate::model::user::UserRow;
+use crate::model::vocab::RevokeReason;
 use crate::store::users::USER_COLUMNS;
 use crate::store::{build, Db, Tx};
 use crate::{with_db, with_tx};
@@ -93,7 +94,7 @@ pub async fn backfill_ip_keys(db: &Db) -> Result<u64> {
 
 /// A session was ended: record it on the row (if still live) and in its timeline. Returns whether this
 /// call ended it (false when it had already ended).
-pub async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: &str, by: Option<&str>) -> Result<bool> {
+pub async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: RevokeReason, by: Option<&str>) -> Result<bool> {
     let ended: Option<(Uuid, Option<String>)> = with_tx!(tx, |c| {
         sqlx::query_as(
         "UPDATE sessions SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE id = $1 AND revoked_at IS NULL \
@@ -102,19 +103,15 @@ pub async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: &str, by: Option<&s
     .bind(id)
     .bind(now)
     .bind(by)
-    .bind(reason)
+    .bind(reason.as_str())
     .fetch_optional(c)
     .await?
     });
     let Some((user_id, ip)) = ended else {
         return Ok(false);
     };
-    let kind = if matches!(reason, "idle" | "absolute" | "expired") {
-        "expired"
-    } else {
-        "revoked"
-    };
-    event(tx, id, user_id, now, kind, ip.as_deref(), Some(reason)).await?;
+    let kind = if reason.by_rule() { "expired" } else { "revoked" };
+    event(tx, id, user_id, now, kind, ip.as_deref(), Some(reason.as_str())).await?;
     Ok(true)
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use warden_core::model::audit::Record;
 use warden_core::model::authz::Actor;
+use warden_core::model::vocab::AuditAction;
 use warden_core::ops::admin;
 use warden_core::ops::audit::{self, AuditFilter, Status};
 use warden_core::ops::sessions::ClientInfo;
@@ -234,7 +235,7 @@ both!(concurrent_appends_keep_a_gapless_chain, |t| async move {
                     &t.db,
                     t.now(),
                     &actor,
-                    Record::new("test.concurrent").meta(meta),
+                    Record::new(AuditAction::AuditExported).meta(meta),
                 )
                 .await
                 .unwrap();
@@ -252,7 +253,7 @@ both!(concurrent_appends_keep_a_gapless_chain, |t| async move {
         "80 appends leave seqs 1..=n with no gap or duplicate"
     );
     let pairs: BTreeSet<String> = t
-        .audit_action("test.concurrent")
+        .audit_action("audit.exported")
         .await
         .into_iter()
         .map(|e| e.metadata)

@@ -6,6 +6,7 @@ use serde_json::Value;
 use warden_core::model::audit::Record;
 use warden_core::model::authz::Actor;
 use warden_core::model::clock::format_ms;
+use warden_core::model::vocab::AuditAction;
 use warden_core::ops::admin;
 use warden_core::ops::audit::{self, AuditEvent, AuditFilter};
 use warden_core::ops::audit_query::{self, AuditFilterInput, AuditQuery};
@@ -324,7 +325,7 @@ both!(export_streams_in_batches_and_is_a_snapshot, |t| async move {
             &mut tx,
             t.now(),
             &actor,
-            Record::new("test.bulk").meta(serde_json::json!({ "i": i })),
+            Record::new(AuditAction::AuditExported).meta(serde_json::json!({ "i": i })),
         )
         .await
         .unwrap();

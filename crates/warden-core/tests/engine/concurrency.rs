@@ -321,8 +321,8 @@ both!(audit_verify_passes_while_other_transactions_append, |t| async move {
         writers.push(tokio::spawn(async move {
             let actor = warden_core::model::authz::Actor::system();
             while !stop.load(Ordering::SeqCst) {
-                let rec =
-                    warden_core::model::audit::Record::new("test.appended").meta(serde_json::json!({ "writer": w }));
+                let rec = warden_core::model::audit::Record::new(warden_core::model::vocab::AuditAction::AuditExported)
+                    .meta(serde_json::json!({ "writer": w }));
                 warden_core::store::audit::append_alone(&db, now, &actor, rec)
                     .await
                     .expect("append");

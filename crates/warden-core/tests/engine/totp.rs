@@ -349,3 +349,46 @@ both!(enrolling_needs_the_password_and_a_wrong_one_counts, |t| async move {
         "the wrong password counts toward lockout"
     );
 });
+
+both!(
+    the_auth_method_filter_takes_exactly_the_methods_the_engine_records,
+    |t| async move {
+        let admin = t.admin_actor().await;
+        let uid = t.user("ana@example.com", Role::User).await;
+        let (_, backup) = enrol(&t, uid).await;
+        let challenge = challenge(&t, "ana@example.com").await;
+        let (session, _) = auth::sign_in_totp(&t.db, t.now(), &t.key, &challenge, &backup[0], &ClientInfo::default())
+            .await
+            .expect("a backup code signs in");
+        let page = |method: &str| {
+            let q = warden_core::ops::admin::SessionQuery {
+                filter: warden_core::model::session_filter::SessionFilter {
+                    auth_method: Some(method.into()),
+                    ..Default::default()
+                },
+                limit: 50,
+                ..Default::default()
+            };
+            let (db, admin, now) = (t.db.clone(), admin.clone(), t.now());
+            async move { admin::sessions_page(&db, &admin, &q, now).await }
+        };
+        for method in warden_core::model::vocab::AuthMethod::ALL {
+            let found = page(method.as_str())
+                .await
+                .expect("a method the engine records is a valid filter");
+            let ids: Vec<_> = found.sessions.iter().map(|s| s.view.session.id).collect();
+            assert_eq!(
+                ids.contains(&session.id),
+                session.auth_method == method.as_str(),
+                "filtering on {method} finds the backup-code session exactly when that is its method"
+            );
+        }
+        // What the console used to offer for it: not a method, so a clear error rather than an empty list.
+        let e = err(page("password+backup_code").await, "a method the engine never records");
+        assert_eq!(e.field(), Some("auth_method"));
+        assert!(
+            e.to_string().contains("backup_code"),
+            "the error lists the methods: {e}"
+        );
+    }
+);

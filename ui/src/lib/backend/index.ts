@@ -43,26 +43,7 @@ import type {
 
 export type * from './generated';
 
-/** The error codes the Rust side promises; anything else is shown as a plain message. */
-export type ErrorCode =
-  | 'unauthenticated'
-  | 'reauth_required'
-  | 'forbidden'
-  | 'schema_missing'
-  | 'schema_incompatible'
-  | 'database_unreachable'
-  | 'database_url_invalid'
-  | 'invalid_credentials'
-  | 'locked'
-  | 'invalid_totp'
-  | 'invalid_input'
-  | 'policy_invalid'
-  | 'data_key_invalid'
-  | 'session_not_found'
-  | 'user_not_found'
-  | 'flag_not_found'
-  | 'bulk_running'
-  | 'internal';
+/** The error codes the Rust side sends are generated: `ErrorCode` (every code of every door). */
 
 export class BackendError extends Error {
   readonly code: string;

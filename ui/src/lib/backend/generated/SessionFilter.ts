@@ -24,7 +24,7 @@ country: string | null,
  */
 device: string | null, browser: string | null, os: string | null, 
 /**
- * `password`, `password+totp`, `password+backup_code`, …
+ * How the session was signed in to: `password`, `password+totp` or `backup_code` ([`AuthMethod`](crate::model::vocab::AuthMethod)).
  */
 auth_method: string | null, 
 /**
