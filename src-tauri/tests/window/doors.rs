@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
-use warden_core::ops::rate_limits::RateLimiter;
 use warden_core::{Db, SystemClock};
 use warden_server::{AppState, Args, RateLimits};
 
@@ -41,7 +40,6 @@ async fn http_door(url: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
         cfg: Arc::new(cfg),
         key: None,
         mailer: None,
-        limiter: Arc::new(RateLimiter::new()),
         limits: RateLimits::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
