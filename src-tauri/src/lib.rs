@@ -507,13 +507,13 @@ async fn me(console: State<'_, Console>) -> CommandResult<Option<Me>> {
 #[tauri::command]
 async fn list_users(console: State<'_, Console>, query: UserQuery) -> CommandResult<UsersPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::users_page(&db, &me.actor(), &query, now()).await?)
+    Ok(admin::users_page(&db, &me.staff()?, &query, now()).await?)
 }
 
 #[tauri::command]
 async fn get_user(console: State<'_, Console>, id: String) -> CommandResult<UserDetail> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::user_detail(&db, &me.actor(), &id, now()).await?)
+    Ok(admin::user_detail(&db, &me.staff()?, &id, now()).await?)
 }
 
 /// One user's sessions and marks on a time axis, for `[from, to]` (unix milliseconds).
@@ -526,21 +526,21 @@ async fn user_timeline(
 ) -> CommandResult<UserTimeline> {
     let (db, me) = operator(&*console.0.lock().await).await?;
     let id = uuid::Uuid::parse_str(user_id.trim()).map_err(|_| Error::invalid("user_id", "must be a user id"))?;
-    Ok(timeline::user_timeline(&db, &me.actor(), id, from, to, now()).await?)
+    Ok(timeline::user_timeline(&db, &me.staff()?, id, from, to, now()).await?)
 }
 
 /// The first screen: active sessions, sign-ins per hour, locked accounts, latest admin actions.
 #[tauri::command]
 async fn get_overview(console: State<'_, Console>) -> CommandResult<Overview> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(overview::overview(&db, &me.actor(), now()).await?)
+    Ok(overview::overview(&db, &me.staff()?, now()).await?)
 }
 
 /// A page of suspicious-activity flags, newest first (open ones unless the query says otherwise).
 #[tauri::command]
 async fn list_flags(console: State<'_, Console>, query: FlagQuery) -> CommandResult<FlagsPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(flags::page(&db, &me.actor(), &query).await?)
+    Ok(flags::page(&db, &me.staff()?, &query).await?)
 }
 
 /// Closes an open flag as dismissed or actioned, with the reason the audit log records.
@@ -553,19 +553,19 @@ async fn resolve_flag(
 ) -> CommandResult<FlagView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("id", "must be a flag id"))?;
-    Ok(flags::resolve(&db, &me.actor(), now(), id, resolution, &reason).await?)
+    Ok(flags::resolve(&db, &me.staff()?, now(), id, resolution, &reason).await?)
 }
 
 #[tauri::command]
 async fn unlock_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::unlock_user(&db, &me.actor(), now(), &id, &reason).await?)
+    Ok(admin::unlock_user(&db, &me.staff()?, now(), &id, &reason).await?)
 }
 
 #[tauri::command]
 async fn reset_totp(console: State<'_, Console>, id: String, reason: String) -> CommandResult<UserView> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::reset_totp(&db, &me.actor(), now(), &id, &reason).await?)
+    Ok(admin::reset_totp(&db, &me.staff()?, now(), &id, &reason).await?)
 }
 
 #[tauri::command]
@@ -573,32 +573,32 @@ async fn revoke_session(console: State<'_, Console>, session_id: String, reason:
     let (db, me) = operator(&*console.0.lock().await).await?;
     let id =
         uuid::Uuid::parse_str(session_id.trim()).map_err(|_| Error::invalid("session_id", "must be a session id"))?;
-    Ok(admin::revoke_session(&db, &me.actor(), now(), id, &reason).await?)
+    Ok(admin::revoke_session(&db, &me.staff()?, now(), id, &reason).await?)
 }
 
 #[tauri::command]
 async fn revoke_user_sessions(console: State<'_, Console>, user_id: String, reason: String) -> CommandResult<u64> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::revoke_user_sessions(&db, &me.actor(), now(), &user_id, &reason).await?)
+    Ok(admin::revoke_user_sessions(&db, &me.staff()?, now(), &user_id, &reason).await?)
 }
 
 #[tauri::command]
 async fn list_sessions(console: State<'_, Console>, query: SessionQuery) -> CommandResult<SessionsPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::sessions_page(&db, &me.actor(), &query, now()).await?)
+    Ok(admin::sessions_page(&db, &me.staff()?, &query, now()).await?)
 }
 
 #[tauri::command]
 async fn count_sessions(console: State<'_, Console>, filter: SessionFilter) -> CommandResult<SessionCount> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(admin::count_sessions(&db, &me.actor(), &filter, now()).await?)
+    Ok(admin::count_sessions(&db, &me.staff()?, &filter, now()).await?)
 }
 
 /// The dry run of a bulk termination.
 #[tauri::command]
 async fn plan_bulk_revoke(console: State<'_, Console>, request: BulkRequest) -> CommandResult<BulkPlan> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(bulk::plan(&db, &me.actor(), &request, now()).await?)
+    Ok(bulk::plan(&db, &me.staff()?, &request, now()).await?)
 }
 
 /// Runs a bulk termination, sending progress after every batch; `cancel_bulk_revoke` stops it between
@@ -625,7 +625,7 @@ async fn bulk_revoke(
     let mut report = |p: BulkProgress| {
         let _ = on_progress.send(p);
     };
-    let result = bulk::run(&db, &me.actor(), &SystemClock, &request, &cancel, &mut report).await;
+    let result = bulk::run(&db, &me.staff()?, &SystemClock, &request, &cancel, &mut report).await;
     *console.1 .0.lock().unwrap_or_else(|p| p.into_inner()) = None;
     Ok(result?)
 }
@@ -646,7 +646,7 @@ async fn cancel_bulk_revoke(console: State<'_, Console>) -> CommandResult<bool> 
 #[tauri::command]
 async fn list_audit(console: State<'_, Console>, query: AuditQuery) -> CommandResult<AuditPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(audit_query::page(&db, &me.actor(), &query).await?)
+    Ok(audit_query::page(&db, &me.staff()?, &query).await?)
 }
 
 /// Where an export goes: the native save dialog, opened from here so that no file path ever comes from
@@ -692,9 +692,8 @@ async fn export_audit(
     on_progress: Channel<AuditProgress>,
 ) -> CommandResult<Option<ExportReport>> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    let actor = me.actor();
     // Refused (and bad filters named) before a dialog asks for a file.
-    actor.require(Permission::VerifyAudit)?;
+    let admin = me.admin_for(Permission::VerifyAudit)?;
     let filter = filter.resolve(&db).await?;
     let Some(path) = export_destination(&app, format).await? else {
         return Ok(None);
@@ -703,7 +702,7 @@ async fn export_audit(
         let _ = on_progress.send(AuditProgress { done, total });
     };
     Ok(Some(
-        audit_query::export_to_file(&db, &actor, now(), &filter, format, &path, &mut report).await?,
+        audit_query::export_to_file(&db, &admin, now(), &filter, format, &path, &mut report).await?,
     ))
 }
 
@@ -711,17 +710,19 @@ async fn export_audit(
 #[tauri::command]
 async fn verify_audit(console: State<'_, Console>, on_progress: Channel<AuditProgress>) -> CommandResult<Verification> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(audit::verify(&db, &me.actor(), now(), |done, total| {
-        let _ = on_progress.send(AuditProgress { done, total });
-    })
-    .await?)
+    Ok(
+        audit::verify(&db, &me.admin_for(Permission::VerifyAudit)?, now(), |done, total| {
+            let _ = on_progress.send(AuditProgress { done, total });
+        })
+        .await?,
+    )
 }
 
 /// The policy in force with each key's group, kind, choices and help.
 #[tauri::command]
 async fn get_policy(console: State<'_, Console>) -> CommandResult<PolicyForm> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(policy_store::form(&db, &me.actor()).await?)
+    Ok(policy_store::form(&db, &me.admin_for(Permission::ChangePolicy)?).await?)
 }
 
 fn pairs(changes: Vec<PolicyEntry>) -> Vec<(String, String)> {
@@ -732,7 +733,7 @@ fn pairs(changes: Vec<PolicyEntry>) -> Vec<(String, String)> {
 #[tauri::command]
 async fn preview_policy(console: State<'_, Console>, changes: Vec<PolicyEntry>) -> CommandResult<PolicyPreview> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(policy_store::preview(&db, &me.actor(), now(), &pairs(changes)).await?)
+    Ok(policy_store::preview(&db, &me.admin_for(Permission::ChangePolicy)?, now(), &pairs(changes)).await?)
 }
 
 /// Saves a change edited from `base_version` (the version the review showed): refused with
@@ -750,13 +751,21 @@ async fn save_policy(
         shorten_sessions,
         base_version: Some(base_version),
     };
-    Ok(policy_store::set_with(&db, &me.actor(), now(), &pairs(changes), &note, options).await?)
+    Ok(policy_store::set_with(
+        &db,
+        &me.admin_for(Permission::ChangePolicy)?,
+        now(),
+        &pairs(changes),
+        &note,
+        options,
+    )
+    .await?)
 }
 
 #[tauri::command]
 async fn policy_history(console: State<'_, Console>) -> CommandResult<Vec<PolicyVersionView>> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    Ok(policy_store::history_with_changes(&db, &me.actor()).await?)
+    Ok(policy_store::history_with_changes(&db, &me.staff()?).await?)
 }
 
 #[tauri::command]
@@ -772,7 +781,15 @@ async fn rollback_policy(
         shorten_sessions,
         base_version: Some(base_version),
     };
-    Ok(policy_store::rollback(&db, &me.actor(), now(), version, &note, options).await?)
+    Ok(policy_store::rollback(
+        &db,
+        &me.admin_for(Permission::ChangePolicy)?,
+        now(),
+        version,
+        &note,
+        options,
+    )
+    .await?)
 }
 
 pub fn run() {

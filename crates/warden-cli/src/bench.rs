@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
+use warden_core::model::authz::Admin;
 use warden_core::model::clock::DAY;
 use warden_core::model::session_filter::SessionFilter;
 use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::ops::audit::{self, AuditFilter};
 use warden_core::ops::sessions::{self, ClientInfo};
 use warden_core::ops::{overview, timeline};
-use warden_core::{Actor, Clock, Db, Result, Secret, SystemClock};
+use warden_core::{Clock, Db, Result, Secret, SystemClock};
 
 /// The heavy account whose timeline is measured.
 const BUSY_EMAIL: &str = "busy-bench@warden.demo";
@@ -67,7 +68,7 @@ where
     Ok(out)
 }
 
-pub async fn run(db: &Db, actor: &Actor, args: BenchArgs, json: bool) -> Result<()> {
+pub async fn run(db: &Db, actor: &Admin, args: BenchArgs, json: bool) -> Result<()> {
     let clock = SystemClock;
     let now = clock.now();
     let n = args.iterations.max(10);

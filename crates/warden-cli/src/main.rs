@@ -21,7 +21,7 @@ use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::ops::export::{self, ExportFormat};
 use warden_core::ops::flags;
 use warden_core::ops::policy as policy_store;
-use warden_core::{Actor, Clock, Db, Error, Result, Role, SystemClock};
+use warden_core::{Clock, Db, Error, Result, Role, SystemClock};
 use warden_demo as demo;
 
 use output::{ago, opt, Table};
@@ -611,7 +611,8 @@ async fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let db = Db::open(need_db(&cli)?).await?;
-    let actor = Actor::cli(now);
+    // The one place the command line gets its capability: every action below is audited as this operator.
+    let actor = warden_core::ops::operator::cli(now)?;
     match cli.command {
         Command::Migrate | Command::Demo { .. } | Command::Keygen => unreachable!("handled above"),
         Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,

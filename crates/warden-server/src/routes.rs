@@ -493,12 +493,12 @@ pub async fn admin_revoke_user_sessions(
     PathId(id): PathId,
     body: Result<Body<ReasonBody>, ApiError>,
 ) -> ApiResult<Json<Revoked>> {
-    let actor = me.auth.actor();
     // Who may act is answered before what they sent.
-    actor.require(Permission::RevokeUserSessions)?;
+    me.auth.actor().require(Permission::RevokeUserSessions)?;
+    let staff = me.auth.staff()?;
     let Body(b) = body?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| Error::UserNotFound(id.clone()))?;
-    let n = admin::revoke_user_sessions(&s.db, &actor, s.now(), &id.to_string(), &b.reason).await?;
+    let n = admin::revoke_user_sessions(&s.db, &staff, s.now(), &id.to_string(), &b.reason).await?;
     Ok(Json(Revoked {
         message: format!("{n} session(s) revoked"),
         revoked: n,

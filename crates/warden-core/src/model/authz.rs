@@ -73,7 +73,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         use Permission::*;
         match self {
             ViewUsers => "view users",
@@ -212,6 +212,72 @@ impl Actor {
             return Err(Error::ReauthRequired);
         }
         Ok(())
+    }
+}
+
+/// The capability to act as staff (support or security admin). Only a verified staff session
+/// ([`crate::model::user::Authenticated::staff`]) or the CLI's operator ([`crate::ops::operator::cli`])
+/// yields one: a door cannot build it by hand. Support's operations take it: view users, sessions and
+/// the audit log, unlock, reset two-factor, end a user's sessions, review flags.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    actor: Actor,
+}
+
+/// The capability to act as a security admin: change the policy, end everyone's sessions, verify and
+/// export the audit log, act on a staff account. Only [`Staff::admin_for`] on a security admin's staff
+/// capability yields one. It is a [`Staff`] too.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    staff: Staff,
+}
+
+impl Staff {
+    /// Staff from a verified actor (a validated session, the CLI operator); `forbidden` for a plain user.
+    pub(crate) fn verified(actor: Actor) -> Result<Staff> {
+        actor.require(Permission::ViewUsers)?;
+        Ok(Staff { actor })
+    }
+
+    /// Who acts, for the audit log.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The security admin's capability for `p`: `forbidden`, naming the role and what it may not do,
+    /// unless this staff member is a security admin.
+    pub fn admin_for(&self, p: Permission) -> Result<Admin> {
+        self.actor.require(p)?;
+        if self.actor.role != Role::SecurityAdmin {
+            return Err(Error::Forbidden(format!(
+                "the {} role may not {}",
+                self.actor.role.as_str(),
+                p.describe()
+            )));
+        }
+        Ok(Admin { staff: self.clone() })
+    }
+
+    /// A capability for tests, which make their actors by hand (the `testing` feature: never in a door's
+    /// build).
+    #[cfg(feature = "testing")]
+    pub fn for_tests(actor: Actor) -> Staff {
+        Staff { actor }
+    }
+}
+
+impl Admin {
+    /// A capability for tests (the `testing` feature: never in a door's build).
+    #[cfg(feature = "testing")]
+    pub fn for_tests(actor: Actor) -> Admin {
+        Admin { staff: Staff { actor } }
+    }
+}
+
+impl std::ops::Deref for Admin {
+    type Target = Staff;
+    fn deref(&self) -> &Staff {
+        &self.staff
     }
 }
 

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::model::audit::AuditEvent;
 use crate::model::authz::Role;
-use crate::model::authz::{Actor, ActorKind};
+use crate::model::authz::{Actor, ActorKind, Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::session::{SessionRow, SessionView};
@@ -181,14 +181,31 @@ pub struct UserDetail {
     pub recent_activity: Vec<AuditEvent>,
 }
 
-/// A validated session and its user.
+/// A validated session and its user. Only session validation makes one (a door cannot build it by hand:
+/// it yields the [`Staff`] capability).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Authenticated {
     pub session: SessionRow,
     pub user: UserRow,
 }
 
 impl Authenticated {
+    /// A session and its user that validation has just checked.
+    pub(crate) fn verified(session: SessionRow, user: UserRow) -> Authenticated {
+        Authenticated { session, user }
+    }
+
+    /// The staff capability of this session: `forbidden` unless its user is support or a security admin.
+    pub fn staff(&self) -> crate::model::error::Result<Staff> {
+        Staff::verified(self.actor())
+    }
+
+    /// The security admin's capability for `p` through this session.
+    pub fn admin_for(&self, p: Permission) -> crate::model::error::Result<Admin> {
+        self.staff()?.admin_for(p)
+    }
+
     /// The actor for actions taken through this session.
     pub fn actor(&self) -> Actor {
         Actor {

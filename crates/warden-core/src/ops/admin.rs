@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::model::audit::{check_limit, AuditFilter, Record};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Actor, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
@@ -53,7 +53,8 @@ pub(crate) fn parse_cursor(c: &str) -> Result<(i64, Uuid)> {
 }
 
 /// A page of users matching the query. Needs ViewUsers.
-pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> Result<UsersPage> {
+pub async fn users_page(db: &Db, staff: &Staff, q: &UserQuery, now: Millis) -> Result<UsersPage> {
+    let actor = staff.actor();
     actor.require(Permission::ViewUsers)?;
     let limit = check_limit(q.limit)?;
     let search = match q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -80,7 +81,8 @@ pub async fn users_page(db: &Db, actor: &Actor, q: &UserQuery, now: Millis) -> R
     Ok(UsersPage { users, next_cursor })
 }
 
-pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Result<UserDetail> {
+pub async fn user_detail(db: &Db, staff: &Staff, ident: &str, now: Millis) -> Result<UserDetail> {
+    let actor = staff.actor();
     actor.require(Permission::ViewUsers)?;
     let user = users::find(db, ident).await?;
     let (_, policy) = policy_versions::current(db).await?;
@@ -106,7 +108,8 @@ pub async fn user_detail(db: &Db, actor: &Actor, ident: &str, now: Millis) -> Re
 }
 
 /// Sessions across users (or of one user) matching a filter, keyset-paged. Needs ViewSessions.
-pub async fn sessions_page(db: &Db, actor: &Actor, q: &SessionQuery, now: Millis) -> Result<SessionsPage> {
+pub async fn sessions_page(db: &Db, staff: &Staff, q: &SessionQuery, now: Millis) -> Result<SessionsPage> {
+    let actor = staff.actor();
     actor.require(Permission::ViewSessions)?;
     let limit = check_limit(q.limit)?;
     let (_, policy) = policy_versions::current(db).await?;
@@ -145,7 +148,8 @@ pub(crate) async fn list_items(
 }
 
 /// How many sessions, and of how many users, match a filter ("select all N matching"). Needs ViewSessions.
-pub async fn count_sessions(db: &Db, actor: &Actor, filter: &SessionFilter, now: Millis) -> Result<SessionCount> {
+pub async fn count_sessions(db: &Db, staff: &Staff, filter: &SessionFilter, now: Millis) -> Result<SessionCount> {
+    let actor = staff.actor();
     actor.require(Permission::ViewSessions)?;
     let (_, policy) = policy_versions::current(db).await?;
     sessions::count_where(db, session_filter::cond(filter, db, &policy, now).await?).await
@@ -153,7 +157,8 @@ pub async fn count_sessions(db: &Db, actor: &Actor, filter: &SessionFilter, now:
 
 /// Ends one session. Unknown ids answer `session_not_found`; an already-ended session is reported, not
 /// re-ended. Needs RevokeUserSessions.
-pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reason: &str) -> Result<bool> {
+pub async fn revoke_session(db: &Db, staff: &Staff, now: Millis, id: Uuid, reason: &str) -> Result<bool> {
+    let actor = staff.actor();
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
@@ -173,7 +178,8 @@ pub async fn revoke_session(db: &Db, actor: &Actor, now: Millis, id: Uuid, reaso
 }
 
 /// Ends every live session of a user; returns how many. Needs RevokeUserSessions.
-pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<u64> {
+pub async fn revoke_user_sessions(db: &Db, staff: &Staff, now: Millis, user_ident: &str, reason: &str) -> Result<u64> {
+    let actor = staff.actor();
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
@@ -203,7 +209,8 @@ pub async fn revoke_user_sessions(db: &Db, actor: &Actor, now: Millis, user_iden
 
 /// Clears a user's lock and failure count. Needs UnlockUser. Unlocking a user who is not locked is
 /// allowed (it clears the failure count) and says so in the audit metadata.
-pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+pub async fn unlock_user(db: &Db, staff: &Staff, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+    let actor = staff.actor();
     actor.require(Permission::UnlockUser)?;
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
@@ -241,7 +248,8 @@ pub async fn unlock_user(db: &Db, actor: &Actor, now: Millis, user_ident: &str, 
 
 /// Switches a user's two-factor off and deletes their secret and backup codes, so they can enrol again.
 /// Needs ResetTotp.
-pub async fn reset_totp(db: &Db, actor: &Actor, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+pub async fn reset_totp(db: &Db, staff: &Staff, now: Millis, user_ident: &str, reason: &str) -> Result<UserView> {
+    let actor = staff.actor();
     actor.require(Permission::ResetTotp)?;
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;

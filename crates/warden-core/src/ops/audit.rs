@@ -5,14 +5,15 @@ use serde_json::json;
 
 pub use crate::model::audit::{AuditEvent, AuditFilter, AuditPage, Status, Verification};
 use crate::model::audit::{Record, GENESIS_HASH};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::Result;
 pub use crate::model::vocab::{AuditAction, AuditActionGroup};
 use crate::store::{audit, Db};
 
 /// Reads one page of events matching `filter`, seq below `before`, newest first. Needs ViewAudit.
-pub async fn list(db: &Db, actor: &Actor, filter: &AuditFilter, before: Option<i64>, limit: u32) -> Result<AuditPage> {
+pub async fn list(db: &Db, staff: &Staff, filter: &AuditFilter, before: Option<i64>, limit: u32) -> Result<AuditPage> {
+    let actor = staff.actor();
     actor.require(Permission::ViewAudit)?;
     audit::list(db, filter, before, limit).await
 }
@@ -21,7 +22,8 @@ pub async fn list(db: &Db, actor: &Actor, filter: &AuditFilter, before: Option<i
 /// `progress(verified_so_far, total)` after each batch: events that other transactions append meanwhile
 /// are left to the next check. The check itself is audited (`audit.verified` with the head it reached,
 /// failure status when the chain is broken).
-pub async fn verify(db: &Db, actor: &Actor, now: Millis, mut progress: impl FnMut(i64, i64)) -> Result<Verification> {
+pub async fn verify(db: &Db, admin: &Admin, now: Millis, mut progress: impl FnMut(i64, i64)) -> Result<Verification> {
+    let actor = admin.actor();
     actor.require(Permission::VerifyAudit)?;
     let report = walk_chain(db, &mut progress).await?;
     let rec = Record::new(AuditAction::AuditVerified).meta(json!({
@@ -100,10 +102,11 @@ async fn walk_chain(db: &Db, progress: &mut impl FnMut(i64, i64)) -> Result<Veri
 /// VerifyAudit.
 pub async fn for_each(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     filter: &AuditFilter,
     each: impl FnMut(&AuditEvent) -> Result<()>,
 ) -> Result<i64> {
+    let actor = admin.actor();
     actor.require(Permission::VerifyAudit)?;
     audit::for_each(db, filter, each).await
 }

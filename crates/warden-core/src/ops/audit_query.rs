@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::audit::{check_limit, AuditFilter, AuditPage, Status};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::input::parse_time;
@@ -138,11 +138,12 @@ pub struct AuditQuery {
 }
 
 /// One page of the audit log, newest first. Needs ViewAudit (support and security admins).
-pub async fn page(db: &Db, actor: &Actor, q: &AuditQuery) -> Result<AuditPage> {
+pub async fn page(db: &Db, staff: &Staff, q: &AuditQuery) -> Result<AuditPage> {
+    let actor = staff.actor();
     actor.require(Permission::ViewAudit)?;
     check_limit(q.limit)?;
     let filter = q.filter.resolve(db).await?;
-    audit::list(db, actor, &filter, q.before, q.limit).await
+    audit::list(db, staff, &filter, q.before, q.limit).await
 }
 
 /// What an export wrote.
@@ -171,13 +172,14 @@ pub fn partial_path(path: &Path) -> PathBuf {
 /// The export is audited (`audit.exported`) by [`export::export`].
 pub async fn export_to_file(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     filter: &AuditFilter,
     format: ExportFormat,
     path: &Path,
     progress: &mut (dyn FnMut(i64, i64) + Send),
 ) -> Result<ExportReport> {
+    let actor = admin.actor();
     actor.require(Permission::VerifyAudit)?;
     if path.file_name().is_none() || path.is_dir() {
         return Err(Error::invalid("file", format!("{} is not a file name", path.display())));
@@ -186,7 +188,7 @@ pub async fn export_to_file(
     let file = std::fs::File::create(&tmp)
         .map_err(|e| Error::invalid("file", format!("cannot create {}: {e}", tmp.display())))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-    let result = export::export(db, actor, now, filter, format, &mut out, progress).await;
+    let result = export::export(db, admin, now, filter, format, &mut out, progress).await;
     let finished = result.and_then(|rows| {
         let file = out
             .into_inner()

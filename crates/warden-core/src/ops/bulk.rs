@@ -23,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::model::audit::{check_limit, Record};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Actor, Admin, Permission, Staff};
 pub use crate::model::bulk::{
     BulkPlan, BulkProgress, BulkRequest, BulkRun, BulkSummary, BulkTarget, DEFAULT_BATCH, LARGE, MAX_BATCH,
     MAX_SELECTION, STALE_AFTER,
@@ -132,7 +132,8 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
 }
 
 /// The dry run: what [`run`] would end now. Checks the same permissions; changes nothing.
-pub async fn plan(db: &Db, actor: &Actor, req: &BulkRequest, now: Millis) -> Result<BulkPlan> {
+pub async fn plan(db: &Db, staff: &Staff, req: &BulkRequest, now: Millis) -> Result<BulkPlan> {
+    let actor = staff.actor();
     let (_, policy) = policy_versions::current(db).await?;
     let s = scope(db, actor, req, &policy, now).await?;
     let SessionCount { sessions, users } = s.selection.count(db).await?;
@@ -157,7 +158,8 @@ async fn stale_runs(db: &Db, now: Millis) -> Result<Vec<BulkRun>> {
 
 /// The most recent bulk runs, newest first: finished, interrupted, or still running (an unfinished run
 /// that wrote a batch within [`STALE_AFTER`]). Needs BulkRevokeSessions.
-pub async fn runs(db: &Db, actor: &Actor, limit: u32) -> Result<Vec<BulkRun>> {
+pub async fn runs(db: &Db, admin: &Admin, limit: u32) -> Result<Vec<BulkRun>> {
+    let actor = admin.actor();
     actor.require(Permission::BulkRevokeSessions)?;
     store::recent_runs(db, check_limit(limit)?).await
 }
@@ -203,12 +205,13 @@ async fn close_stale_runs(db: &Db, actor: &Actor, now: Millis) -> Result<Vec<Bul
 /// event) says so. Needs a fresh authentication.
 pub async fn run(
     db: &Db,
-    actor: &Actor,
+    staff: &Staff,
     clock: &dyn Clock,
     req: &BulkRequest,
     cancel: &AtomicBool,
     progress: &mut (dyn FnMut(BulkProgress) + Send),
 ) -> Result<BulkSummary> {
+    let actor = staff.actor();
     let reason = require_reason(&req.reason)?;
     let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH);
     if batch_size == 0 || batch_size > MAX_BATCH {

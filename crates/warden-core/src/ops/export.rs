@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::model::audit::{AuditEvent, AuditFilter, Record};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Admin, Permission};
 use crate::model::clock::{format_ms, Millis};
 use crate::model::error::{Error, Result};
 use crate::model::vocab::AuditAction;
@@ -99,13 +99,14 @@ fn write_err(e: impl std::fmt::Display) -> Error {
 /// the security admin's audit permission. Returns the number of events written.
 pub async fn export(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     filter: &AuditFilter,
     format: ExportFormat,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn FnMut(i64, i64) + Send),
 ) -> Result<i64> {
+    let actor = admin.actor();
     actor.require(Permission::VerifyAudit)?;
     // A snapshot: what was in the log when the export began, and nothing appended since.
     let head = audit::head_seq(db).await?;
@@ -125,7 +126,7 @@ pub async fn export(
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(CSV_HEADER).map_err(write_err)?;
-            let rows = ops::audit::for_each(db, actor, filter, |e| {
+            let rows = ops::audit::for_each(db, admin, filter, |e| {
                 w.write_record(csv_row(e)).map_err(write_err)?;
                 written += 1;
                 tick(written);
@@ -137,7 +138,7 @@ pub async fn export(
         }
         ExportFormat::Json => {
             out.write_all(b"[").map_err(write_err)?;
-            let rows = ops::audit::for_each(db, actor, filter, |e| {
+            let rows = ops::audit::for_each(db, admin, filter, |e| {
                 out.write_all(if written == 0 { b"\n" } else { b",\n" })
                     .map_err(write_err)?;
                 serde_json::to_writer(&mut *out, &event_json(e)).map_err(write_err)?;

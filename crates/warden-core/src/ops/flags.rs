@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::model::audit::{check_limit, Record};
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 pub use crate::model::flag::{FlagQuery, FlagView, FlagsPage, Resolution, Severity};
@@ -15,7 +15,8 @@ use crate::ops::admin::{parse_cursor, require_reason};
 use crate::store::{audit, flags, users, Db};
 
 /// A page of flags, newest first. Needs ReviewFlags.
-pub async fn page(db: &Db, actor: &Actor, q: &FlagQuery) -> Result<FlagsPage> {
+pub async fn page(db: &Db, staff: &Staff, q: &FlagQuery) -> Result<FlagsPage> {
+    let actor = staff.actor();
     actor.require(Permission::ReviewFlags)?;
     let limit = check_limit(q.limit)?;
     let status = match q
@@ -46,12 +47,13 @@ pub async fn page(db: &Db, actor: &Actor, q: &FlagQuery) -> Result<FlagsPage> {
 /// `flag.actioned`. Needs ReviewFlags; a closed or unknown flag is `flag_not_found`.
 pub async fn resolve(
     db: &Db,
-    actor: &Actor,
+    staff: &Staff,
     now: Millis,
     id: Uuid,
     resolution: Resolution,
     reason: &str,
 ) -> Result<FlagView> {
+    let actor = staff.actor();
     actor.require(Permission::ReviewFlags)?;
     let reason = require_reason(reason)?;
     let mut tx = db.begin().await?;

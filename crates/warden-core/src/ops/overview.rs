@@ -4,7 +4,7 @@
 //! sign-ins and failures per hour over the last seven days; the accounts locked now; and the latest
 //! actions of administrators from the audit log. Each part is one query on an index.
 
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Permission, Staff};
 use crate::model::clock::{Millis, HOUR};
 use crate::model::error::Result;
 pub use crate::model::overview::{HourCount, LockedAccount, Overview, Share, ADMIN_ACTIONS, HOURS, TOP};
@@ -47,7 +47,8 @@ fn top(mut counts: Vec<(Option<String>, u64)>) -> Vec<Share> {
 
 /// The overview as of `now`. Needs the support or security-admin role (it reads users, sessions and
 /// the audit log).
-pub async fn overview(db: &Db, actor: &Actor, now: Millis) -> Result<Overview> {
+pub async fn overview(db: &Db, staff: &Staff, now: Millis) -> Result<Overview> {
+    let actor = staff.actor();
     for p in [Permission::ViewUsers, Permission::ViewSessions, Permission::ViewAudit] {
         actor.require(p)?;
     }

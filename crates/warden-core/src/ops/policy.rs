@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use crate::model::audit::Record;
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Actor, Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::{self, LockoutPolicy, Policy};
@@ -28,7 +28,8 @@ pub async fn current(db: &Db) -> Result<(i64, Policy)> {
 }
 
 /// Every version, newest first. Needs ViewAudit.
-pub async fn history(db: &Db, actor: &Actor) -> Result<Vec<PolicyVersion>> {
+pub async fn history(db: &Db, staff: &Staff) -> Result<Vec<PolicyVersion>> {
+    let actor = staff.actor();
     actor.require(Permission::ViewAudit)?;
     policy_versions::all(db).await
 }
@@ -53,20 +54,22 @@ fn require_note(note: &str) -> Result<&str> {
 
 /// Saves `policy` as a new version after validating it; audits `policy.updated` with the diff. A note is
 /// required. Security admins only, with a fresh authentication.
-pub async fn save(db: &Db, actor: &Actor, now: Millis, policy: &Policy, note: &str) -> Result<PolicyUpdate> {
-    save_with(db, actor, now, policy, note, SaveOptions::default()).await
+pub async fn save(db: &Db, admin: &Admin, now: Millis, policy: &Policy, note: &str) -> Result<PolicyUpdate> {
+    let _actor = admin.actor();
+    save_with(db, admin, now, policy, note, SaveOptions::default()).await
 }
 
 /// [`save`] with options: with `shorten_sessions`, the live sessions are shortened to the new caps in the
 /// same transaction, and the audit metadata carries how many.
 pub async fn save_with(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     policy: &Policy,
     note: &str,
     options: SaveOptions,
 ) -> Result<PolicyUpdate> {
+    let actor = admin.actor();
     actor.require(Permission::ChangePolicy)?;
     let note = require_note(note)?;
     policy.validate()?;
@@ -136,23 +139,25 @@ async fn commit_version(
 /// Applies `key=value` assignments to the current policy and saves the result.
 pub async fn set(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     assignments: &[(String, String)],
     note: &str,
 ) -> Result<PolicyUpdate> {
-    set_with(db, actor, now, assignments, note, SaveOptions::default()).await
+    let _actor = admin.actor();
+    set_with(db, admin, now, assignments, note, SaveOptions::default()).await
 }
 
 /// [`set`] with [`SaveOptions`].
 pub async fn set_with(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     assignments: &[(String, String)],
     note: &str,
     options: SaveOptions,
 ) -> Result<PolicyUpdate> {
+    let actor = admin.actor();
     actor.require(Permission::ChangePolicy)?;
     if assignments.is_empty() {
         return Err(Error::invalid("assignments", "give at least one key=value"));
@@ -170,12 +175,13 @@ pub async fn set_with(
 /// fresh-authentication rules as any change. The old policy must still pass today's validation.
 pub async fn rollback(
     db: &Db,
-    actor: &Actor,
+    admin: &Admin,
     now: Millis,
     version: i64,
     note: &str,
     options: SaveOptions,
 ) -> Result<PolicyUpdate> {
+    let actor = admin.actor();
     actor.require(Permission::ChangePolicy)?;
     let note = require_note(note)?;
     let old = policy_versions::get(db, version)
@@ -195,7 +201,8 @@ pub async fn rollback(
 }
 
 /// The policy in force with every key's metadata. Security admins only (the policy screen is theirs).
-pub async fn form(db: &Db, actor: &Actor) -> Result<PolicyForm> {
+pub async fn form(db: &Db, admin: &Admin) -> Result<PolicyForm> {
+    let actor = admin.actor();
     actor.require(Permission::ChangePolicy)?;
     let (version, policy) = current(db).await?;
     let values = policy.entries();
@@ -210,8 +217,9 @@ pub async fn form(db: &Db, actor: &Actor) -> Result<PolicyForm> {
 }
 
 /// Every version, newest first, each with its diff against the one before.
-pub async fn history_with_changes(db: &Db, actor: &Actor) -> Result<Vec<PolicyVersionView>> {
-    let versions = history(db, actor).await?;
+pub async fn history_with_changes(db: &Db, staff: &Staff) -> Result<Vec<PolicyVersionView>> {
+    let _actor = staff.actor();
+    let versions = history(db, staff).await?;
     Ok(versions
         .iter()
         .enumerate()
@@ -230,7 +238,8 @@ pub async fn history_with_changes(db: &Db, actor: &Actor) -> Result<Vec<PolicyVe
 
 /// Checks `assignments` against the policy in force and, when valid, simulates them on the live data at
 /// `now`. Writes nothing. Security admins only (no fresh authentication needed: nothing changes).
-pub async fn preview(db: &Db, actor: &Actor, now: Millis, assignments: &[(String, String)]) -> Result<PolicyPreview> {
+pub async fn preview(db: &Db, admin: &Admin, now: Millis, assignments: &[(String, String)]) -> Result<PolicyPreview> {
+    let actor = admin.actor();
     actor.require(Permission::ChangePolicy)?;
     let (version, old) = current(db).await?;
     let checked = old.check(assignments);

@@ -184,7 +184,7 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
                 session.expires_at = expires_at;
                 session.ip = ip;
             }
-            Ok(Authenticated { session, user })
+            Ok(Authenticated::verified(session, user))
         }
     }
 }

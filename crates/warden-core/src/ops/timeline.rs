@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::model::authz::{Actor, Permission};
+use crate::model::authz::{Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
@@ -76,12 +76,13 @@ fn check_range(from: Millis, to: Millis) -> Result<()> {
 /// 366 days (`invalid_input` naming the field), and an unknown user (`user_not_found`).
 pub async fn user_timeline(
     db: &Db,
-    actor: &Actor,
+    staff: &Staff,
     user_id: Uuid,
     from: Millis,
     to: Millis,
     now: Millis,
 ) -> Result<UserTimeline> {
+    let actor = staff.actor();
     actor.require(Permission::ViewSessions)?;
     check_range(from, to)?;
     if !users::exists(db, user_id).await? {

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use warden_core::model::authz::Admin;
 use warden_core::model::vocab::SessionStatus;
 use warden_core::ops::admin::{self, UserQuery, UserSort};
 use warden_core::ops::auth;
@@ -392,7 +393,7 @@ both!(users_page_refuses_a_garbage_cursor_and_bad_limits, |t| async move {
         assert_eq!(e.field(), Some("limit"));
     }
     let uid = t.user("ana@example.com", Role::User).await;
-    let user = t.actor_for(uid, "ana@example.com", Role::User);
+    let user = t.staff_for(uid, "ana@example.com", Role::User);
     assert_code(
         admin::users_page(
             &t.db,
@@ -542,7 +543,7 @@ both!(support_cannot_change_the_policy, |t| async move {
     assert_code(
         policy_store::set(
             &t.db,
-            &support,
+            &Admin::for_tests(support.actor().clone()),
             t.now(),
             &[("lockout.threshold".into(), "3".into())],
             "tighten",
@@ -559,7 +560,7 @@ both!(support_cannot_change_the_policy, |t| async move {
     assert_code(
         admin::revoke_session(
             &t.db,
-            &t.actor_for(uuid::Uuid::now_v7(), "x@example.com", Role::User),
+            &t.staff_for(uuid::Uuid::now_v7(), "x@example.com", Role::User),
             t.now(),
             uuid::Uuid::now_v7(),
             "r",
@@ -609,7 +610,7 @@ both!(
             .validate(&token)
             .await
             .expect("the support session is still live (idle 30m)");
-        let stale = me.actor();
+        let stale = me.staff().unwrap();
         for (what, code) in [
             (
                 "unlock",
@@ -668,7 +669,7 @@ both!(
             t.now(),
             "the session's authentication time moves to now"
         );
-        let fresh = t.validate(&token).await.unwrap().actor();
+        let fresh = t.validate(&token).await.unwrap().staff().unwrap();
         admin::unlock_user(&t.db, &fresh, t.now(), "ana@example.com", "caller verified")
             .await
             .expect("fresh again");
@@ -678,5 +679,45 @@ both!(
             "re-authentication is audited"
         );
         let _ = (uid, support_id);
+    }
+);
+
+both!(
+    only_a_staff_session_yields_a_staff_capability_and_only_an_admin_session_an_admin_one,
+    |t| async move {
+        use warden_core::model::authz::Permission;
+        t.user("ana@example.com", Role::User).await;
+        t.user("desk@example.com", Role::Support).await;
+        t.user("root@example.com", Role::SecurityAdmin).await;
+        let session_of = |email: &'static str| {
+            let t = &t;
+            async move {
+                let (_, token) = t.sign_in(email).await;
+                t.validate(&token).await.expect("a live session")
+            }
+        };
+        let user = session_of("ana@example.com").await;
+        let e = err(user.staff(), "a user's session is no staff capability");
+        assert_eq!(e.code(), "forbidden");
+        let desk = session_of("desk@example.com").await;
+        let staff = desk.staff().expect("support is staff");
+        admin::unlock_user(&t.db, &staff, t.now(), "ana@example.com", "asked by phone")
+            .await
+            .expect("support unlocks a user through its capability");
+        let e = err(
+            staff.admin_for(Permission::ChangePolicy),
+            "support's capability is no admin capability",
+        );
+        assert!(e.to_string().contains("support role may not change the policy"), "{e}");
+        let root = session_of("root@example.com").await;
+        let admin = root
+            .admin_for(Permission::ChangePolicy)
+            .expect("a security admin's session");
+        assert_eq!(
+            admin.actor().label,
+            "root@example.com",
+            "the capability acts as its session's user"
+        );
+        assert_eq!(admin.actor().session_id, Some(root.session.id));
     }
 );

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use warden_core::model::audit::Record;
-use warden_core::model::authz::Actor;
+use warden_core::model::authz::{Actor, Admin};
 use warden_core::model::vocab::AuditAction;
 use warden_core::ops::admin;
 use warden_core::ops::audit::{self, AuditFilter, Status};
@@ -16,7 +16,7 @@ use warden_core::Role;
 use crate::support::*;
 
 async fn verify(t: &T) -> audit::Verification {
-    audit::verify(&t.db, &Actor::cli(t.now()), t.now(), |_, _| {})
+    audit::verify(&t.db, &t.cli(), t.now(), |_, _| {})
         .await
         .expect("verify runs")
 }
@@ -99,7 +99,7 @@ both!(verify_walks_a_healthy_chain_and_is_audited, |t| async move {
     let n = t.count("SELECT count(*) FROM audit_events").await;
     assert!(n >= 3);
     let mut calls = 0;
-    let v = audit::verify(&t.db, &Actor::cli(t.now()), t.now(), |done, total| {
+    let v = audit::verify(&t.db, &t.cli(), t.now(), |done, total| {
         calls += 1;
         assert!(done <= total);
     })
@@ -122,7 +122,7 @@ both!(verify_walks_a_healthy_chain_and_is_audited, |t| async move {
     );
     let support = t.support_actor().await;
     assert_code(
-        audit::verify(&t.db, &support, t.now(), |_, _| {}).await,
+        audit::verify(&t.db, &Admin::for_tests(support.actor().clone()), t.now(), |_, _| {}).await,
         "forbidden",
         "support may not verify the log",
     );
@@ -275,9 +275,15 @@ async fn seed(t: &T) -> (uuid::Uuid, i64, i64) {
         .try_sign_in("ana@example.com", WRONG_PASSWORD, &ClientInfo::default())
         .await;
     // A fresh authentication: privileged actions need one newer than privileged.reauth_after.
-    admin::revoke_session(&t.db, &t.admin_actor().await, t.now(), s.id, "token leaked in a ticket")
-        .await
-        .unwrap();
+    admin::revoke_session(
+        &t.db,
+        &*t.admin_actor().await,
+        t.now(),
+        s.id,
+        "token leaked in a ticket",
+    )
+    .await
+    .unwrap();
     t.advance(HOUR);
     let late = t.now();
     t.user("bob@example.com", Role::User).await;
@@ -337,7 +343,7 @@ both!(audit_list_filters, |t| async move {
     );
     assert!(by_root.iter().any(|e| e.action == "session.revoked"));
     let by_id = list(AuditFilter {
-        actor: Some(admin.id.unwrap().to_string()),
+        actor: Some(admin.actor().id.unwrap().to_string()),
         ..Default::default()
     })
     .await;
@@ -387,7 +393,7 @@ both!(audit_list_filters, |t| async move {
     })
     .await;
     assert_eq!(actions(&combined), vec!["auth.signed_in"], "filters combine with AND");
-    let user = t.actor_for(ana, "ana@example.com", Role::User);
+    let user = t.staff_for(ana, "ana@example.com", Role::User);
     assert_code(
         audit::list(&t.db, &user, &AuditFilter::default(), None, 10).await,
         "forbidden",

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use warden_core::model::audit::Record;
-use warden_core::model::authz::Actor;
+use warden_core::model::authz::{Actor, Admin, Staff};
 use warden_core::model::clock::format_ms;
 use warden_core::model::vocab::AuditAction;
 use warden_core::ops::admin;
@@ -28,10 +28,10 @@ async fn seed(t: &T) -> i64 {
     let _ = t
         .try_sign_in("ana@example.com", WRONG_PASSWORD, &ClientInfo::default())
         .await;
-    let from_vpn = Actor {
+    let from_vpn = Admin::for_tests(Actor {
         ip: Some("2001:db8::7".into()),
-        ..t.admin_actor().await
-    };
+        ..t.admin_identity().await
+    });
     admin::revoke_session(&t.db, &from_vpn, t.now(), s.id, "token leaked, \"quoted\", =cmd")
         .await
         .unwrap();
@@ -51,7 +51,7 @@ fn input(f: impl FnOnce(&mut AuditFilterInput)) -> AuditFilterInput {
 }
 
 /// Every page of the screen's query, newest first.
-async fn screen(t: &T, actor: &Actor, filter: AuditFilterInput) -> Vec<AuditEvent> {
+async fn screen(t: &T, actor: &Staff, filter: AuditFilterInput) -> Vec<AuditEvent> {
     let mut out = Vec::new();
     let mut before = None;
     loop {
@@ -337,7 +337,7 @@ both!(export_streams_in_batches_and_is_a_snapshot, |t| async move {
     let mut out = Vec::new();
     let rows = export::export(
         &t.db,
-        &actor,
+        &t.cli(),
         t.now(),
         &all,
         ExportFormat::Csv,
@@ -401,7 +401,7 @@ both!(
         assert_code(
             audit_query::export_to_file(
                 &t.db,
-                &support,
+                &Admin::for_tests(support.actor().clone()),
                 t.now(),
                 &AuditFilter::default(),
                 ExportFormat::Csv,
@@ -452,12 +452,12 @@ both!(support_reads_the_log_but_users_do_not, |t| async move {
         .expect("support reads the log");
     assert!(!page.events.is_empty());
     assert_code(
-        audit::verify(&t.db, &support, t.now(), |_, _| {}).await,
+        audit::verify(&t.db, &Admin::for_tests(support.actor().clone()), t.now(), |_, _| {}).await,
         "forbidden",
         "support may not verify",
     );
     let eve = t.user("eve@example.com", Role::User).await;
-    let user = t.actor_for(eve, "eve@example.com", Role::User);
+    let user = t.staff_for(eve, "eve@example.com", Role::User);
     assert_code(
         audit_query::page(&t.db, &user, &q).await,
         "forbidden",

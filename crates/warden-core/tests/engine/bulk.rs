@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use uuid::Uuid;
+use warden_core::model::authz::{Admin, Staff};
 use warden_core::model::session_filter::{SessionFilter, SessionState};
 use warden_core::ops::admin::{self, SessionQuery, SessionSort};
 use warden_core::ops::audit;
@@ -27,7 +28,7 @@ fn from(ip: &str, ua: &str, country: &str, client: &str) -> ClientInfo {
     }
 }
 
-async fn ids(t: &T, actor: &Actor, filter: SessionFilter) -> Vec<Uuid> {
+async fn ids(t: &T, actor: &Staff, filter: SessionFilter) -> Vec<Uuid> {
     admin::sessions_page(
         &t.db,
         actor,
@@ -52,19 +53,19 @@ fn sorted(mut v: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 /// The admin signed in, acting through that session (as the console does).
-async fn admin_with_session(t: &T) -> (Actor, SessionRow) {
-    let a = t.admin_actor().await;
+async fn admin_with_session(t: &T) -> (Admin, SessionRow) {
+    let a = t.admin_identity().await;
     let (s, _) = t.sign_in(&a.label).await;
     (
-        Actor {
+        Admin::for_tests(Actor {
             session_id: Some(s.id),
             ..a
-        },
+        }),
         s,
     )
 }
 
-async fn run(t: &T, actor: &Actor, req: &BulkRequest, batch: u32) -> (BulkSummary, Vec<BulkProgress>) {
+async fn run(t: &T, actor: &Staff, req: &BulkRequest, batch: u32) -> (BulkSummary, Vec<BulkProgress>) {
     let cancel = AtomicBool::new(false);
     let mut seen = Vec::new();
     let req = BulkRequest {
@@ -221,7 +222,7 @@ both!(sessions_page_filters_sort_and_page, |t| async move {
         "rows carry the user's email"
     );
 
-    admin::revoke_session(&t.db, &t.admin_actor().await, t.now(), b1.id, "test")
+    admin::revoke_session(&t.db, &*t.admin_actor().await, t.now(), b1.id, "test")
         .await
         .unwrap();
     assert_eq!(

@@ -281,7 +281,7 @@ both!(concurrent_policy_changes_are_never_lost, |t| async move {
         let db = t.db.clone();
         let (k, v) = keys[i];
         async move {
-            let actor = warden_core::model::authz::Actor::cli(now);
+            let actor = warden_core::ops::operator::cli(now).expect("the CLI operator");
             policy_store::set(&db, &actor, now, &[(k.to_owned(), v.to_owned())], "concurrent edit").await
         }
     })
@@ -406,7 +406,7 @@ both!(revocation_is_linearizable, |t| async move {
 both!(support_never_acts_on_a_staff_account, |t| async move {
     let support = t.support_actor().await;
     let admin = t.admin_actor().await;
-    let admin_id = admin.id.unwrap();
+    let admin_id = admin.actor().id.unwrap();
     let other_support = t.user("agent2@example.com", Role::Support).await;
     let (admin_session, _) = t.sign_in("root@example.com").await;
     t.sign_in("agent2@example.com").await;

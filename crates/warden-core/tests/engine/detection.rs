@@ -3,7 +3,9 @@
 use uuid::Uuid;
 use warden_core::ops::flags::{self, FlagQuery, Resolution};
 use warden_core::ops::sessions::ClientInfo;
-use warden_core::{Actor, Role};
+use warden_core::Role;
+
+use warden_core::model::authz::Staff;
 
 use crate::support::*;
 
@@ -18,7 +20,7 @@ fn from(country: &str) -> ClientInfo {
 }
 
 /// The emails of the users with (true) or without (false) an open flag.
-async fn flagged(t: &T, actor: &Actor, with: bool) -> Vec<String> {
+async fn flagged(t: &T, actor: &Staff, with: bool) -> Vec<String> {
     let q = warden_core::ops::admin::UserQuery {
         flagged: Some(with),
         limit: 100,
@@ -30,7 +32,7 @@ async fn flagged(t: &T, actor: &Actor, with: bool) -> Vec<String> {
     page.users.into_iter().map(|u| u.user.email).collect()
 }
 
-async fn open_flags(t: &T, actor: &Actor) -> Vec<flags::FlagView> {
+async fn open_flags(t: &T, actor: &Staff) -> Vec<flags::FlagView> {
     flags::page(
         &t.db,
         actor,
@@ -120,7 +122,7 @@ both!(detection_follows_the_policy, |t| async move {
     let e = err(
         warden_core::ops::policy::set(
             &t.db,
-            &Actor::cli(t.now()),
+            &t.cli(),
             t.now(),
             &[("detection.rapid_sign_ins".into(), "1".into())],
             "tests",
@@ -160,7 +162,7 @@ both!(
             "invalid_input",
             "a reason is required",
         );
-        let user = t.actor_for(ana, "ana@example.com", Role::User);
+        let user = t.staff_for(ana, "ana@example.com", Role::User);
         assert_code(
             flags::resolve(&t.db, &user, t.now(), id, Resolution::Dismissed, "mine").await,
             "forbidden",
@@ -183,7 +185,7 @@ both!(
             .await
             .unwrap();
         assert_eq!(closed.status, "actioned");
-        assert_eq!(closed.resolved_by.as_deref(), Some(support.label.as_str()));
+        assert_eq!(closed.resolved_by.as_deref(), Some(support.actor().label.as_str()));
         assert!(open_flags(&t, &support).await.is_empty());
         let after = warden_core::ops::overview::overview(&t.db, &support, t.now())
             .await

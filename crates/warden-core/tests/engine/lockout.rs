@@ -136,7 +136,7 @@ both!(unlock_clears_the_lock_and_is_audited, |t| async move {
         Some("user called the helpdesk"),
         "with its reason"
     );
-    assert_eq!(ev[0].actor_id, admin.id, "and its actor");
+    assert_eq!(ev[0].actor_id, admin.actor().id, "and its actor");
     assert_eq!(ev[0].actor_label, "root@example.com");
     assert_eq!(ev[0].target_user_id, Some(uid));
     assert!(ev[0].metadata.contains("\"was_locked\":true"), "{}", ev[0].metadata);
@@ -148,7 +148,7 @@ both!(support_may_unlock_but_a_user_may_not, |t| async move {
     let uid = t.user("ana@example.com", Role::User).await;
     let bob = t.user("bob@example.com", Role::User).await;
     assert_eq!(fail(&t, "ana@example.com").await.code(), "locked");
-    let user_actor = t.actor_for(bob, "bob@example.com", Role::User);
+    let user_actor = t.staff_for(bob, "bob@example.com", Role::User);
     assert_code(
         admin::unlock_user(&t.db, &user_actor, t.now(), "ana@example.com", "please").await,
         "forbidden",

@@ -1,6 +1,7 @@
 //! The overview: active sessions with their countries and devices, sign-ins and failures per hour over
 //! seven days, the accounts locked now and the latest admin actions, against data seeded at known times.
 
+use warden_core::model::authz::Admin;
 use warden_core::ops::admin;
 use warden_core::ops::overview::{self, HourCount, Overview, HOURS};
 use warden_core::ops::sessions::{self, ClientInfo};
@@ -84,10 +85,10 @@ async fn seeded(t: &T) -> Overview {
     let (bob2, _) = t.sign_in_with("bob@example.com", &from("FR", IPHONE)).await;
     let (_, cy2) = t.sign_in_with("cy@example.com", &from("DE", FIREFOX)).await;
     t.advance(MINUTE);
-    let admin = warden_core::Actor {
+    let admin = Admin::for_tests(warden_core::Actor {
         authenticated_at: t.now(),
-        ..admin
-    };
+        ..admin.actor().clone()
+    });
     admin::revoke_session(&t.db, &admin, t.now(), bob2.id, "lost phone")
         .await
         .unwrap();
@@ -199,7 +200,7 @@ both!(
 
 both!(overview_is_for_support_and_security_admins, |t| async move {
     let ana = t.user("ana@example.com", Role::User).await;
-    let plain = t.actor_for(ana, "ana@example.com", Role::User);
+    let plain = t.staff_for(ana, "ana@example.com", Role::User);
     assert_code(
         overview::overview(&t.db, &plain, t.now()).await,
         "forbidden",

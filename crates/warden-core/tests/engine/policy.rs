@@ -2,7 +2,7 @@
 //! simulation on a constructed data set, shortening live sessions, and rollback.
 
 use uuid::Uuid;
-use warden_core::model::authz::{Actor, ActorKind};
+use warden_core::model::authz::{Actor, ActorKind, Admin};
 use warden_core::ops::policy::{self as policy_store, SaveOptions};
 use warden_core::{with_db, Role};
 
@@ -93,7 +93,7 @@ both!(valid_change_creates_the_next_version_with_its_diff, |t| async move {
     assert_eq!(history.len() as i64, version + 1);
     let ev = t.audit_action("policy.updated").await;
     let last = ev.last().unwrap();
-    assert_eq!(last.actor_id, admin.id);
+    assert_eq!(last.actor_id, admin.actor().id);
     assert_eq!(last.reason.as_deref(), Some("incident 7: tighten lockout"));
     let meta: serde_json::Value = serde_json::from_str(&last.metadata).unwrap();
     assert_eq!(meta["version"], version + 1);
@@ -111,20 +111,20 @@ both!(stale_admin_authentication_needs_reauth, |t| async move {
     let admin = t.admin_actor().await;
     let (version, _) = policy_store::current(&t.db).await.unwrap();
     // Default privileged.reauth_after is 15m.
-    let stale = Actor {
+    let stale = Admin::for_tests(Actor {
         authenticated_at: t.now() - 15 * MINUTE - 1,
-        ..admin.clone()
-    };
+        ..admin.actor().clone()
+    });
     assert_code(
         policy_store::set(&t.db, &stale, t.now(), &kv(&[("lockout.threshold", "3")]), "late").await,
         "reauth_required",
         "a policy change needs a sign-in no older than reauth_after",
     );
     assert_eq!(policy_store::current(&t.db).await.unwrap().0, version, "nothing saved");
-    let fresh_enough = Actor {
+    let fresh_enough = Admin::for_tests(Actor {
         authenticated_at: t.now() - 15 * MINUTE,
-        ..admin.clone()
-    };
+        ..admin.actor().clone()
+    });
     policy_store::set(
         &t.db,
         &fresh_enough,
@@ -134,17 +134,17 @@ both!(stale_admin_authentication_needs_reauth, |t| async move {
     )
     .await
     .expect("exactly reauth_after old is still fresh");
-    let cli = Actor {
+    let cli = Admin::for_tests(Actor {
         authenticated_at: 0,
-        ..Actor::cli(t.now())
-    };
-    assert_eq!(cli.kind, ActorKind::Cli);
+        ..t.cli().actor().clone()
+    });
+    assert_eq!(cli.actor().kind, ActorKind::Cli);
     policy_store::set(&t.db, &cli, t.now(), &kv(&[("lockout.threshold", "4")]), "cli")
         .await
         .expect("the CLI authenticates per call");
     let uid = t.user("ana@example.com", Role::User).await;
     assert_code(
-        policy_store::history(&t.db, &t.actor_for(uid, "ana@example.com", Role::User)).await,
+        policy_store::history(&t.db, &t.staff_for(uid, "ana@example.com", Role::User)).await,
         "forbidden",
         "a user may not read the policy history",
     );
@@ -524,7 +524,7 @@ both!(rollback_saves_the_old_policy_as_a_new_audited_version, |t| async move {
     let ev = t.audit_action("policy.rolled_back").await;
     assert_eq!(ev.len(), 1, "audited once");
     assert_eq!(ev[0].reason.as_deref(), Some("four was too lenient"));
-    assert_eq!(ev[0].actor_id, admin.id);
+    assert_eq!(ev[0].actor_id, admin.actor().id);
     let meta: serde_json::Value = serde_json::from_str(&ev[0].metadata).unwrap();
     assert_eq!(meta["rolled_back_to"], first.version);
     assert_eq!(meta["version"], back.version);
@@ -542,19 +542,19 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
         .await
         .unwrap();
     assert_code(
-        policy_store::preview(&t.db, &support, t.now(), &kv(TIGHTER)).await,
+        policy_store::preview(&t.db, &Admin::for_tests(support.actor().clone()), t.now(), &kv(TIGHTER)).await,
         "forbidden",
         "support may not preview policy changes",
     );
     assert_code(
-        policy_store::form(&t.db, &support).await,
+        policy_store::form(&t.db, &Admin::for_tests(support.actor().clone())).await,
         "forbidden",
         "nor open the editor",
     );
     assert_code(
         policy_store::set_with(
             &t.db,
-            &support,
+            &Admin::for_tests(support.actor().clone()),
             t.now(),
             &kv(TIGHTER),
             "x",
@@ -568,14 +568,22 @@ both!(preview_save_and_rollback_need_a_fresh_security_admin, |t| async move {
         "nor save",
     );
     assert_code(
-        policy_store::rollback(&t.db, &support, t.now(), first.version, "x", SaveOptions::default()).await,
+        policy_store::rollback(
+            &t.db,
+            &Admin::for_tests(support.actor().clone()),
+            t.now(),
+            first.version,
+            "x",
+            SaveOptions::default(),
+        )
+        .await,
         "forbidden",
         "nor roll back",
     );
-    let stale = Actor {
+    let stale = Admin::for_tests(Actor {
         authenticated_at: t.now() - 15 * MINUTE - 1,
-        ..admin.clone()
-    };
+        ..admin.actor().clone()
+    });
     policy_store::preview(&t.db, &stale, t.now(), &kv(TIGHTER))
         .await
         .expect("a preview changes nothing, so a stale sign-in may preview");

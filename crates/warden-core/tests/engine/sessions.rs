@@ -323,7 +323,7 @@ both!(admin_revokes_one_session, |t| async move {
         Some("stolen laptop"),
         "the admin's reason is audited"
     );
-    assert_eq!(ev[0].actor_id, admin.id, "the admin is the audited actor");
+    assert_eq!(ev[0].actor_id, admin.actor().id, "the admin is the audited actor");
     assert_eq!(ev[0].target_user_id, Some(uid));
     assert_eq!(ev[0].target_session_id, Some(s.id));
     assert_code(
@@ -407,7 +407,7 @@ both!(
                 (started, ok)
             }));
         }
-        admin::revoke_session(&t.db, &t.admin_actor().await, t.now(), s.id, "incident")
+        admin::revoke_session(&t.db, &*t.admin_actor().await, t.now(), s.id, "incident")
             .await
             .unwrap();
         let revoked = Instant::now();

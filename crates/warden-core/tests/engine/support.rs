@@ -6,7 +6,7 @@ use warden_core::store::Pool;
 
 use tokio::sync::OnceCell;
 use uuid::Uuid;
-use warden_core::model::authz::{Actor, ActorKind};
+use warden_core::model::authz::{Actor, ActorKind, Admin, Staff};
 use warden_core::ops::audit::{AuditEvent, AuditFilter};
 use warden_core::ops::auth::{self, SignIn};
 use warden_core::ops::policy::{self as policy_store, PolicyUpdate};
@@ -110,7 +110,7 @@ impl T {
     /// Applies policy assignments as the CLI operator (fresh, security admin).
     pub async fn set_policy(&self, kv: &[(&str, &str)]) -> PolicyUpdate {
         let assignments: Vec<(String, String)> = kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        policy_store::set(&self.db, &Actor::cli(self.now()), self.now(), &assignments, "tests")
+        policy_store::set(&self.db, &self.cli(), self.now(), &assignments, "tests")
             .await
             .unwrap_or_else(|e| panic!("policy {kv:?} must be accepted: {e}"))
     }
@@ -184,8 +184,24 @@ impl T {
         }
     }
 
+    /// The CLI operator's capability (a security admin), authenticated now.
+    pub fn cli(&self) -> Admin {
+        warden_core::ops::operator::cli(self.now()).expect("the CLI operator")
+    }
+
+    /// The staff capability of a person built by hand (tests only: a door gets it from a session).
+    pub fn staff_for(&self, id: Uuid, email: &str, role: Role) -> Staff {
+        Staff::for_tests(self.actor_for(id, email, role))
+    }
+
     /// A security admin (created on first use), authenticated now.
-    pub async fn admin_actor(&self) -> Actor {
+    pub async fn admin_actor(&self) -> Admin {
+        Admin::for_tests(self.admin_identity().await)
+    }
+
+    /// The security admin's identity (created on first use), authenticated now, to adjust before it
+    /// becomes a capability (`Admin::for_tests`).
+    pub async fn admin_identity(&self) -> Actor {
         let a = self
             .admin
             .get_or_init(|| async {
@@ -202,7 +218,12 @@ impl T {
     }
 
     /// A support agent (created on first use), authenticated now.
-    pub async fn support_actor(&self) -> Actor {
+    pub async fn support_actor(&self) -> Staff {
+        Staff::for_tests(self.support_identity().await)
+    }
+
+    /// The support agent's identity (created on first use), authenticated now.
+    pub async fn support_identity(&self) -> Actor {
         let a = self
             .support
             .get_or_init(|| async {

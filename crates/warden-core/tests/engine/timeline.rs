@@ -326,6 +326,7 @@ both!(timeline_marks_the_consoles_own_session_and_elevations, |t| async move {
     .expect("re-authenticate");
     let mut actor = t.actor_for(id, "ops@example.com", Role::Support);
     actor.session_id = Some(session.id);
+    let actor = warden_core::model::authz::Staff::for_tests(actor);
     let tl = timeline::user_timeline(&t.db, &actor, id, START, t.now(), t.now())
         .await
         .expect("support may read a timeline");
@@ -372,7 +373,7 @@ both!(
             "an unknown user",
         );
         assert!(e.to_string().contains(&unknown.to_string()), "{e}");
-        let plain = t.actor_for(ana, "ana@example.com", Role::User);
+        let plain = t.staff_for(ana, "ana@example.com", Role::User);
         assert_code(
             timeline::user_timeline(&t.db, &plain, ana, now - DAY, now, now).await,
             "forbidden",

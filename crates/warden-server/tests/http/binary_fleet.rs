@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use warden_core::model::authz::Actor;
 use warden_core::ops::{auth, policy as policy_store};
 use warden_core::{Db, Role, Secret};
 
@@ -103,7 +102,7 @@ async fn three_servers_on_one_postgresql_act_as_one() {
     };
     let db = Db::connect(&url, true).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let cli = Actor::cli(now());
+    let cli = warden_core::ops::operator::cli(now()).expect("the CLI operator");
     policy_store::set(
         &db,
         &cli,
@@ -209,7 +208,7 @@ async fn three_servers_on_one_postgresql_act_as_one() {
     assert_eq!(r.status, 201, "18 characters pass the default rule: {}", r.text);
     policy_store::set(
         &db,
-        &Actor::cli(now()),
+        &warden_core::ops::operator::cli(now()).expect("the CLI operator"),
         now(),
         &[("password.min_length".into(), "20".into())],
         "longer passwords",

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{oneshot, Notify};
 use uuid::Uuid;
-use warden_core::model::authz::Actor;
+use warden_core::model::authz::Admin;
 use warden_core::ops::auth;
 use warden_core::ops::policy as policy_store;
 use warden_core::ops::rate_limits::Limit;
@@ -78,7 +78,7 @@ impl T {
         // Cheap argon2 so that users are quick to create; everything else stays at the defaults.
         policy_store::set(
             &db,
-            &Actor::cli(clock.now()),
+            &warden_core::ops::operator::cli(clock.now()).expect("the CLI operator"),
             clock.now(),
             &[
                 ("password.argon2_memory_kib".into(), "8192".into()),
@@ -170,7 +170,7 @@ impl T {
 
     pub async fn set_policy(&self, kv: &[(&str, &str)]) {
         let assignments: Vec<(String, String)> = kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        policy_store::set(&self.db, &Actor::cli(self.now()), self.now(), &assignments, "tests")
+        policy_store::set(&self.db, &self.cli(), self.now(), &assignments, "tests")
             .await
             .unwrap_or_else(|e| panic!("policy {kv:?} must be accepted: {e}"));
     }
@@ -223,8 +223,8 @@ impl T {
     }
 
     /// The CLI operator, as the admin side of the cross-door tests.
-    pub fn cli(&self) -> Actor {
-        Actor::cli(self.now())
+    pub fn cli(&self) -> Admin {
+        warden_core::ops::operator::cli(self.now()).expect("the CLI operator")
     }
 }
 
