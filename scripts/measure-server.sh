@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures warden-server on a demo database (docs/PERFORMANCE.md): requests a second and latency of the
 # session-validating reads under load and one at a time (wrk), successful sign-ins a second (argon2id at
-# the policy's cost), and how long a failed sign-in takes for an address with an account (wrong
+# the policy's cost) and under a burst (with the session checks beside it and the peak memory), and how
+# long a failed sign-in takes for an address with an account (wrong
 # password) and one without (they must not differ beyond noise).
 #
 #   scripts/measure-server.sh <database URL>          # a database filled by `warden demo`
@@ -107,4 +108,16 @@ wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/aut
 echo "measure: argon2id cost in force: $("$bin/warden" --db "$db" policy show | grep -E 'argon2' | tr -s ' ' | paste -sd ';')"
 echo "measure: wrk POST /api/auth/sign-in (correct password, users in turn), 2 threads, 4 connections, 15 s"
 wrk -t2 -c4 -d15s --latency -s "$work/sign-in.lua" "http://127.0.0.1:$port" | wrk_summary
+# A burst: 128 connections signing in at once for 15 s (each sign-in is an argon2id check), beside one
+# connection checking a session. Password checks are bounded (--hash-concurrency, --hash-wait-ms): the
+# burst queues or is told to retry (503), and the server's memory stays bounded; the session checks
+# take no password check and keep answering.
+echo "measure: burst: wrk POST /api/auth/sign-in, 2 threads, 128 connections, 15 s, beside wrk GET /api/auth/session, 1 connection"
+wrk -t1 -c1 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/api/auth/session" >"$work/during.txt" &
+during=$!
+wrk -t2 -c128 -d15s --timeout 10s --latency -s "$work/sign-in.lua" "http://127.0.0.1:$port" | wrk_summary
+wait "$during"
+echo "measure:   session checks during the burst:"
+wrk_summary <"$work/during.txt"
+echo "measure:   server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
 grep -iE "error|panic" "$work/server.log" | head -5 || true
