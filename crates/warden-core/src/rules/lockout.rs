@@ -179,16 +179,37 @@ pub fn unlock(s: &LockoutState) -> LockoutState {
     }
 }
 
+impl LockoutState {
+    /// The state as the `users` columns store it (counts as `BIGINT`).
+    pub fn from_columns(
+        failed_count: i64,
+        window_started_at: Option<Millis>,
+        locked_until: Option<Millis>,
+        locked_permanently: bool,
+        lock_count: i64,
+        last_locked_at: Option<Millis>,
+    ) -> LockoutState {
+        LockoutState {
+            failed_count: u32::try_from(failed_count).unwrap_or(u32::MAX),
+            window_started_at,
+            locked_until,
+            locked_permanently,
+            lock_count: u32::try_from(lock_count).unwrap_or(u32::MAX),
+            last_locked_at,
+        }
+    }
+}
+
 /// The stored lockout state of a user row.
 pub fn state_of(u: &UserRow) -> LockoutState {
-    LockoutState {
-        failed_count: u32::try_from(u.failed_count).unwrap_or(u32::MAX),
-        window_started_at: u.window_started_at,
-        locked_until: u.locked_until,
-        locked_permanently: u.locked_permanently,
-        lock_count: u32::try_from(u.lock_count).unwrap_or(u32::MAX),
-        last_locked_at: u.last_locked_at,
-    }
+    LockoutState::from_columns(
+        u.failed_count,
+        u.window_started_at,
+        u.locked_until,
+        u.locked_permanently,
+        u.lock_count,
+        u.last_locked_at,
+    )
 }
 
 /// What the doors may show of a user, with the lock in force at `now`.

@@ -492,13 +492,15 @@ pub async fn lock_candidates(db: &Db, new: &LockoutPolicy, now: Millis) -> Resul
         .await?);
     Ok(rows
         .into_iter()
-        .map(|r| LockoutState {
-            failed_count: u32::try_from(r.failed_count).unwrap_or(u32::MAX),
-            window_started_at: r.window_started_at,
-            locked_until: r.locked_until,
-            locked_permanently: r.locked_permanently,
-            lock_count: u32::try_from(r.lock_count).unwrap_or(u32::MAX),
-            last_locked_at: r.last_locked_at,
+        .map(|r| {
+            LockoutState::from_columns(
+                r.failed_count,
+                r.window_started_at,
+                r.locked_until,
+                r.locked_permanently,
+                r.lock_count,
+                r.last_locked_at,
+            )
         })
         .collect())
 }

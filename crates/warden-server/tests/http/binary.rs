@@ -111,20 +111,7 @@ async fn binary_serves_from_a_config_file_and_env_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(i) = line.find("listening on ") {
-                return line[i + "listening on ".len()..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_owned();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server says where it listens");
+    let addr = listening_address(&mut lines).await;
     let r = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(r.status(), 200, "the env's bind wins over the file's");
     let body: serde_json::Value = r.json().await.unwrap();
@@ -137,4 +124,22 @@ async fn binary_serves_from_a_config_file_and_env_and_stops_on_sigterm() {
         .expect("stops")
         .unwrap();
     assert!(status.success(), "a graceful stop exits 0: {status:?}");
+}
+
+/// The address a starting `warden-server` says it listens on, read from its log (within 30 s).
+pub(crate) async fn listening_address(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStderr>>) -> String {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(i) = line.find("listening on ") {
+                return line[i + "listening on ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_owned();
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server says where it listens")
 }

@@ -3,7 +3,6 @@
 //! rate limit holds across them, and a policy saved on the admin side applies in all three.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -47,20 +46,7 @@ async fn start(config: &std::path::Path) -> Process {
         .spawn()
         .expect("start warden-server");
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(i) = line.find("listening on ") {
-                return line[i + "listening on ".len()..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_owned();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server says where it listens");
+    let addr = crate::binary::listening_address(&mut lines).await;
     // Keep reading its log, so that a full pipe never stops it.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Process {

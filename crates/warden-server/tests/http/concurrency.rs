@@ -42,19 +42,7 @@ async fn at_second_step(base: &str, ip: &str) -> Browser {
 async fn enrolled(t: &T) -> String {
     t.user("ana@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
-    let r = b
-        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let secret = r.body["secret"].as_str().unwrap().to_owned();
-    let v = b
-        .post(
-            "/api/auth/two-factor/verify",
-            json!({ "code": totp_code(&secret, t.now()) }),
-        )
-        .await;
-    assert_eq!(v.status, 200, "{}", v.text);
-    secret
+    crate::two_factor::enrol(t, &b).await.0
 }
 
 both!(

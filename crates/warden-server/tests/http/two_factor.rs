@@ -6,7 +6,7 @@ use warden_core::Role;
 use crate::support::*;
 
 /// Enables two-factor for a signed-in browser; returns the base32 secret and the backup codes.
-async fn enrol(t: &T, b: &Browser) -> (String, Vec<String>) {
+pub(crate) async fn enrol(t: &T, b: &Browser) -> (String, Vec<String>) {
     let r = b
         .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
         .await;
