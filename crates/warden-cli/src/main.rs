@@ -13,7 +13,7 @@ use uuid::Uuid;
 use warden_core::model::clock::format_ms;
 use warden_core::model::input::parse_time;
 use warden_core::model::session_filter::{SessionFilter, SessionState};
-use warden_core::model::vocab::AuthMethod;
+use warden_core::model::vocab::{AuditAction, AuditActionGroup, AuthMethod};
 use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::ops::audit::{self, AuditFilter};
 use warden_core::ops::audit_query::{self, AuditFilterInput};
@@ -138,6 +138,15 @@ enum UsersCmd {
 /// records them.
 fn auth_method_values() -> clap::builder::PossibleValuesParser {
     AuthMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>().into()
+}
+
+/// The values `--action` takes: the engine's action groups, then its actions.
+fn action_values() -> clap::builder::PossibleValuesParser {
+    let groups = AuditActionGroup::ALL.iter().map(|g| g.as_str());
+    groups
+        .chain(AuditAction::ALL.iter().map(|a| a.as_str()))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// The values `--role` takes, from the engine's roles.
@@ -382,8 +391,8 @@ struct AuditFilterArgs {
     /// Target user (email or id)
     #[arg(long)]
     user: Option<String>,
-    /// Action, or a group ending in a dot: session.  user.  policy.  auth.
-    #[arg(long)]
+    /// An action, or a group of actions (ending in a dot)
+    #[arg(long, value_parser = action_values())]
     action: Option<String>,
     /// success or failure
     #[arg(long)]

@@ -193,7 +193,9 @@ impl Actor {
     }
 
     /// Refuses an action on an account of role `target` unless this actor may touch it: staff accounts
-    /// (support and security admins) are touched only by a security admin.
+    /// (support and security admins) are touched only by a security admin. Ending one's own sessions is
+    /// not such an action (the operations that allow it skip this check for the actor's own account);
+    /// unlocking oneself or resetting one's own two-factor is.
     pub fn require_over(&self, target: Role) -> Result<()> {
         if target.is_privileged() && self.role != Role::SecurityAdmin {
             return Err(Error::Forbidden(format!(

@@ -164,7 +164,10 @@ pub async fn revoke_session(db: &Db, staff: &Staff, now: Millis, id: Uuid, reaso
     require_fresh(db, actor, now).await?;
     let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
     let owner = users::by_id(db, session.user_id).await?.ok_or(Error::SessionNotFound)?;
-    actor.require_over(owner.role())?;
+    // Ending one's own sessions is no action on another staff account.
+    if actor.id != Some(owner.id) {
+        actor.require_over(owner.role())?;
+    }
     let mut tx = db.begin().await?;
     let ended = sessions::end(&mut tx, now, id, RevokeReason::Admin, Some(&actor.label)).await?;
     let rec = Record::new(AuditAction::SessionRevoked)
@@ -184,7 +187,9 @@ pub async fn revoke_user_sessions(db: &Db, staff: &Staff, now: Millis, user_iden
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
-    actor.require_over(user.role())?;
+    if actor.id != Some(user.id) {
+        actor.require_over(user.role())?;
+    }
     let mut tx = db.begin().await?;
     let ids = sessions::unrevoked_ids(&mut tx, user.id, None).await?;
     let mut n = 0;

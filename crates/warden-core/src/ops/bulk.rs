@@ -114,7 +114,7 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
             ));
         }
         // …and never a staff account's.
-        for owner in owners {
+        for owner in owners.into_iter().filter(|o| actor.id != Some(*o)) {
             if let Some(u) = users::by_id(db, owner).await? {
                 actor.require_over(u.role())?;
             }

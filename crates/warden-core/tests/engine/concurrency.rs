@@ -458,6 +458,22 @@ both!(support_never_acts_on_a_staff_account, |t| async move {
         t.session(admin_session.id).await.revoked_at.is_none(),
         "the admin is still signed in"
     );
+    // Their own sessions are theirs to end; their own second factor is not theirs to reset.
+    t.sign_in("helpdesk@example.com").await;
+    admin::revoke_user_sessions(
+        &t.db,
+        &support,
+        t.now(),
+        "helpdesk@example.com",
+        "signing out everywhere",
+    )
+    .await
+    .expect("support ends their own sessions");
+    assert_code(
+        admin::reset_totp(&t.db, &support, t.now(), "helpdesk@example.com", "lost my phone").await,
+        "forbidden",
+        "support resets their own two-factor",
+    );
     // A security admin may act on staff.
     admin::revoke_user_sessions(&t.db, &admin, t.now(), "agent2@example.com", "offboarding")
         .await
