@@ -12,35 +12,28 @@ import type {
   ExportReport,
   Verification,
 } from './backend/generated';
+import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS } from './backend/generated';
 import { plural } from './format';
 
 export const AUDIT_PAGE_SIZE = 100;
 
-/** The action groups of the filter (a value ending in a dot is a group, anything else an exact action). */
-export const ACTION_GROUPS: readonly { value: AuditActionGroup; label: string }[] = [
-  { value: 'session.', label: 'Sessions' },
-  { value: 'user.', label: 'Users' },
-  { value: 'policy.', label: 'Policy' },
-  { value: 'auth.', label: 'Sign-ins' },
-  { value: 'flag.', label: 'Flags' },
-];
+const GROUP_LABELS: Record<AuditActionGroup, string> = {
+  'session.': 'Sessions',
+  'user.': 'Users',
+  'policy.': 'Policy',
+  'auth.': 'Sign-ins',
+  'flag.': 'Flags',
+  'audit.': 'Audit log',
+};
 
-/** Well-known exact actions offered under the groups (any other exact action can be typed). */
-export const COMMON_ACTIONS: readonly AuditAction[] = [
-  'session.revoked',
-  'session.bulk_revoked',
-  'user.sessions_revoked',
-  'user.unlocked',
-  'user.locked',
-  'user.totp_reset',
-  'policy.updated',
-  'auth.signed_in',
-  'auth.sign_in_failed',
-  'audit.exported',
-  'audit.verified',
-  'flag.dismissed',
-  'flag.actioned',
-];
+/** The action groups of the filter (a value ending in a dot is a group, anything else an exact action),
+ * in the engine's order (generated from its vocabulary). */
+export const ACTION_GROUPS: readonly { value: AuditActionGroup; label: string }[] = AUDIT_ACTION_GROUPS.map(
+  (value) => ({ value, label: GROUP_LABELS[value] }),
+);
+
+/** Every exact action the engine records (generated from its vocabulary), offered under the groups. */
+export const COMMON_ACTIONS: readonly AuditAction[] = AUDIT_ACTIONS;
 
 export interface AuditFilters {
   actor: string;
