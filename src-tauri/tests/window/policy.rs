@@ -3,6 +3,7 @@
 
 use crate::support::Console;
 use thirtyfour::prelude::*;
+use warden_core::Clock;
 
 /// The version number in "Version 2 · in force now".
 async fn version_in_force(c: &Console) -> WebDriverResult<i64> {
@@ -93,6 +94,62 @@ async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDri
         idle.prop("value").await?.as_deref(),
         Some("2d"),
         "the old value is back"
+    );
+    c.quit().await
+}
+
+/// Two admins edit the policy at once: the one who saves second, from the version both loaded, is told
+/// which version is in force now and offered to load it; nobody's change is lost.
+#[tokio::test]
+async fn a_save_over_a_newer_version_is_refused_and_offers_the_version_in_force() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in_admin(&creds).await?;
+    c.click("nav-policy").await?;
+    c.wait_css_text("[data-testid=policy-group-lockout]", "lockout.threshold")
+        .await?;
+    let before = version_in_force(&c).await?;
+    c.fill("policy-input-lockout.threshold", "9").await?;
+    c.wait_text("policy-status", "1 change · valid").await?;
+    c.click("policy-review-open").await?;
+    c.wait_text("review-diff", "lockout.threshold").await?;
+    c.fill("policy-note", "fewer guesses").await?;
+
+    // Meanwhile another admin saves a change of their own (here through the engine, as the CLI does).
+    let db = warden_core::Db::open(&c.demo_database_url())
+        .await
+        .expect("the demo database");
+    let now = warden_core::SystemClock.now();
+    warden_core::ops::policy::set(
+        &db,
+        &warden_core::ops::operator::cli(now).expect("the CLI operator"),
+        now,
+        &[("lockout.window".into(), "25m".into())],
+        "longer window",
+    )
+    .await
+    .expect("the other admin's change");
+    db.close().await;
+
+    c.click("policy-save").await?;
+    c.wait_text("dialog-error", &format!("version {} is in force", before + 1))
+        .await?;
+    c.wait("policy-conflict").await?;
+    c.shot("policy-conflict").await;
+    c.click("policy-reload").await?;
+    c.wait_text("policy-version", &format!("Version {}", before + 1))
+        .await?;
+    let window = c.wait("policy-input-lockout.window").await?;
+    assert_eq!(
+        window.prop("value").await?.as_deref(),
+        Some("25m"),
+        "the other admin's change is in force and shown"
+    );
+    let threshold = c.wait("policy-input-lockout.threshold").await?;
+    assert_ne!(
+        threshold.prop("value").await?.as_deref(),
+        Some("9"),
+        "the refused change was not saved"
     );
     c.quit().await
 }
