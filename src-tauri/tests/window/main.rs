@@ -138,6 +138,55 @@ async fn security_admin_signs_in_with_totp_and_sees_the_policy() -> WebDriverRes
 /// The security admin narrows the sessions screen to mobile devices, selects every matching session and
 /// ends them in bulk (dry run, reason, typed confirmation when large, progress, summary); then signs
 /// everyone out in an emergency (typed phrase and re-authentication), keeping their own session.
+/// A bulk termination whose process died half-way (here: its progress callback panics after the first
+/// batch, two minutes ago) is named by the next dry run in the console, with what it did not reach.
+#[tokio::test]
+async fn the_next_bulk_dry_run_names_an_interrupted_run() -> WebDriverResult<()> {
+    use std::sync::atomic::AtomicBool;
+    use warden_core::model::session_filter::SessionFilter;
+    use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
+    use warden_core::{Clock, ManualClock, SystemClock};
+
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in_admin(&creds).await?;
+    let db = warden_core::Db::open(&c.demo_database_url())
+        .await
+        .expect("the demo database");
+    let then = ManualClock::at(SystemClock.now() - 2 * 60_000);
+    let admin = warden_core::ops::operator::cli(then.now()).expect("the CLI operator");
+    let req = BulkRequest {
+        target: BulkTarget::Filter(Box::new(SessionFilter {
+            device: Some("mobile".into()),
+            ..Default::default()
+        })),
+        include_own: false,
+        reason: "lost phones, incident 230".into(),
+        batch_size: Some(1),
+    };
+    let died = tokio::spawn(async move {
+        let cancel = AtomicBool::new(false);
+        let mut progress = |p: bulk::BulkProgress| assert!(p.batches < 1, "the process dies here");
+        bulk::run(&db, &admin, &then, &req, &cancel, &mut progress).await
+    })
+    .await;
+    assert!(died.is_err(), "the run died after its first batch");
+
+    c.click("nav-sessions").await?;
+    c.wait_css("[data-testid=global-session-row]").await?;
+    c.select("sessions-filter-device", "mobile").await?;
+    c.wait_css("[data-testid=global-session-row] [data-testid=session-pick]")
+        .await?;
+    c.click("select-all-loaded").await?;
+    c.click("bulk-end").await?;
+    c.wait_text("bulk-plan", "will be signed out").await?;
+    c.wait_text("bulk-interrupted", "stopped half-way: it ended 1 of")
+        .await?;
+    c.wait_text("bulk-interrupted", "lost phones, incident 230").await?;
+    c.shot("bulk-interrupted").await;
+    c.quit().await
+}
+
 #[tokio::test]
 async fn security_admin_ends_sessions_in_bulk_and_signs_everyone_out() -> WebDriverResult<()> {
     let c = Console::start().await?;
