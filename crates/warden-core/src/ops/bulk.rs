@@ -90,8 +90,7 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
     };
     let selection = store::select(db, &target, policy, now, actor.session_id, req.include_own).await?;
     // Whose sessions: asked of the target before the operator's own is kept out, as before.
-    let all = store::select(db, &target, policy, now, None, true).await?;
-    let users = all.users(db, 2).await?;
+    let users = selection.users(db, 2).await?;
     let single_user = (users.len() == 1).then(|| users[0]);
     if !may_bulk {
         // Support: one user's sessions only, named as such (a user filter or ids all of one user)…

@@ -58,13 +58,15 @@ pub async fn select(
 }
 
 impl Selection {
-    /// Up to `limit` distinct users whose sessions are selected.
+    /// Up to `limit` distinct users whose sessions the target names, the operator's own counted even
+    /// where it is kept.
     pub async fn users(&self, db: &Db, limit: u64) -> Result<Vec<Uuid>> {
+        let target = self.kept_own.as_ref().map_or(&self.cond, |(_, cond)| cond);
         let mut q = Query::select();
         q.from(Alias::new("sessions"))
             .column(Alias::new("user_id"))
             .distinct()
-            .cond_where(self.cond.clone())
+            .cond_where(target.clone())
             .limit(limit);
         let (sql, values) = build(db.backend(), &q);
         Ok(with_db!(db, |p| sqlx::query_scalar_with(&sql, values)
