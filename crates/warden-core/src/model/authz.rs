@@ -193,9 +193,9 @@ impl Actor {
     }
 
     /// Refuses an action on an account of role `target` unless this actor may touch it: staff accounts
-    /// (support and security admins) are touched only by a security admin. Ending one's own sessions is
-    /// not such an action (the operations that allow it skip this check for the actor's own account);
-    /// unlocking oneself or resetting one's own two-factor is.
+    /// (support and security admins) are touched only by a security admin. Unlocking oneself or
+    /// resetting one's own two-factor is such an action; ending one's own sessions is not
+    /// ([`Actor::require_over_sessions_of`]).
     pub fn require_over(&self, target: Role) -> Result<()> {
         if target.is_privileged() && self.role != Role::SecurityAdmin {
             return Err(Error::Forbidden(format!(
@@ -205,6 +205,16 @@ impl Actor {
             )));
         }
         Ok(())
+    }
+
+    /// Refuses ending the sessions of account `owner`, of role `role`, unless this actor may touch that
+    /// account ([`Actor::require_over`]) or it is the actor's own: ending one's own sessions is no action
+    /// on another staff account.
+    pub fn require_over_sessions_of(&self, owner: Uuid, role: Role) -> Result<()> {
+        if self.id == Some(owner) {
+            return Ok(());
+        }
+        self.require_over(role)
     }
 
     /// Refuses when the actor's last authentication is older than `reauth_after` (privileged actions).

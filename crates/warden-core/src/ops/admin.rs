@@ -164,10 +164,7 @@ pub async fn revoke_session(db: &Db, staff: &Staff, now: Millis, id: Uuid, reaso
     require_fresh(db, actor, now).await?;
     let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
     let owner = users::by_id(db, session.user_id).await?.ok_or(Error::SessionNotFound)?;
-    // Ending one's own sessions is no action on another staff account.
-    if actor.id != Some(owner.id) {
-        actor.require_over(owner.role())?;
-    }
+    actor.require_over_sessions_of(owner.id, owner.role())?;
     let mut tx = db.begin().await?;
     let ended = sessions::end(&mut tx, now, id, RevokeReason::Admin, Some(&actor.label)).await?;
     let rec = Record::new(AuditAction::SessionRevoked)
@@ -187,9 +184,7 @@ pub async fn revoke_user_sessions(db: &Db, staff: &Staff, now: Millis, user_iden
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
     let user = users::find(db, user_ident).await?;
-    if actor.id != Some(user.id) {
-        actor.require_over(user.role())?;
-    }
+    actor.require_over_sessions_of(user.id, user.role())?;
     let mut tx = db.begin().await?;
     let ids = sessions::unrevoked_ids(&mut tx, user.id, None).await?;
     let mut n = 0;

@@ -112,10 +112,10 @@ async fn scope(db: &Db, actor: &Actor, req: &BulkRequest, policy: &Policy, now: 
                 "the support role may end sessions in bulk only within one user's sessions".into(),
             ));
         }
-        // …and never a staff account's.
-        for owner in owners.into_iter().filter(|o| actor.id != Some(*o)) {
+        // …and never another staff account's.
+        for owner in owners {
             if let Some(u) = users::by_id(db, owner).await? {
-                actor.require_over(u.role())?;
+                actor.require_over_sessions_of(u.id, u.role())?;
             }
         }
     }
