@@ -53,6 +53,11 @@ impl Role {
             Role::User => false,
         }
     }
+
+    /// The refusal of `p` to this role, naming both.
+    fn forbidden(self, p: Permission) -> Error {
+        Error::Forbidden(format!("the {} role may not {}", self.as_str(), p.describe()))
+    }
 }
 
 /// What an admin action needs. Support: view, unlock, end a user's sessions, reset two-factor.
@@ -184,11 +189,7 @@ impl Actor {
         if self.role.allows(p) {
             Ok(())
         } else {
-            Err(Error::Forbidden(format!(
-                "the {} role may not {}",
-                self.role.as_str(),
-                p.describe()
-            )))
+            Err(self.role.forbidden(p))
         }
     }
 
@@ -261,11 +262,7 @@ impl Staff {
     pub fn admin_for(&self, p: Permission) -> Result<Admin> {
         self.actor.require(p)?;
         if self.actor.role != Role::SecurityAdmin {
-            return Err(Error::Forbidden(format!(
-                "the {} role may not {}",
-                self.actor.role.as_str(),
-                p.describe()
-            )));
+            return Err(self.actor.role.forbidden(p));
         }
         Ok(Admin { staff: self.clone() })
     }
