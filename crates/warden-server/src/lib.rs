@@ -113,17 +113,26 @@ impl AppState {
         format!("{prefix}:acct:{e}")
     }
 
+    /// One hit on the client's address under `ip_prefix` and one on `account`, each against its own
+    /// limit, in one transaction: refused when either is spent.
+    async fn hit_address_and_account(
+        &self,
+        client: &ClientInfo,
+        ip_prefix: &str,
+        per_ip: Limit,
+        account: String,
+        per_account: Limit,
+        now: Millis,
+    ) -> Result<()> {
+        let ip = Self::ip_key(ip_prefix, client);
+        rate_limits::hit_all(&self.db, &[(ip.as_str(), per_ip), (account.as_str(), per_account)], now).await
+    }
+
     pub async fn limit_sign_in(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
-        let (ip, acct) = (Self::ip_key("sign_in", client), Self::account_key("sign_in", email));
-        rate_limits::hit_all(
-            &self.db,
-            &[
-                (ip.as_str(), self.limits.sign_in_per_ip),
-                (acct.as_str(), self.limits.sign_in_per_account),
-            ],
-            now,
-        )
-        .await
+        let account = Self::account_key("sign_in", email);
+        let l = &self.limits;
+        self.hit_address_and_account(client, "sign_in", l.sign_in_per_ip, account, l.sign_in_per_account, now)
+            .await
     }
 
     /// The second sign-in step shares the sign-in budget of the client's address, and has a budget of
@@ -153,42 +162,35 @@ impl AppState {
         user_id: uuid::Uuid,
         now: Millis,
     ) -> Result<()> {
-        let (ip, acct) = (
-            Self::ip_key(ip_prefix, client),
-            format!("{account_prefix}:acct:{user_id}"),
-        );
-        rate_limits::hit_all(
-            &self.db,
-            &[
-                (ip.as_str(), self.limits.sign_in_per_ip),
-                (acct.as_str(), self.limits.second_factor_per_account),
-            ],
+        let account = format!("{account_prefix}:acct:{user_id}");
+        let l = &self.limits;
+        self.hit_address_and_account(
+            client,
+            ip_prefix,
+            l.sign_in_per_ip,
+            account,
+            l.second_factor_per_account,
             now,
         )
         .await
     }
 
     pub async fn limit_sign_up(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
-        let (ip, acct) = (Self::ip_key("sign_up", client), Self::account_key("sign_up", email));
-        rate_limits::hit_all(
-            &self.db,
-            &[
-                (ip.as_str(), self.limits.sign_up_per_ip),
-                (acct.as_str(), self.limits.sign_up_per_account),
-            ],
-            now,
-        )
-        .await
+        let account = Self::account_key("sign_up", email);
+        let l = &self.limits;
+        self.hit_address_and_account(client, "sign_up", l.sign_up_per_ip, account, l.sign_up_per_account, now)
+            .await
     }
 
     pub async fn limit_verification(&self, client: &ClientInfo, email: &str, now: Millis) -> Result<()> {
-        let (ip, acct) = (Self::ip_key("verify", client), Self::account_key("verify", email));
-        rate_limits::hit_all(
-            &self.db,
-            &[
-                (ip.as_str(), self.limits.verification_per_ip),
-                (acct.as_str(), self.limits.verification_per_account),
-            ],
+        let account = Self::account_key("verify", email);
+        let l = &self.limits;
+        self.hit_address_and_account(
+            client,
+            "verify",
+            l.verification_per_ip,
+            account,
+            l.verification_per_account,
             now,
         )
         .await
