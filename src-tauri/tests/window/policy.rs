@@ -1,7 +1,7 @@
 //! The policy screen: an invalid value shows its rule at the field; a valid change shows its diff and
 //! simulation, is saved with a note (and shortened sessions), appears in the history, and can be rolled back.
 
-use crate::support::Console;
+use crate::support::{Console, DemoCreds};
 use thirtyfour::prelude::*;
 use warden_core::Clock;
 
@@ -16,8 +16,8 @@ async fn version_in_force(c: &Console) -> WebDriverResult<i64> {
         .unwrap_or_else(|| panic!("no version number in {text:?}")))
 }
 
-#[tokio::test]
-async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDriverResult<()> {
+/// The demo's security admin on the policy screen, with the version in force as it opens.
+async fn open_policy_as_admin() -> WebDriverResult<(Console, DemoCreds, i64)> {
     let c = Console::start().await?;
     let creds = c.open_demo().await?;
     c.sign_in_admin(&creds).await?;
@@ -25,6 +25,12 @@ async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDri
     c.wait_css_text("[data-testid=policy-group-lockout]", "lockout.threshold")
         .await?;
     let before = version_in_force(&c).await?;
+    Ok((c, creds, before))
+}
+
+#[tokio::test]
+async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDriverResult<()> {
+    let (c, creds, before) = open_policy_as_admin().await?;
 
     // An idle timeout longer than the lifetime breaks a cross-field rule: named at the field, no review.
     c.fill("policy-input-session.idle_timeout", "30d").await?;
@@ -102,13 +108,7 @@ async fn security_admin_reviews_saves_and_rolls_back_a_policy_change() -> WebDri
 /// which version is in force now and offered to load it; nobody's change is lost.
 #[tokio::test]
 async fn a_save_over_a_newer_version_is_refused_and_offers_the_version_in_force() -> WebDriverResult<()> {
-    let c = Console::start().await?;
-    let creds = c.open_demo().await?;
-    c.sign_in_admin(&creds).await?;
-    c.click("nav-policy").await?;
-    c.wait_css_text("[data-testid=policy-group-lockout]", "lockout.threshold")
-        .await?;
-    let before = version_in_force(&c).await?;
+    let (c, _, before) = open_policy_as_admin().await?;
     c.fill("policy-input-lockout.threshold", "9").await?;
     c.wait_text("policy-status", "1 change · valid").await?;
     c.click("policy-review-open").await?;
