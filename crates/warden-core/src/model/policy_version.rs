@@ -15,6 +15,29 @@ pub struct PolicyVersion {
     pub note: String,
 }
 
+/// The policies a database has had, oldest first: each in force from its `Millis` until the next one's
+/// (the first, the defaults, from the beginning). The rules judge a moment of the past by the policy in
+/// force at that moment, never by today's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyHistory(pub Vec<(Millis, Policy)>);
+
+impl PolicyHistory {
+    /// The history of a database that never saved a policy: the defaults, always.
+    pub fn defaults() -> PolicyHistory {
+        PolicyHistory(vec![(Millis::MIN, Policy::default())])
+    }
+
+    /// The longest maximum lifetime, ordinary or privileged, of every policy there has been: no session
+    /// has ever been valid for longer.
+    pub fn longest_session_life(&self) -> Millis {
+        self.0
+            .iter()
+            .flat_map(|(_, p)| [false, true].map(|privileged| p.session_limits(privileged).max_lifetime.as_millis()))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// What a saved change did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

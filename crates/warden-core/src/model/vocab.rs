@@ -148,6 +148,9 @@ vocabulary! {
         SessionRevoked = "session.revoked",
         SessionOthersRevoked = "session.others_revoked",
         SessionEvicted = "session.evicted",
+        /// A rule (idle timeout, expiry, maximum lifetime) ended a session; recorded when the engine
+        /// found it, with the instant it really ended in `ended_at`.
+        SessionEnded = "session.ended",
         SessionFlagged = "session.flagged",
         SessionBulkBatch = "session.bulk_batch",
         SessionBulkRevoked = "session.bulk_revoked",

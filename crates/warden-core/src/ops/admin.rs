@@ -15,6 +15,7 @@ use crate::model::session_filter::SessionFilter;
 use crate::model::user::UserView;
 pub use crate::model::user::{UserDetail, UserQuery, UserSort, UserSummary, UsersPage};
 use crate::model::vocab::{AuditAction, RevokeReason};
+use crate::ops::sessions as user_sessions;
 use crate::rules::lockout;
 use crate::rules::session as session_rules;
 use crate::store::{audit, backup_codes, policy_versions, session_filter, sessions, users, Db};
@@ -162,11 +163,23 @@ pub async fn revoke_session(db: &Db, staff: &Staff, now: Millis, id: Uuid, reaso
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
     require_fresh(db, actor, now).await?;
-    let session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
+    let Some(session) = sessions::by_id(db, id).await? else {
+        let mut tx = db.begin().await?;
+        let rec = Record::new(AuditAction::SessionRevoked)
+            .failed()
+            .session(id)
+            .reason(reason)
+            .meta(json!({ "error": "session_not_found" }));
+        audit::append(&mut tx, now, actor, rec).await?;
+        tx.commit().await?;
+        return Err(Error::SessionNotFound);
+    };
     let owner = users::by_id(db, session.user_id).await?.ok_or(Error::SessionNotFound)?;
     actor.require_over_sessions_of(owner.id, owner.role())?;
     let mut tx = db.begin().await?;
+    let settled = user_sessions::settle_rule_ends(&mut tx, now, owner.id).await?;
     let ended = sessions::end(&mut tx, now, id, RevokeReason::Admin, Some(&actor.label)).await?;
+    user_sessions::audit_rule_ends(&mut tx, now, &settled).await?;
     let rec = Record::new(AuditAction::SessionRevoked)
         .user(session.user_id)
         .session(id)
@@ -186,6 +199,7 @@ pub async fn revoke_user_sessions(db: &Db, staff: &Staff, now: Millis, user_iden
     let user = users::find(db, user_ident).await?;
     actor.require_over_sessions_of(user.id, user.role())?;
     let mut tx = db.begin().await?;
+    let settled = user_sessions::settle_rule_ends(&mut tx, now, user.id).await?;
     let ids = sessions::unrevoked_ids(&mut tx, user.id, None).await?;
     let mut n = 0;
     for id in ids {
@@ -193,6 +207,7 @@ pub async fn revoke_user_sessions(db: &Db, staff: &Staff, now: Millis, user_iden
             n += 1;
         }
     }
+    user_sessions::audit_rule_ends(&mut tx, now, &settled).await?;
     audit::append(
         &mut tx,
         now,

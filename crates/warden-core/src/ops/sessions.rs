@@ -11,6 +11,7 @@ use crate::model::authz::Actor;
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::{OnLimit, Policy, SessionLimits};
+use crate::model::policy_version::PolicyHistory;
 use crate::model::secret::Secret;
 pub use crate::model::session::{ClientInfo, SessionRow, SessionView};
 pub use crate::model::user::Authenticated;
@@ -132,12 +133,13 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
     let policy = db.policy_version(policy_version).await?;
     let limits = policy.session_limits(session.privileged);
     match rules::validate_session(&rules::times_of(&session), &limits, now) {
-        Validation::Invalid(reason) => {
-            if let Some(reason) = RevokeReason::of_rule(reason) {
-                let mut tx = db.begin().await?;
-                sessions::end(&mut tx, now, session.id, reason, None).await?;
-                tx.commit().await?;
+        Validation::Invalid(_) => {
+            let history = policy_versions::history(db).await?;
+            let mut tx = db.begin().await?;
+            if let Some(end) = end_by_rule(&mut tx, now, &history, &session).await? {
+                audit_rule_ends(&mut tx, now, &[end]).await?;
             }
+            tx.commit().await?;
             Err(Error::Unauthenticated)
         }
         Validation::Valid { refreshed, touch } => {
@@ -189,15 +191,125 @@ pub async fn validate(db: &Db, now: Millis, token: &Secret, info: &ClientInfo) -
     }
 }
 
-/// The caller's own live sessions (the end-user door), the current one marked. Empty is `[]`.
-pub async fn list_own(db: &Db, now: Millis, me: &Authenticated) -> Result<Vec<SessionView>> {
+/// A session a rule ended, as recorded: which, whose, why and when it really ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RuleEnd {
+    session: Uuid,
+    user: Uuid,
+    reason: RevokeReason,
+    at: Millis,
+}
+
+/// Records on its row and timeline that a rule ended `session` (found at `now`, no longer valid): at the
+/// instant it really ended, judged by the policy in force at each moment of its life (`history`), not
+/// at `now`. `None` when someone ended it meanwhile. The audit record is the caller's to append, last,
+/// with [`audit_rule_ends`]: the audit head is the last lock an operation takes.
+pub(crate) async fn end_by_rule(
+    tx: &mut Tx,
+    now: Millis,
+    history: &PolicyHistory,
+    session: &SessionRow,
+) -> Result<Option<RuleEnd>> {
+    let (at, rule) = rules::rule_end_in(&rules::times_of(session), session.privileged, history);
+    let at = at.min(now);
+    let Some(reason) = RevokeReason::of_rule(rule) else {
+        return Ok(None);
+    };
+    let ended = sessions::end(tx, at, session.id, reason, None).await?;
+    Ok(ended.then_some(RuleEnd {
+        session: session.id,
+        user: session.user_id,
+        reason,
+        at,
+    }))
+}
+
+/// Records the end of each of a user's sessions that a rule has ended but nobody has marked yet, so that
+/// a revocation that follows never claims a session that had already ended (it would be a false "ended
+/// by an administrator" on every screen). Audit them with [`audit_rule_ends`] once the operation's own
+/// changes are written.
+pub(crate) async fn settle_rule_ends(tx: &mut Tx, now: Millis, user_id: Uuid) -> Result<Vec<RuleEnd>> {
+    let (_, policy) = policy_versions::current_tx(tx).await?;
+    let unrevoked = sessions::unrevoked_of_user(tx, user_id).await?;
+    let over: Vec<&SessionRow> = unrevoked
+        .iter()
+        .filter(|s| rules::status_of(s, &policy, now) != SessionStatus::Active)
+        .collect();
+    if over.is_empty() {
+        return Ok(Vec::new());
+    }
+    let history = policy_versions::history_tx(tx).await?;
+    let mut ends = Vec::with_capacity(over.len());
+    for s in over {
+        ends.extend(end_by_rule(tx, now, &history, s).await?);
+    }
+    Ok(ends)
+}
+
+/// One `session.ended` audit record per session a rule ended, by the system, at `now` (when it was
+/// found), with the rule and the instant it really ended.
+pub(crate) async fn audit_rule_ends(tx: &mut Tx, now: Millis, ends: &[RuleEnd]) -> Result<()> {
+    for e in ends {
+        audit::append(
+            tx,
+            now,
+            &Actor::system(),
+            Record::new(AuditAction::SessionEnded)
+                .user(e.user)
+                .session(e.session)
+                .meta(json!({ "reason": e.reason.as_str(), "ended_at": e.at })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// At most this many of a user's sessions in one list of their own.
+pub const OWN_LIST_LIMIT: u32 = 1000;
+
+/// The caller's own sessions (the end-user door), newest first, the current one marked: the live ones,
+/// or with `include_ended` every one (at most [`OWN_LIST_LIMIT`]) with its status. Sessions a rule has
+/// ended but nobody has marked yet are recorded first (with when they really ended, and audited), so
+/// each ended session carries its stored end.
+pub async fn list_own(db: &Db, now: Millis, me: &Authenticated, include_ended: bool) -> Result<Vec<SessionView>> {
     let (_, policy) = policy_versions::current(db).await?;
-    let rows = sessions::of_user(db, me.user.id, Some((&policy, now)), 1000).await?;
+    if !include_ended {
+        let rows = sessions::of_user(db, me.user.id, Some((&policy, now)), OWN_LIST_LIMIT).await?;
+        return Ok(rows
+            .iter()
+            .map(|s| rules::view(s, &policy, now, Some(me.session.id)))
+            .filter(|v| v.status == SessionStatus::Active)
+            .collect());
+    }
+    settle_own(db, now, me.user.id).await?;
+    let rows = sessions::of_user(db, me.user.id, None, OWN_LIST_LIMIT).await?;
     Ok(rows
         .iter()
         .map(|s| rules::view(s, &policy, now, Some(me.session.id)))
-        .filter(|v| v.status == SessionStatus::Active)
         .collect())
+}
+
+/// One of the caller's own sessions, live or ended, with its status. Unknown ids and other users' ids
+/// both answer `session_not_found`, revealing nothing.
+pub async fn own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> Result<SessionView> {
+    let (_, policy) = policy_versions::current(db).await?;
+    let found = sessions::by_id(db, id).await?.filter(|s| s.user_id == me.user.id);
+    let Some(mut session) = found else {
+        return Err(Error::SessionNotFound);
+    };
+    if session.revoked_at.is_none() && rules::status_of(&session, &policy, now) != SessionStatus::Active {
+        settle_own(db, now, me.user.id).await?;
+        session = sessions::by_id(db, id).await?.ok_or(Error::SessionNotFound)?;
+    }
+    Ok(rules::view(&session, &policy, now, Some(me.session.id)))
+}
+
+/// Records, and audits, the end of each of the user's sessions a rule has ended unmarked.
+async fn settle_own(db: &Db, now: Millis, user_id: Uuid) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let ended = settle_rule_ends(&mut tx, now, user_id).await?;
+    audit_rule_ends(&mut tx, now, &ended).await?;
+    tx.commit().await
 }
 
 /// Ends one of the caller's own sessions. Unknown ids, other users' ids and already-ended sessions all
@@ -205,8 +317,23 @@ pub async fn list_own(db: &Db, now: Millis, me: &Authenticated) -> Result<Vec<Se
 pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> Result<()> {
     let actor = me.actor();
     let mut tx = db.begin().await?;
+    let ended = settle_rule_ends(&mut tx, now, me.user.id).await?;
     let owner = sessions::owner_of_unrevoked(&mut tx, id).await?;
     if owner != Some(me.user.id) {
+        // Unknown, someone else's or already ended: one answer and one audit record for all three.
+        audit_rule_ends(&mut tx, now, &ended).await?;
+        audit::append(
+            &mut tx,
+            now,
+            &actor,
+            Record::new(AuditAction::SessionRevoked)
+                .failed()
+                .user(me.user.id)
+                .session(id)
+                .meta(json!({ "by": "owner", "error": "session_not_found" })),
+        )
+        .await?;
+        tx.commit().await?;
         return Err(Error::SessionNotFound);
     }
     let reason = if id == me.session.id {
@@ -215,6 +342,7 @@ pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> R
         RevokeReason::UserRevoked
     };
     sessions::end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
+    audit_rule_ends(&mut tx, now, &ended).await?;
     audit::append(
         &mut tx,
         now,
@@ -232,6 +360,7 @@ pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> R
 pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u64> {
     let actor = me.actor();
     let mut tx = db.begin().await?;
+    let ended = settle_rule_ends(&mut tx, now, me.user.id).await?;
     let ids = sessions::unrevoked_ids(&mut tx, me.user.id, Some(me.session.id)).await?;
     let mut n = 0;
     for id in &ids {
@@ -239,6 +368,7 @@ pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u
             n += 1;
         }
     }
+    audit_rule_ends(&mut tx, now, &ended).await?;
     audit::append(
         &mut tx,
         now,

@@ -16,43 +16,43 @@ use crate::model::authz::{Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
+use crate::model::policy_version::PolicyHistory;
 pub use crate::model::timeline::{
     MarkKind, SessionOutcome, TimelineMark, TimelineSession, UserTimeline, MAX_MARKS, MAX_RANGE, MAX_SESSIONS,
 };
 use crate::model::vocab::{EndReason, SessionStatus};
-use crate::rules::session::{rule_end, status_at, SessionTimes};
+use crate::rules::session::{rule_end_in, status_at, SessionTimes};
 use crate::store::{policy_versions, timeline as reads, users, Db};
 
 /// When a session stopped being valid and how, or `(None, Live)` while it is valid at `now`.
 ///
-/// The rules end a session at the first of its maximum lifetime, its idle timeout and its expiry
-/// ([`rule_end`], under `policy`, as everywhere else the engine judges a session), and the engine
-/// marks it so only when it next sees it. So a revocation (by someone, or that marking) ends the session
-/// at `revoked_at` only if it came first; one that came later found it already ended by the rule, which
-/// is then its end and its outcome (`revoke_reason` still says what was recorded). Never before its last
-/// use.
+/// A stored end is a fact, whoever or whatever made it: a revocation ends the session when it was
+/// made, and a rule's end that the engine recorded when it found the session over keeps the instant it
+/// recorded. A session nobody has marked yet but that `policy` (in force now) no longer accepts ended by
+/// the first rule that held, judged at each moment by the policy in force then (`history`), never
+/// today's.
 pub fn session_end(
     times: &SessionTimes,
     privileged: bool,
     revoked_at: Option<Millis>,
     revoke_reason: Option<&str>,
     policy: &Policy,
+    history: &PolicyHistory,
     now: Millis,
 ) -> (Option<Millis>, SessionOutcome) {
-    let limits = policy.session_limits(privileged);
-    let (rule_at, rule) = rule_end(times, &limits);
-    let rule_at = rule_at.max(times.last_seen_at);
-    let by_rule = match rule {
+    if let Some(at) = revoked_at {
+        return (Some(at), SessionOutcome::from_reason(revoke_reason));
+    }
+    if status_at(times, &policy.session_limits(privileged), now) == SessionStatus::Active {
+        return (None, SessionOutcome::Live);
+    }
+    let (at, rule) = rule_end_in(times, privileged, history);
+    let outcome = match rule {
         EndReason::Absolute => SessionOutcome::Absolute,
         EndReason::Idle => SessionOutcome::Idle,
         _ => SessionOutcome::Expired,
     };
-    match revoked_at {
-        Some(at) if at <= rule_at => (Some(at), SessionOutcome::from_reason(revoke_reason)),
-        Some(_) => (Some(rule_at), by_rule),
-        None if status_at(times, &limits, now) == SessionStatus::Active => (None, SessionOutcome::Live),
-        None => (Some(rule_at.min(now)), by_rule),
-    }
+    (Some(at.min(now)), outcome)
 }
 
 fn check_range(from: Millis, to: Millis) -> Result<()> {
@@ -89,13 +89,14 @@ pub async fn user_timeline(
         return Err(Error::UserNotFound(user_id.to_string()));
     }
     let (_, policy) = policy_versions::current(db).await?;
+    let history = policy_versions::history(db).await?;
 
     // A session overlaps the range when it began by `to` and ended at `from` or later. It was never
     // valid — nor used — longer than the longest maximum lifetime any policy version allowed, and it ends
     // no later than its revocation or (unrevoked) its expiry: those bounds narrow the read to one range
     // of `sessions_by_user`; the exact end is computed below. Newest first, so that a cut keeps the
     // recent ones.
-    let longest = policy_versions::longest_session_life(db).await?;
+    let longest = history.longest_session_life();
     let rows = reads::sessions(db, user_id, from, to, longest, MAX_SESSIONS as i64 + 1).await?;
     let mut truncated = rows.len() > MAX_SESSIONS;
     let mut sessions: Vec<TimelineSession> = rows
@@ -115,6 +116,7 @@ pub async fn user_timeline(
                 r.revoked_at,
                 r.revoke_reason.as_deref(),
                 &policy,
+                &history,
                 now,
             );
             (ended_at.unwrap_or(now) >= from).then(|| TimelineSession {
@@ -250,7 +252,7 @@ mod tests {
         let p = Policy::default();
         let s = times(HOUR, 7 * DAY, false);
         assert_eq!(
-            session_end(&s, false, None, None, &p, T0 + 2 * HOUR),
+            session_end(&s, false, None, None, &p, &PolicyHistory::defaults(), T0 + 2 * HOUR),
             (None, SessionOutcome::Live)
         );
     }
@@ -269,7 +271,15 @@ mod tests {
             ("something new", SessionOutcome::Other),
         ] {
             assert_eq!(
-                session_end(&s, false, Some(at), Some(reason), &p, T0 + DAY),
+                session_end(
+                    &s,
+                    false,
+                    Some(at),
+                    Some(reason),
+                    &p,
+                    &PolicyHistory::defaults(),
+                    T0 + DAY
+                ),
                 (Some(at), outcome),
                 "{reason}"
             );
@@ -277,30 +287,36 @@ mod tests {
     }
 
     #[test]
-    fn a_session_found_idle_late_ended_when_it_went_idle() {
-        let p = Policy::default(); // idle 3 days
+    fn a_stored_end_is_the_end_whatever_the_policy_says_now() {
+        // Idle after one hour under this policy, saved after an administrator ended the session.
+        let mut p = Policy::default();
+        p.set("session.idle_timeout", "1h").unwrap();
+        let h = PolicyHistory(vec![(Millis::MIN, Policy::default()), (T0 + 3 * DAY, p.clone())]);
         let s = times(HOUR, 7 * DAY, true);
-        let found = T0 + 6 * DAY;
+        assert_eq!(
+            session_end(&s, false, Some(T0 + 2 * DAY), Some("admin"), &p, &h, T0 + 6 * DAY),
+            (Some(T0 + 2 * DAY), SessionOutcome::Admin),
+            "ended by an administrator two days in, not redrawn as idle an hour in"
+        );
+        // A rule's end the engine recorded keeps its recorded instant.
         let idle_end = T0 + HOUR + 3 * DAY + 1;
         assert_eq!(
-            session_end(&s, false, Some(found), Some("idle"), &p, T0 + 10 * DAY),
+            session_end(&s, false, Some(idle_end), Some("idle"), &p, &h, T0 + 6 * DAY),
             (Some(idle_end), SessionOutcome::Idle)
         );
     }
 
     #[test]
-    fn a_revocation_that_came_after_the_rules_ended_the_session_is_not_its_end() {
-        let p = Policy::default(); // idle 3 days
-        let s = times(HOUR, 7 * DAY, true);
-        // Signed out everywhere two days after it had gone idle.
+    fn an_unmarked_session_ends_by_the_policy_in_force_at_the_time() {
+        let mut p = Policy::default();
+        p.set("session.idle_timeout", "1h").unwrap();
+        // Last used an hour in; the one-hour idle timeout was saved two days in.
+        let h = PolicyHistory(vec![(Millis::MIN, Policy::default()), (T0 + 2 * DAY, p.clone())]);
+        let s = times(HOUR, 7 * DAY, false);
         assert_eq!(
-            session_end(&s, false, Some(T0 + 5 * DAY), Some("admin"), &p, T0 + 6 * DAY),
-            (Some(T0 + HOUR + 3 * DAY + 1), SessionOutcome::Idle)
-        );
-        // Ended while still valid: the revocation is the end.
-        assert_eq!(
-            session_end(&s, false, Some(T0 + 2 * DAY), Some("admin"), &p, T0 + 6 * DAY),
-            (Some(T0 + 2 * DAY), SessionOutcome::Admin)
+            session_end(&s, false, None, None, &p, &h, T0 + 6 * DAY),
+            (Some(T0 + 2 * DAY), SessionOutcome::Idle),
+            "valid under the policy of its time until the new one came into force"
         );
     }
 
@@ -310,14 +326,14 @@ mod tests {
         // Expiry (1 day in) comes before the idle timeout (3 days after its last use).
         let s = times(MINUTE, DAY, false);
         assert_eq!(
-            session_end(&s, false, None, None, &p, T0 + 5 * DAY),
+            session_end(&s, false, None, None, &p, &PolicyHistory::defaults(), T0 + 5 * DAY),
             (Some(T0 + DAY), SessionOutcome::Expired)
         );
         // Privileged sessions go idle much sooner (the privileged policy).
         let idle = p.session_limits(true).idle_timeout.as_millis();
         let s = times(MINUTE, DAY, false);
         assert_eq!(
-            session_end(&s, true, None, None, &p, T0 + 5 * DAY),
+            session_end(&s, true, None, None, &p, &PolicyHistory::defaults(), T0 + 5 * DAY),
             (Some(T0 + MINUTE + idle + 1), SessionOutcome::Idle)
         );
     }

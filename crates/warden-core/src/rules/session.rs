@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use crate::model::clock::Millis;
 use crate::model::policy::{Policy, SessionLimits};
+use crate::model::policy_version::PolicyHistory;
 use crate::model::session::{SessionRow, SessionView};
-use crate::model::vocab::{EndReason, SessionStatus};
+use crate::model::vocab::{EndReason, RevokeReason, SessionStatus};
 
 /// The stored times of one session.
 ///
@@ -43,8 +44,16 @@ pub enum Validation {
 }
 
 /// `last_seen_at` is written at most once per this many milliseconds (unless the session is
-/// refreshed, which writes anyway).
+/// refreshed, which writes anyway), and more often under a short idle timeout: see
+/// [`last_seen_resolution`].
 pub const LAST_SEEN_RESOLUTION: Millis = 60_000;
+
+/// How stale the stored `last_seen_at` may be under `limits`: a tenth of the idle timeout, at most
+/// [`LAST_SEEN_RESOLUTION`]. The stored value lags the last request by less than this, so a session
+/// used at least every nine tenths of its idle timeout never goes idle, however short the timeout.
+pub fn last_seen_resolution(limits: &SessionLimits) -> Millis {
+    (limits.idle_timeout.as_millis() / 10).min(LAST_SEEN_RESOLUTION)
+}
 
 /// The absolute end of a session under `limits`: no refresh goes past it.
 fn absolute_end(created_at: Millis, limits: &SessionLimits) -> Millis {
@@ -92,7 +101,7 @@ pub fn validate_session(s: &SessionTimes, limits: &SessionLimits, now: Millis) -
             .saturating_add(limits.ttl.as_millis())
             .min(absolute_end(s.created_at, limits)),
     });
-    let touch = refreshed.is_some() || now.saturating_sub(s.last_seen_at) >= LAST_SEEN_RESOLUTION;
+    let touch = refreshed.is_some() || now.saturating_sub(s.last_seen_at) >= last_seen_resolution(limits);
     Validation::Valid { refreshed, touch }
 }
 
@@ -128,6 +137,37 @@ pub fn rule_end(s: &SessionTimes, limits: &SessionLimits) -> (Millis, EndReason)
     .expect("three candidates")
 }
 
+/// When the rules ended an unrevoked session, judging each instant by the limits in force at that
+/// instant (`history`, of its kind): the first instant at which it does not validate under the policy
+/// then in force, and the rule. A policy saved while the session lived takes effect from its save on,
+/// never earlier: a session that a tightened rule would have ended before the save ended at the save.
+/// Never before its last use.
+pub fn rule_end_in(s: &SessionTimes, privileged: bool, history: &PolicyHistory) -> (Millis, EndReason) {
+    let periods = &history.0;
+    let mut found = None;
+    for (i, (from, policy)) in periods.iter().enumerate() {
+        let until = periods.get(i + 1).map_or(Millis::MAX, |(next, _)| *next);
+        if until <= s.created_at {
+            continue;
+        }
+        let limits = policy.session_limits(privileged);
+        let (at, rule) = rule_end(s, &limits);
+        let start = (*from).max(s.created_at);
+        if at < until {
+            // Already over when this policy came into force: it ended then, for the first rule that
+            // holds at that instant.
+            found = Some(if at < start {
+                (start, end_reason(s, &limits, start).unwrap_or(rule))
+            } else {
+                (at, rule)
+            });
+            break;
+        }
+    }
+    let (at, rule) = found.unwrap_or_else(|| rule_end(s, &Policy::default().session_limits(privileged)));
+    (at.max(s.last_seen_at), rule)
+}
+
 /// After a policy change: the session's expiry under the new `limits`, if that is strictly
 /// earlier than the stored one. Never lengthens a session (a looser policy takes effect at the
 /// next refresh instead).
@@ -150,9 +190,15 @@ pub fn times_of(s: &SessionRow) -> SessionTimes {
     }
 }
 
-/// A session's status under `policy` at `now`.
+/// A session's status under `policy` at `now`. A stored end is a fact: a session the engine marked
+/// ended by a rule keeps that rule's status whatever the policy says today.
 pub fn status_of(s: &SessionRow, policy: &Policy, now: Millis) -> SessionStatus {
-    status_at(&times_of(s), &policy.session_limits(s.privileged), now)
+    match s.revoke_reason.as_deref().and_then(RevokeReason::parse) {
+        Some(RevokeReason::Idle) => SessionStatus::Idle,
+        Some(RevokeReason::Absolute) => SessionStatus::Absolute,
+        Some(RevokeReason::Expired) => SessionStatus::Expired,
+        _ => status_at(&times_of(s), &policy.session_limits(s.privileged), now),
+    }
 }
 
 /// A session as the doors show it: the row, its status at `now`, and whether it is `current`.
@@ -167,7 +213,7 @@ pub fn view(s: &SessionRow, policy: &Policy, now: Millis, current: Option<Uuid>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::clock::{HOUR, MINUTE, SECOND};
+    use crate::model::clock::{DAY, HOUR, MINUTE, SECOND};
     use crate::model::policy::{Duration, OnLimit};
     use proptest::prelude::*;
 
@@ -387,6 +433,146 @@ mod tests {
                 touch: true
             }
         );
+    }
+
+    /// Requests every `gap` ms against `limits`, writing back what the rules say, for `n` requests:
+    /// the first request refused, if any.
+    fn first_refusal(l: &SessionLimits, gap: Millis, n: i64) -> Option<(i64, EndReason)> {
+        let mut s = fresh(l);
+        for k in 1..=n {
+            let now = T0 + k * gap;
+            match validate_session(&s, l, now) {
+                Validation::Invalid(reason) => return Some((k, reason)),
+                Validation::Valid { refreshed, touch } => {
+                    if let Some(r) = refreshed {
+                        s.refreshed_at = r.refreshed_at;
+                        s.expires_at = r.expires_at;
+                    }
+                    if touch {
+                        s.last_seen_at = now;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_session_used_within_its_idle_timeout_never_goes_idle_however_short_the_timeout() {
+        for idle in [10 * SECOND, 90 * SECOND, 5 * MINUTE, HOUR, 3 * DAY] {
+            let l = SessionLimits {
+                ttl: Duration::from_secs(400 * 86_400),
+                refresh_after: Duration::from_secs(400 * 86_400),
+                idle_timeout: Duration::from_secs(idle as u64 / 1000),
+                max_lifetime: Duration::from_secs(400 * 86_400),
+                ..limits()
+            };
+            // Used every nine tenths of the timeout: always valid.
+            assert_eq!(first_refusal(&l, idle * 9 / 10, 100), None, "idle {idle} ms");
+            // Once a gap is longer than the timeout, the session is idle.
+            assert_eq!(
+                first_refusal(&l, idle + SECOND, 2),
+                Some((1, EndReason::Idle)),
+                "idle {idle} ms"
+            );
+        }
+        // The reported cases: 90 s with a request every 50 s, 10 s with one every 4 s.
+        let with_idle = |secs| SessionLimits {
+            idle_timeout: Duration::from_secs(secs),
+            ..limits()
+        };
+        assert_eq!(first_refusal(&with_idle(90), 50 * SECOND, 100), None);
+        assert_eq!(first_refusal(&with_idle(10), 4 * SECOND, 100), None);
+        // A long timeout keeps the coarse write: once a minute at most.
+        assert_eq!(last_seen_resolution(&limits()), LAST_SEEN_RESOLUTION);
+    }
+
+    /// A history of the defaults, then `policy` from `at` on.
+    fn history_with(at: Millis, kv: &[(&str, &str)]) -> PolicyHistory {
+        let mut p = Policy::default();
+        for (k, v) in kv {
+            p.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e:?}"));
+        }
+        PolicyHistory(vec![(Millis::MIN, Policy::default()), (at, p)])
+    }
+
+    #[test]
+    fn a_rule_ends_a_session_by_the_policy_in_force_at_the_time() {
+        let l = limits();
+        let s = SessionTimes {
+            last_seen_at: T0 + HOUR,
+            ..fresh(&l)
+        };
+        // Under the defaults it went idle 3 days after its last use.
+        let idle_end = T0 + HOUR + 3 * DAY + 1;
+        assert_eq!(
+            rule_end_in(&s, false, &PolicyHistory::defaults()),
+            (idle_end, EndReason::Idle)
+        );
+        // A policy saved after that changes nothing about it.
+        let later = history_with(T0 + 5 * DAY, &[("session.idle_timeout", "1h")]);
+        assert_eq!(rule_end_in(&s, false, &later), (idle_end, EndReason::Idle));
+        // A tightened idle timeout saved while it lived ends it at the save, not hours before.
+        let tightened = history_with(T0 + DAY, &[("session.idle_timeout", "1h")]);
+        assert_eq!(rule_end_in(&s, false, &tightened), (T0 + DAY, EndReason::Idle));
+        // One saved before the save's rule would end it ends it by the new rule.
+        let early = history_with(T0 + 30 * MINUTE, &[("session.idle_timeout", "2h")]);
+        assert_eq!(rule_end_in(&s, false, &early), (T0 + 3 * HOUR + 1, EndReason::Idle));
+        // A loosened policy saved after it ended does not revive it.
+        let loosened = history_with(T0 + 4 * DAY, &[("session.idle_timeout", "10d")]);
+        assert_eq!(rule_end_in(&s, false, &loosened), (idle_end, EndReason::Idle));
+        // A session begun after a save lives by the saved policy alone.
+        let before = history_with(T0 - DAY, &[("session.idle_timeout", "1h")]);
+        assert_eq!(rule_end_in(&s, false, &before), (T0 + 2 * HOUR + 1, EndReason::Idle));
+        // Privileged sessions read the privileged section of each version.
+        let p = Policy::default().session_limits(true);
+        let s = fresh(&p);
+        assert_eq!(
+            rule_end_in(&s, true, &PolicyHistory::defaults()),
+            (T0 + p.idle_timeout.as_millis() + 1, EndReason::Idle)
+        );
+    }
+
+    #[test]
+    fn a_stored_rule_end_keeps_its_status_under_any_later_policy() {
+        let l = limits();
+        let t = fresh(&l);
+        let row = |reason: Option<&str>| SessionRow {
+            id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            created_at: T0,
+            last_seen_at: T0,
+            refreshed_at: T0,
+            expires_at: t.expires_at,
+            authenticated_at: T0,
+            ip: None,
+            user_agent: None,
+            device: "desktop".into(),
+            browser: None,
+            browser_version: None,
+            os: None,
+            country: None,
+            city: None,
+            auth_method: "password".into(),
+            client: None,
+            privileged: false,
+            elevated_until: None,
+            revoked_at: reason.map(|_| T0 + DAY),
+            revoked_by: None,
+            revoke_reason: reason.map(str::to_owned),
+        };
+        let p = Policy::default();
+        assert_eq!(status_of(&row(Some("idle")), &p, T0 + 2 * DAY), SessionStatus::Idle);
+        assert_eq!(
+            status_of(&row(Some("absolute")), &p, T0 + 2 * DAY),
+            SessionStatus::Absolute
+        );
+        assert_eq!(
+            status_of(&row(Some("expired")), &p, T0 + 2 * DAY),
+            SessionStatus::Expired
+        );
+        assert_eq!(status_of(&row(Some("admin")), &p, T0 + 2 * DAY), SessionStatus::Revoked);
+        assert_eq!(status_of(&row(None), &p, T0 + HOUR), SessionStatus::Active);
     }
 
     #[test]

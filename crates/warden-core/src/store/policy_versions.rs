@@ -4,7 +4,7 @@
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
-use crate::model::policy_version::PolicyVersion;
+use crate::model::policy_version::{PolicyHistory, PolicyVersion};
 use crate::store::{Backend, Db, Tx};
 use crate::{with_db, with_tx};
 
@@ -53,22 +53,28 @@ pub async fn current_tx(tx: &mut Tx) -> Result<(i64, Policy)> {
     }
 }
 
-/// The longest maximum lifetime, ordinary or privileged, of every policy version there has been (and of
-/// the defaults in force before the first): no session has ever been valid for longer.
-pub async fn longest_session_life(db: &Db) -> Result<Millis> {
-    let sql = format!("SELECT {COLUMNS} FROM policy_versions");
+/// Every policy the database has had, oldest first, from the defaults on: the rules judge a moment of
+/// the past by the one in force then.
+pub async fn history(db: &Db) -> Result<PolicyHistory> {
+    let sql = format!("SELECT {COLUMNS} FROM policy_versions ORDER BY version");
     let rows: Vec<Row> = with_db!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
-    let life = |p: &Policy| {
-        p.session_limits(false)
-            .max_lifetime
-            .as_millis()
-            .max(p.session_limits(true).max_lifetime.as_millis())
-    };
-    let mut longest = life(&Policy::default());
+    history_of(rows)
+}
+
+/// The same, inside a write transaction.
+pub async fn history_tx(tx: &mut Tx) -> Result<PolicyHistory> {
+    let sql = format!("SELECT {COLUMNS} FROM policy_versions ORDER BY version");
+    let rows: Vec<Row> = with_tx!(tx, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    history_of(rows)
+}
+
+fn history_of(rows: Vec<Row>) -> Result<PolicyHistory> {
+    let mut periods = PolicyHistory::defaults().0;
     for r in rows {
-        longest = longest.max(life(&r.parse()?.policy));
+        let v = r.parse()?;
+        periods.push((v.created_at, v.policy));
     }
-    Ok(longest)
+    Ok(PolicyHistory(periods))
 }
 
 /// Every version, newest first.

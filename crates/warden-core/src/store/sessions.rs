@@ -92,16 +92,17 @@ pub async fn backfill_ip_keys(db: &Db) -> Result<u64> {
     }
 }
 
-/// A session was ended: record it on the row (if still live) and in its timeline. Returns whether this
-/// call ended it (false when it had already ended).
-pub async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: RevokeReason, by: Option<&str>) -> Result<bool> {
+/// A session was ended at `at`: record it on the row (if still unrevoked) and in its timeline. `at` is
+/// now for a revocation, and the instant a rule ended it for a session found ended later. Returns whether
+/// this call ended it (false when it had already ended).
+pub async fn end(tx: &mut Tx, at: Millis, id: Uuid, reason: RevokeReason, by: Option<&str>) -> Result<bool> {
     let ended: Option<(Uuid, Option<String>)> = with_tx!(tx, |c| {
         sqlx::query_as(
         "UPDATE sessions SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE id = $1 AND revoked_at IS NULL \
          RETURNING user_id, ip"
     )
     .bind(id)
-    .bind(now)
+    .bind(at)
     .bind(by)
     .bind(reason.as_str())
     .fetch_optional(c)
@@ -111,7 +112,7 @@ pub async fn end(tx: &mut Tx, now: Millis, id: Uuid, reason: RevokeReason, by: O
         return Ok(false);
     };
     let kind = if reason.by_rule() { "expired" } else { "revoked" };
-    event(tx, id, user_id, now, kind, ip.as_deref(), Some(reason.as_str())).await?;
+    event(tx, id, user_id, at, kind, ip.as_deref(), Some(reason.as_str())).await?;
     Ok(true)
 }
 
@@ -308,6 +309,15 @@ pub async fn owner_of_unrevoked(tx: &mut Tx, id: Uuid) -> Result<Option<Uuid>> {
     .bind(id)
     .fetch_optional(c)
     .await?))
+}
+
+/// A user's unrevoked sessions, in the write transaction (to find those a rule has ended).
+pub async fn unrevoked_of_user(tx: &mut Tx, user_id: Uuid) -> Result<Vec<SessionRow>> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL");
+    Ok(with_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_all(c)
+        .await?))
 }
 
 /// The ids of a user's unrevoked sessions, but `except`.

@@ -666,3 +666,31 @@ both!(an_interrupted_bulk_run_is_reported_and_recorded, |t| async move {
     assert!(runs.iter().all(|r| r.finished_at.is_some()));
     assert!(runs.iter().any(|r| r.interrupted && r.id == run.id));
 });
+
+both!(
+    a_session_found_over_by_many_requests_at_once_is_recorded_once,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        let (s, token) = t.sign_in("ana@example.com").await;
+        let went_idle = t.now() + 3 * DAY + 1;
+        t.advance(4 * DAY);
+        let now = t.now();
+        let results = at_once(16, |_| {
+            let (db, token) = (t.db.clone(), token.clone());
+            async move { sessions::validate(&db, now, &token, &ClientInfo::default()).await }
+        })
+        .await;
+        assert_eq!(codes(&results), times("unauthenticated", 16));
+        assert_eq!(t.audit_action("session.ended").await.len(), 1, "one audit record");
+        assert_eq!(
+            t.session_events(s.id)
+                .await
+                .iter()
+                .filter(|(kind, _)| kind == "expired")
+                .count(),
+            1,
+            "one timeline event"
+        );
+        assert_eq!(t.session(s.id).await.revoked_at, Some(went_idle));
+    }
+);

@@ -19,6 +19,7 @@ mod passwords;
 mod policy;
 mod rate_limits;
 mod schema;
+mod session_ends;
 mod sessions;
 mod sign_in;
 mod timeline;

@@ -243,12 +243,13 @@ both!(
     a_session_found_idle_later_still_ends_when_it_went_idle,
     |t| async move {
         let s = story(&t).await;
-        // C is presented now, days after it went idle: the engine marks it ended (idle) at this instant.
+        // C is presented now, days after it went idle: the engine records it ended (idle) when it went
+        // idle, not at this instant.
         assert_code(t.validate(&s.c_token).await, "unauthenticated", "C is idle");
         let row = t.session(s.c).await;
         assert_eq!(
             (row.revoked_at, row.revoke_reason.as_deref()),
-            (Some(t.now()), Some("idle"))
+            (Some(START + 27 * HOUR + 3 * DAY + 1), Some("idle"))
         );
         let tl = timeline_of(&t, s.ana, START, t.now()).await;
         let c = tl.sessions.iter().find(|x| x.id == s.c).unwrap();
