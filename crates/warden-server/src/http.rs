@@ -72,7 +72,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         use Error::*;
         let status = match &e {
-            PolicyInvalid { .. } | InvalidInput { .. } | PasswordRejected { .. } | InvalidToken => {
+            PolicyInvalid { .. } | InvalidInput { .. } | PasswordRejected { .. } | InvalidToken | InvalidChallenge => {
                 StatusCode::BAD_REQUEST
             }
             InvalidCredentials | InvalidTotp | Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -80,17 +80,25 @@ impl From<Error> for ApiError {
             AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
             SessionNotFound | UserNotFound(_) | FlagNotFound => StatusCode::NOT_FOUND,
             TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
-            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) | Overloaded { .. } => {
+            DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) | Overloaded { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            // A configuration error: retrying does not help until an operator sets the key.
+            DataKey(_) => StatusCode::INTERNAL_SERVER_ERROR,
             PolicyConflict { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &e {
             // Internals stay in the log; the client gets a generic line.
-            DataKey(_) | DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
+            DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) => {
                 tracing::error!(code = e.code(), error = %e, "service unavailable");
                 "the service is temporarily unavailable".to_owned()
+            }
+            DataKey(_) => {
+                tracing::error!(code = e.code(), error = %e, "configuration error");
+                "two-factor is not configured on this server (its data key is missing or wrong): the server's \
+                 operator must set it"
+                    .to_owned()
             }
             UserNotFound(_) => "user not found".to_owned(),
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
@@ -407,6 +415,13 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Body<T> {
         let Json(value) = Json::<serde_json::Value>::from_request(req, state)
             .await
             .map_err(json_rejection)?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidInput,
+                "the body must be a JSON object with the documented fields",
+            ));
+        }
         if let Some(field) = field_with_nul(&value, "") {
             return Err(nul_in(&field));
         }
@@ -506,9 +521,60 @@ fn describe_data_error(text: &str, field: Option<&str>) -> String {
         format!("`{}` is not a known field", field.unwrap_or("?"))
     } else if let Some(expected) = text.split("expected ").nth(1) {
         let expected = expected.split(" at line").next().unwrap_or(expected);
-        format!("a value has the wrong type: expected {expected}")
+        match field {
+            Some(f) => format!("`{f}` has the wrong type: expected {}", plain_type(expected)),
+            None => format!("a value has the wrong type: expected {}", plain_type(expected)),
+        }
     } else {
         "the body does not have the expected fields".to_owned()
+    }
+}
+
+/// A query parameter that does not parse: 400 `invalid_input` naming the parameter, in words.
+fn query_error(text: &str) -> ApiError {
+    let detail = text.trim_start_matches("Failed to deserialize query string: ");
+    let named = detail
+        .split_once(": ")
+        .filter(|(f, _)| !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+    let (field, rest) = match (between(text, "field `", "`"), named) {
+        (Some(f), _) => (Some(f), detail.to_owned()),
+        (None, Some((f, rest))) => (Some(f.to_owned()), rest.to_owned()),
+        (None, None) => (None, detail.to_owned()),
+    };
+    let message = match &field {
+        Some(f) if rest.contains("invalid digit") || rest.contains("number too large") => {
+            format!("`{f}` must be a whole number")
+        }
+        Some(f) if rest.contains("`true` or `false`") => format!("`{f}` must be true or false"),
+        Some(f) if rest.starts_with("unknown field") => format!("`{f}` is not a known parameter"),
+        Some(f) => format!("`{f}`: {rest}"),
+        None => format!("the query string is not valid: {rest}"),
+    };
+    let err = ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, message);
+    match field {
+        Some(f) => err.with_field(f),
+        None => err,
+    }
+}
+
+/// A serde "expected …" in words for people: never a Rust type's name.
+fn plain_type(expected: &str) -> &'static str {
+    let e = expected.trim();
+    if e.starts_with("struct") || e.starts_with("a map") || e.contains("with") && e.contains("elements") {
+        "a JSON object with the documented fields"
+    } else if e.contains("string") {
+        "a string"
+    } else if e.contains("bool") {
+        "true or false"
+    } else if ["u8", "u16", "u32", "u64", "i32", "i64", "integer"]
+        .iter()
+        .any(|t| e.contains(t))
+    {
+        "a whole number"
+    } else if e.contains("sequence") {
+        "a list"
+    } else {
+        "another kind of value (see the API's documentation)"
     }
 }
 
@@ -524,22 +590,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Params<T> {
         }
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Params(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                let text = e.body_text();
-                let field = between(&text, "field `", "`");
-                let err = ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::InvalidInput,
-                    format!(
-                        "query: {}",
-                        text.trim_start_matches("Failed to deserialize query string: ")
-                    ),
-                );
-                Err(match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                })
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(query_error(&e.body_text())),
             Err(_) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidInput,

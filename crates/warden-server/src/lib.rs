@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 use warden_core::ops::rate_limits::{self, Limit};
@@ -231,7 +231,10 @@ pub fn router(state: AppState) -> Router {
             get(routes::list_sessions).delete(routes::revoke_other_sessions),
         )
         .route("/api/sessions/audit", get(routes::own_audit))
-        .route("/api/sessions/{id}", delete(routes::revoke_session))
+        .route(
+            "/api/sessions/{id}",
+            get(routes::get_session).delete(routes::revoke_session),
+        )
         .route(
             "/api/admin/users/{id}/revoke-sessions",
             post(routes::admin_revoke_user_sessions),

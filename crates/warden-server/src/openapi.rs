@@ -29,12 +29,13 @@ equal to the cookie `warden_csrf`. Errors are `{code, message, field?}`."
         routes::verification_email,
         routes::verify_email,
         routes::list_sessions,
+        routes::get_session,
         routes::revoke_session,
         routes::revoke_other_sessions,
         routes::own_audit,
         routes::admin_revoke_user_sessions,
     ),
-    modifiers(&SessionCookie),
+    modifiers(&SessionCookie, &CommonAnswers),
     tags(
         (name = "auth", description = "Accounts and sign-in"),
         (name = "sessions", description = "The caller's own sessions and audit events"),
@@ -58,6 +59,7 @@ pub const NEEDS_SESSION: &[&str] = &[
     "reauthenticate",
     "current_session",
     "list_sessions",
+    "get_session",
     "revoke_session",
     "revoke_other_sessions",
     "own_audit",
@@ -87,6 +89,82 @@ impl Modify for SessionCookie {
                 if op.operation_id.as_deref().is_some_and(|id| NEEDS_SESSION.contains(&id)) {
                     op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
                 }
+            }
+        }
+    }
+}
+
+/// The answers every operation of a kind can give, whatever its handler does: the request is checked
+/// before the handler runs (origin, CSRF, body, path) and every handler reads the database. Added to
+/// each operation that does not list them itself; the HTTP tests check every status they observe
+/// against the document.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let has_path_param = path.contains('{');
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+            ];
+            for (op, changes_state) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let has_body = op.request_body.is_some();
+                let needs_session = op.operation_id.as_deref().is_some_and(|id| NEEDS_SESSION.contains(&id));
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                if has_body || has_path_param {
+                    add(
+                        "400",
+                        "invalid_input: the body, a field or a path segment is not valid; `field` names it",
+                    );
+                }
+                if has_body {
+                    add("413", "payload_too_large: the body is larger than the server accepts");
+                    add("415", "unsupported_media_type: the body is not `application/json`");
+                }
+                if needs_session {
+                    add("401", "unauthenticated: no valid session");
+                }
+                if changes_state {
+                    add(
+                        "403",
+                        "origin_not_allowed: the Origin is not an allowed one; or, with a session cookie, \
+                         csrf_token_invalid: x-csrf-token is missing or not this session's",
+                    );
+                }
+                add(
+                    "500",
+                    "unexpected: logged on the server; or data_key_invalid: two-factor is not configured on this \
+                     server",
+                );
+                add(
+                    "503",
+                    "database_unreachable: the database did not answer; or overloaded: too many password checks \
+                     at once. Try again (see Retry-After)",
+                );
             }
         }
     }

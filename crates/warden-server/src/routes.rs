@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use warden_core::model::authz::Permission;
 use warden_core::model::error::ErrorCode;
+use warden_core::model::vocab::SessionStatus;
 use warden_core::ops::account::{self, OwnEventsQuery};
 use warden_core::ops::auth::{self, SignIn};
 use warden_core::ops::sessions::{self, SessionRow, SessionView};
@@ -29,10 +30,12 @@ pub fn time(ms: Millis) -> String {
         .unwrap_or_default()
 }
 
-/// A session as its owner sees it.
+/// A session as its owner sees it. No part of its token is ever given back: the token is shown once,
+/// at sign-in, and only its hash is stored.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionOut {
     pub id: Uuid,
+    pub user_id: Uuid,
     /// `desktop`, `mobile`, `tablet`, `bot` or `unknown`.
     pub device: String,
     pub browser: Option<String>,
@@ -50,12 +53,25 @@ pub struct SessionOut {
     pub last_seen_at: String,
     pub expires_at: String,
     pub is_current: bool,
+    /// `active`, or how it ended: `revoked`, `idle`, `absolute` (its maximum lifetime) or `expired`.
+    pub status: String,
+    /// `status` is not `active`.
+    pub is_expired: bool,
+    /// When it ended, if it has ended (the stored end: a revocation, or when a rule ended it).
+    pub ended_at: Option<String>,
+    /// Why it was revoked (`user_logout`, `admin`, `idle`, …), if it was.
+    pub revoke_reason: Option<String>,
 }
 
 impl SessionOut {
     fn new(s: &SessionRow, is_current: bool) -> SessionOut {
+        SessionOut::with_status(s, is_current, SessionStatus::Active)
+    }
+
+    fn with_status(s: &SessionRow, is_current: bool, status: SessionStatus) -> SessionOut {
         SessionOut {
             id: s.id,
+            user_id: s.user_id,
             device: s.device.clone(),
             browser: s.browser.clone(),
             browser_version: s.browser_version.clone(),
@@ -70,11 +86,15 @@ impl SessionOut {
             last_seen_at: time(s.last_seen_at),
             expires_at: time(s.expires_at),
             is_current,
+            status: status.as_str().to_owned(),
+            is_expired: status != SessionStatus::Active,
+            ended_at: s.revoked_at.map(time),
+            revoke_reason: s.revoke_reason.clone(),
         }
     }
 
     fn from_view(v: &SessionView) -> SessionOut {
-        SessionOut::new(&v.session, v.is_current)
+        SessionOut::with_status(&v.session, v.is_current, v.status)
     }
 }
 
@@ -205,7 +225,9 @@ pub struct SignedIn {
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInBody,
     responses((status = 200, body = SignedIn, description = "signed in (Set-Cookie warden_session, warden_csrf), or totp_required"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 429, body = ErrorBody, description = "locked or rate-limited; see Retry-After")))]
+              (status = 409, body = ErrorBody, description = "session_limit_reached: the concurrent-session limit is reached and the policy rejects new sessions"),
+              (status = 429, body = ErrorBody, description = "locked or rate-limited; see Retry-After"),
+              (status = 503, body = ErrorBody, description = "overloaded: too many sign-ins are being checked; see Retry-After")))]
 pub async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
@@ -261,7 +283,7 @@ pub async fn sign_in_totp(
     Body(b): Body<CodeBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    let challenge = Secret::new(cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidToken)?);
+    let challenge = Secret::new(cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidChallenge)?);
     let user_id = auth::challenge_user(&s.db, now, &challenge).await?;
     s.limit_sign_in_code(&client, user_id, now).await?;
     let key = s.data_key()?;
@@ -331,18 +353,72 @@ pub async fn current_session(me: Me) -> Json<CurrentSession> {
     })
 }
 
-/// The caller's active sessions, newest first; `[]` when there are none.
-#[utoipa::path(get, path = "/api/sessions", tag = "sessions",
-    responses((status = 200, body = [SessionOut]), (status = 401, body = ErrorBody)))]
-pub async fn list_sessions(State(s): State<AppState>, me: Me) -> ApiResult<Json<Vec<SessionOut>>> {
-    let views = sessions::list_own(&s.db, s.now(), &me.auth).await?;
-    Ok(Json(views.iter().map(SessionOut::from_view).collect()))
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Also list ended sessions (at most 1000 sessions in all), each with its status and end.
+    #[serde(default)]
+    pub include_expired: bool,
+    /// Must be the caller's own id when given: a user lists only their own sessions.
+    pub user_id: Option<String>,
 }
 
-/// Ends one of the caller's sessions; unknown ids and other users' ids are both 404.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsOut {
+    /// Newest first.
+    pub sessions: Vec<SessionOut>,
+    /// How many sessions are listed.
+    pub count: usize,
+    /// How many of them are active.
+    pub active_count: usize,
+}
+
+/// The caller's sessions, newest first: the active ones, or with `include_expired=true` the ended ones
+/// too. The list is never absent: `sessions` is `[]` when there are none.
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", params(ListParams),
+    responses((status = 200, body = SessionsOut), (status = 400, body = ErrorBody, description = "a query parameter is not valid"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "user_id names someone else")))]
+pub async fn list_sessions(
+    State(s): State<AppState>,
+    me: Me,
+    Params(q): Params<ListParams>,
+) -> ApiResult<Json<SessionsOut>> {
+    if let Some(u) = q.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        if Uuid::parse_str(u).ok() != Some(me.auth.user.id) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "user_id: you can list only your own sessions",
+            )
+            .with_field("user_id"));
+        }
+    }
+    let views = sessions::list_own(&s.db, s.now(), &me.auth, q.include_expired).await?;
+    let sessions: Vec<SessionOut> = views.iter().map(SessionOut::from_view).collect();
+    let active_count = sessions.iter().filter(|x| !x.is_expired).count();
+    Ok(Json(SessionsOut {
+        count: sessions.len(),
+        active_count,
+        sessions,
+    }))
+}
+
+/// One of the caller's sessions, active or ended; unknown ids and other users' ids are both 404.
+#[utoipa::path(get, path = "/api/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "the session id")),
+    responses((status = 200, body = SessionOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Json<SessionOut>> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
+    let view = sessions::own(&s.db, s.now(), &me.auth, id).await?;
+    Ok(Json(SessionOut::from_view(&view)))
+}
+
+/// Ends one of the caller's sessions; unknown ids and other users' ids are both 404 (and both audited
+/// as a failed `session.revoked`).
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "the session id")),
-    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Response> {
     let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
     sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
@@ -359,8 +435,10 @@ pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathI
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ScopeQuery {
-    /// Must be `others`: every session but the current one.
+    /// `others`: every session but the current one.
     pub scope: Option<String>,
+    /// One session to end instead (the same as `DELETE /api/sessions/{id}`).
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -370,22 +448,46 @@ pub struct Revoked {
     pub revoked: u64,
 }
 
-/// Ends all of the caller's sessions but the current one.
+/// Ends all of the caller's sessions but the current one (`scope=others`), or one of them
+/// (`session_id=…`, as `DELETE /api/sessions/{id}` does).
 #[utoipa::path(delete, path = "/api/sessions", tag = "sessions", params(ScopeQuery),
-    responses((status = 200, body = Revoked), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Revoked, description = "how many were ended (1 for session_id)"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "session_id: unknown or someone else's")))]
 pub async fn revoke_other_sessions(
     State(s): State<AppState>,
     me: Me,
     Params(q): Params<ScopeQuery>,
-) -> ApiResult<Json<Revoked>> {
-    if q.scope.as_deref() != Some("others") {
-        return Err(Error::invalid("scope", "must be `others` (every session but the current one)").into());
+) -> ApiResult<Response> {
+    match (q.scope.as_deref(), q.session_id.as_deref()) {
+        (None, Some(id)) => {
+            let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
+            sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
+            let body = Json(Revoked {
+                message: "session revoked".into(),
+                revoked: 1,
+            });
+            if id == me.auth.session.id {
+                return Ok((Cookies { state: &s }.clear(), body).into_response());
+            }
+            Ok(body.into_response())
+        }
+        (Some("others"), None) => {
+            let n = sessions::revoke_others(&s.db, s.now(), &me.auth).await?;
+            let noun = if n == 1 { "session" } else { "sessions" };
+            Ok(Json(Revoked {
+                message: format!("{n} other {noun} revoked"),
+                revoked: n,
+            })
+            .into_response())
+        }
+        (Some(_), Some(_)) => Err(Error::invalid("scope", "give either scope=others or session_id, not both").into()),
+        _ => Err(Error::invalid(
+            "scope",
+            "must be `others` (every session but the current one), or give session_id to end one session",
+        )
+        .into()),
     }
-    let n = sessions::revoke_others(&s.db, s.now(), &me.auth).await?;
-    Ok(Json(Revoked {
-        message: format!("{n} other session(s) revoked"),
-        revoked: n,
-    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

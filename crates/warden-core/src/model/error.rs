@@ -48,6 +48,9 @@ pub enum Error {
     SessionLimitReached { limit: u32 },
     #[error("the verification token is invalid, expired or already used")]
     InvalidToken,
+    /// The second step of a sign-in without a pending challenge (`invalid_token`).
+    #[error("no sign-in is waiting for a code: the sign-in challenge is missing, expired or already used; sign in with your email and password again")]
+    InvalidChallenge,
     /// Too many requests from one IP or for one account; `retry_at` is unix milliseconds.
     #[error("too many requests: try again later")]
     RateLimited { retry_at: i64 },
@@ -110,7 +113,7 @@ impl Error {
             Error::UserNotFound(_) => ErrorCode::UserNotFound,
             Error::EmailTaken => ErrorCode::EmailTaken,
             Error::SessionLimitReached { .. } => ErrorCode::SessionLimitReached,
-            Error::InvalidToken => ErrorCode::InvalidToken,
+            Error::InvalidToken | Error::InvalidChallenge => ErrorCode::InvalidToken,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::ReauthRequired => ErrorCode::ReauthRequired,

@@ -55,7 +55,7 @@ pub struct OwnEventsPage {
 pub fn parse_status(s: &str) -> Result<Status> {
     match s.trim() {
         "success" => Ok(Status::Success),
-        "failure" | "failed" => Ok(Status::Failure),
+        "failure" => Ok(Status::Failure),
         _ => Err(Error::invalid("status", "must be success or failure")),
     }
 }

@@ -304,11 +304,11 @@ async fn sign_in_unpadded(db: &Db, now: Millis, email: &str, pw: &Secret, info: 
 }
 
 /// The account a pending second-step challenge belongs to (for the door's per-account limit on that
-/// step); `invalid_token` when the challenge is unknown, used or expired.
+/// step); `invalid_token` (`InvalidChallenge`) when the challenge is unknown, used or expired.
 pub async fn challenge_user(db: &Db, now: Millis, challenge: &Secret) -> Result<Uuid> {
     tokens::owner(db, &hash_token(challenge.expose()), TOTP_CHALLENGE, now)
         .await?
-        .ok_or(Error::InvalidToken)
+        .ok_or(Error::InvalidChallenge)
 }
 
 /// Second step: a TOTP code (±1 step, never a used step again) or a one-time backup code.
@@ -327,7 +327,7 @@ pub async fn sign_in_totp(
 ) -> Result<(SessionRow, Secret)> {
     let (_, policy) = policy_versions::current(db).await?;
     let user_id = challenge_user(db, now, challenge).await?;
-    let user = users::by_id(db, user_id).await?.ok_or(Error::InvalidToken)?;
+    let user = users::by_id(db, user_id).await?.ok_or(Error::InvalidChallenge)?;
     if let Some(lock) = rules::current_lock(&rules::state_of(&user), now) {
         return Err(lock_error(lock));
     }
@@ -335,10 +335,12 @@ pub async fn sign_in_totp(
     let mut tx = db.begin().await?;
     let claimed = tokens::spend(&mut tx, &hash_token(challenge.expose()), TOTP_CHALLENGE, now).await?;
     if claimed != Some(user.id) {
-        return Err(Error::InvalidToken);
+        return Err(Error::InvalidChallenge);
     }
     // The row as it is now (held until commit): a code spent or a step claimed meanwhile counts.
-    let user = users::by_id_tx(&mut tx, user.id).await?.ok_or(Error::InvalidToken)?;
+    let user = users::by_id_tx(&mut tx, user.id)
+        .await?
+        .ok_or(Error::InvalidChallenge)?;
     let method = claim_second_factor(&mut tx, key, &user, code, now).await?;
     let Some(method) = method else {
         drop(tx);

@@ -187,11 +187,11 @@ both!(
         b.sign_in("ana@example.com", PASSWORD).await;
         let r = b.get("/api/sessions").await;
         assert_eq!(
-            r.body[0]["ip"], "127.0.0.1",
+            r.body["sessions"][0]["ip"], "127.0.0.1",
             "a client cannot choose its own IP: {}",
             r.text
         );
-        assert_eq!(r.body[0]["country"], serde_json::Value::Null);
+        assert_eq!(r.body["sessions"][0]["country"], serde_json::Value::Null);
     }
 );
 
@@ -211,7 +211,7 @@ both!(forwarded_chain_takes_the_nearest_untrusted_hop, |t| async move {
     b.sign_in("ana@example.com", PASSWORD).await;
     let r = b.get("/api/sessions").await;
     assert_eq!(
-        r.body[0]["ip"], "203.0.113.9",
+        r.body["sessions"][0]["ip"], "203.0.113.9",
         "the left-most entry is the client's claim; trust stops at our proxies: {}",
         r.text
     );

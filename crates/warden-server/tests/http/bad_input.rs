@@ -37,6 +37,34 @@ both!(missing_fields_are_400_naming_the_field, |t| async move {
     r.assert_error(400, "invalid_input");
     let r = t.browser().post("/api/auth/sign-up", json!([1, 2, 3])).await;
     r.assert_error(400, "invalid_input");
+    for internal in ["struct", "SignUpBody", "elements"] {
+        assert!(!r.text.contains(internal), "no internal names: {}", r.text);
+    }
+    assert!(r.text.contains("JSON object"), "{}", r.text);
+});
+
+both!(bad_query_parameters_name_their_field_in_words, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    let b = t.signed_in("ana@example.com").await;
+    for (query, field) in [
+        ("limit=-1", "limit"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("status=failed", "status"),
+        ("status=maybe", "status"),
+    ] {
+        let r = b.get(&format!("/api/sessions/audit?{query}")).await;
+        r.assert_error(400, "invalid_input");
+        assert_eq!(r.body["field"], field, "{query}: {}", r.text);
+        assert!(
+            r.body["message"].as_str().unwrap().contains(field),
+            "{query}: {}",
+            r.text
+        );
+    }
+    let r = b.get("/api/sessions?include_expired=perhaps").await;
+    r.assert_error(400, "invalid_input");
+    assert_eq!(r.body["field"], "include_expired", "{}", r.text);
 });
 
 both!(wrong_type_never_echoes_the_password, |t| async move {

@@ -23,6 +23,7 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
         ("/api/auth/verify-email", "get"),
         ("/api/sessions", "get"),
         ("/api/sessions", "delete"),
+        ("/api/sessions/{id}", "get"),
         ("/api/sessions/{id}", "delete"),
         ("/api/sessions/audit", "get"),
         ("/api/admin/users/{id}/revoke-sessions", "post"),
@@ -77,5 +78,5 @@ both!(openapi_document_describes_every_endpoint, |t| async move {
             secured += usize::from(declared);
         }
     }
-    assert_eq!(secured, 11, "the operations that need a session");
+    assert_eq!(secured, 12, "the operations that need a session");
 });

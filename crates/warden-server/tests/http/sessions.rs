@@ -9,9 +9,9 @@ use warden_core::Role;
 use crate::support::*;
 
 fn ids(r: &Resp) -> Vec<String> {
-    r.body
+    r.body["sessions"]
         .as_array()
-        .unwrap_or_else(|| panic!("a JSON array: {}", r.text))
+        .unwrap_or_else(|| panic!("a list of sessions: {}", r.text))
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_owned())
         .collect()
@@ -38,8 +38,7 @@ both!(list_sessions_lists_all_active_sessions, |t| async move {
         got.contains(&laptop.session_id().await.to_string()) && got.contains(&phone.session_id().await.to_string())
     );
     assert!(!got.contains(&ended_id.to_string()));
-    let current: Vec<_> = r
-        .body
+    let current: Vec<_> = r.body["sessions"]
         .as_array()
         .unwrap()
         .iter()
@@ -54,7 +53,7 @@ both!(list_sessions_shows_device_and_browser_info, |t| async move {
     let phone = Browser::new(&t.server.base, SAFARI_IPHONE);
     assert_eq!(phone.sign_in("ana@example.com", PASSWORD).await.status, 200);
     let r = phone.get("/api/sessions").await;
-    let s = &r.body[0];
+    let s = &r.body["sessions"][0];
     assert_eq!(s["device"], "mobile", "{}", r.text);
     assert_eq!(s["browser"], "Safari");
     assert_eq!(s["os"], "iOS 17.5", "the OS family as people name it, then its version");
@@ -69,19 +68,19 @@ both!(list_sessions_shows_last_activity_time, |t| async move {
     let b = t.signed_in("ana@example.com").await;
     let first = b.get("/api/sessions").await;
     assert_eq!(
-        first.body[0]["last_seen_at"], "2026-01-01T00:00:00.000Z",
+        first.body["sessions"][0]["last_seen_at"], "2026-01-01T00:00:00.000Z",
         "{}",
         first.text
     );
-    assert_eq!(first.body[0]["created_at"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(first.body["sessions"][0]["created_at"], "2026-01-01T00:00:00.000Z");
     t.advance(2 * HOUR);
     let later = b.get("/api/sessions").await;
     assert_eq!(
-        later.body[0]["last_seen_at"], "2026-01-01T02:00:00.000Z",
+        later.body["sessions"][0]["last_seen_at"], "2026-01-01T02:00:00.000Z",
         "activity moves it: {}",
         later.text
     );
-    assert_eq!(later.body[0]["created_at"], "2026-01-01T00:00:00.000Z");
+    assert_eq!(later.body["sessions"][0]["created_at"], "2026-01-01T00:00:00.000Z");
 });
 
 both!(list_sessions_without_authentication_is_401, |t| async move {
@@ -189,7 +188,7 @@ both!(revoke_other_sessions_keeps_the_current_session, |t| async move {
         vec![keep.session_id().await.to_string()],
         "only the current one remains"
     );
-    assert_eq!(r.body[0]["is_current"], true);
+    assert_eq!(r.body["sessions"][0]["is_current"], true);
 });
 
 both!(revoke_other_sessions_returns_200, |t| async move {
@@ -357,8 +356,7 @@ both!(cross_device_sessions_are_told_apart, |t| async move {
     let phone = Browser::new(&t.server.base, SAFARI_IPHONE);
     phone.sign_in("ana@example.com", PASSWORD).await;
     let r = laptop.get("/api/sessions").await;
-    let mut devices: Vec<(String, String)> = r
-        .body
+    let mut devices: Vec<(String, String)> = r.body["sessions"]
         .as_array()
         .unwrap()
         .iter()
@@ -488,7 +486,7 @@ both!(list_sessions_shows_where_each_session_is, |t| async move {
     );
     assert_eq!(b.sign_in("ana@example.com", PASSWORD).await.status, 200);
     let r = b.get("/api/sessions").await;
-    let s = &r.body[0];
+    let s = &r.body["sessions"][0];
     assert_eq!(
         (s["ip"].as_str(), s["country"].as_str(), s["city"].as_str()),
         (Some("203.0.113.77"), Some("NZ"), Some("Wellington")),
@@ -499,4 +497,146 @@ both!(list_sessions_shows_where_each_session_is, |t| async move {
         (s["device"].as_str(), s["browser"].as_str(), s["os"].as_str()),
         (Some("desktop"), Some("Firefox"), Some("Linux"))
     );
+});
+
+both!(
+    list_sessions_gives_counts_and_lists_ended_sessions_on_request,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        let laptop = t.signed_in("ana@example.com").await;
+        let _phone = t.signed_in("ana@example.com").await;
+        let gone = t.signed_in("ana@example.com").await;
+        let gone_id = gone.session_id().await;
+        gone.post("/api/auth/sign-out", json!({})).await;
+        let r = laptop.get("/api/sessions").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            (r.body["count"].as_i64(), r.body["active_count"].as_i64()),
+            (Some(2), Some(2))
+        );
+        assert!(r.body["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "active" && s["is_expired"] == false && s["ended_at"].is_null()));
+
+        let all = laptop.get("/api/sessions?include_expired=true").await;
+        assert_eq!(all.status, 200, "{}", all.text);
+        assert_eq!(
+            (all.body["count"].as_i64(), all.body["active_count"].as_i64()),
+            (Some(3), Some(2))
+        );
+        let ended = all.body["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == gone_id.to_string())
+            .unwrap_or_else(|| panic!("the signed-out session is listed: {}", all.text));
+        assert_eq!(
+            (&ended["status"], &ended["is_expired"], &ended["revoke_reason"]),
+            (&json!("revoked"), &json!(true), &json!("user_logout"))
+        );
+        assert_eq!(ended["ended_at"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(
+            ended["user_id"],
+            laptop.get("/api/auth/session").await.body["user"]["id"]
+        );
+    }
+);
+
+both!(an_idle_session_is_listed_with_when_it_went_idle, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    let old = t.signed_in("ana@example.com").await;
+    let old_id = old.session_id().await;
+    t.advance(4 * DAY);
+    let now = t.signed_in("ana@example.com").await;
+    let all = now.get("/api/sessions?include_expired=true").await;
+    assert_eq!(all.body["active_count"], 1, "{}", all.text);
+    let s = &all.body["sessions"][1];
+    assert_eq!(s["id"], old_id.to_string());
+    assert_eq!((&s["status"], &s["revoke_reason"]), (&json!("idle"), &json!("idle")));
+    assert_eq!(
+        s["ended_at"], "2026-01-04T00:00:00.001Z",
+        "three days after its last use"
+    );
+    let audit = now.get("/api/sessions/audit?type=session.ended").await;
+    assert_eq!(audit.body["total"], 1, "its end is in the user's audit: {}", audit.text);
+    assert_eq!(audit.body["events"][0]["metadata"]["reason"], "idle");
+});
+
+both!(list_sessions_names_only_the_callers_own_user_id, |t| async move {
+    let ana = t.user("ana@example.com", Role::User).await;
+    let bob = t.user("bob@example.com", Role::User).await;
+    let b = t.signed_in("ana@example.com").await;
+    assert_eq!(b.get(&format!("/api/sessions?user_id={ana}")).await.body["count"], 1);
+    let r = b.get(&format!("/api/sessions?user_id={bob}")).await;
+    r.assert_error(403, "forbidden");
+    assert_eq!(r.body["field"], "user_id");
+});
+
+both!(
+    get_session_shows_one_own_session_and_404s_unknown_and_foreign_ids_alike,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        t.user("bob@example.com", Role::User).await;
+        let laptop = t.signed_in("ana@example.com").await;
+        let phone = t.signed_in("ana@example.com").await;
+        let bob = t.signed_in("bob@example.com").await;
+        let phone_id = phone.session_id().await;
+        let r = laptop.get(&format!("/api/sessions/{phone_id}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            (&r.body["id"], &r.body["status"], &r.body["is_current"]),
+            (&json!(phone_id.to_string()), &json!("active"), &json!(false))
+        );
+        phone.post("/api/auth/sign-out", json!({})).await;
+        let r = laptop.get(&format!("/api/sessions/{phone_id}")).await;
+        assert_eq!((r.status, &r.body["status"]), (200, &json!("revoked")), "{}", r.text);
+
+        let foreign = laptop.get(&format!("/api/sessions/{}", bob.session_id().await)).await;
+        let unknown = laptop.get(&format!("/api/sessions/{}", Uuid::now_v7())).await;
+        let garbage = laptop.get("/api/sessions/not-a-uuid").await;
+        for r in [&foreign, &unknown, &garbage] {
+            r.assert_error(404, "session_not_found");
+        }
+        assert_eq!(foreign.text, unknown.text, "nothing tells the two apart");
+    }
+);
+
+both!(
+    a_failed_revocation_is_in_the_users_audit_alike_for_unknown_and_foreign_ids,
+    |t| async move {
+        t.user("ana@example.com", Role::User).await;
+        t.user("bob@example.com", Role::User).await;
+        let ana = t.signed_in("ana@example.com").await;
+        let bob = t.signed_in("bob@example.com").await;
+        let foreign = ana.delete(&format!("/api/sessions/{}", bob.session_id().await)).await;
+        let unknown = ana
+            .delete(&format!("/api/sessions?session_id={}", Uuid::now_v7()))
+            .await;
+        foreign.assert_error(404, "session_not_found");
+        unknown.assert_error(404, "session_not_found");
+        assert_eq!(foreign.text, unknown.text);
+        let r = ana.get("/api/sessions/audit?type=session.revoked&status=failure").await;
+        assert_eq!(r.body["total"], 2, "{}", r.text);
+        let events = r.body["events"].as_array().unwrap();
+        assert_eq!(events[0]["metadata"], events[1]["metadata"]);
+        assert_eq!(events[0]["status"], "failure");
+        assert_eq!(bob.get("/api/sessions").await.status, 200, "bob's session lives");
+    }
+);
+
+both!(revoke_by_query_parameter_ends_one_session, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    let laptop = t.signed_in("ana@example.com").await;
+    let phone = t.signed_in("ana@example.com").await;
+    let r = laptop
+        .delete(&format!("/api/sessions?session_id={}", phone.session_id().await))
+        .await;
+    assert_eq!((r.status, &r.body["revoked"]), (200, &json!(1)), "{}", r.text);
+    phone.get("/api/sessions").await.assert_error(401, "unauthenticated");
+    laptop
+        .delete(&format!("/api/sessions?scope=others&session_id={}", Uuid::now_v7()))
+        .await
+        .assert_error(400, "invalid_input");
 });

@@ -24,6 +24,7 @@ pub const START: Millis = 1_767_225_600_000;
 pub const SECOND: Millis = 1_000;
 pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
+pub const DAY: Millis = 24 * HOUR;
 
 pub const PASSWORD: &str = "correct horse battery staple 42";
 pub const WRONG_PASSWORD: &str = "incorrect horse battery staple 43";
@@ -319,12 +320,17 @@ impl Browser {
         format!("{}{path}", self.base)
     }
 
+    /// Sends a request; every answer must be one that `docs/openapi.json` lists for its operation.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
         let req = match self.csrf.lock().unwrap().clone() {
             Some(c) => req.header("x-csrf-token", c),
             None => req,
         };
-        read(req.send().await.expect("request reaches the server")).await
+        let req = req.build().expect("a well-formed request");
+        let (method, path) = (req.method().as_str().to_ascii_lowercase(), req.url().path().to_owned());
+        let r = read(self.http.execute(req).await.expect("request reaches the server")).await;
+        assert_documented(&method, &path, r.status, &r.text);
+        r
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -360,6 +366,44 @@ impl Browser {
         assert_eq!(r.status, 200, "current session: {}", r.text);
         r.body["session"]["id"].as_str().unwrap().parse().unwrap()
     }
+}
+
+/// The OpenAPI document the server serves, parsed once.
+fn openapi() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(&warden_server::openapi::document_json()).expect("the document is JSON"))
+}
+
+/// The documented path template `path` falls under: an exact path first, else one whose `{…}` segments
+/// stand for any segment.
+fn template_of(path: &str) -> Option<&'static str> {
+    let paths = openapi()["paths"].as_object()?;
+    if let Some((k, _)) = paths.get_key_value(path) {
+        return Some(k.as_str());
+    }
+    let want: Vec<&str> = path.split('/').collect();
+    paths.keys().map(String::as_str).find(|t| {
+        let have: Vec<&str> = t.split('/').collect();
+        have.len() == want.len()
+            && have
+                .iter()
+                .zip(&want)
+                .all(|(h, w)| h == w || (h.starts_with('{') && h.ends_with('}')))
+    })
+}
+
+/// Fails the test when a documented operation answers a status its document does not list: the
+/// statuses every HTTP test observes are checked against `docs/openapi.json` as they happen.
+pub fn assert_documented(method: &str, path: &str, status: u16, text: &str) {
+    let Some(template) = template_of(path) else { return };
+    let Some(op) = openapi()["paths"][template].get(method) else {
+        return;
+    };
+    assert!(
+        op["responses"].get(status.to_string()).is_some(),
+        "{} {template} answered {status} ({text}), which docs/openapi.json does not list for it",
+        method.to_ascii_uppercase()
+    );
 }
 
 pub async fn read(res: reqwest::Response) -> Resp {

@@ -38,9 +38,15 @@ both!(two_factor_is_off_until_enabled_and_needs_the_data_key, |t| async move {
     };
     let k = Browser::new(&keyless.base, FIREFOX_LINUX);
     k.sign_in("ana@example.com", PASSWORD).await;
-    k.post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
-        .await
-        .assert_error(503, "data_key_invalid");
+    let r = k
+        .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
+        .await;
+    r.assert_error(500, "data_key_invalid");
+    assert!(
+        r.body["message"].as_str().unwrap().contains("not configured"),
+        "a configuration error that says so, not 'temporarily unavailable': {}",
+        r.text
+    );
     t.browser()
         .post("/api/auth/two-factor/enable", json!({ "password": PASSWORD }))
         .await
@@ -131,10 +137,16 @@ both!(two_factor_verify_checks_the_code_and_signs_in_with_it, |t| async move {
     phone.remember_csrf(&second);
     assert_eq!(second.body["session"]["auth_method"], "password+totp");
     assert_eq!(phone.get("/api/auth/session").await.status, 200);
-    t.browser()
+    let r = t
+        .browser()
         .post("/api/auth/sign-in/totp", json!({ "code": "123456" }))
-        .await
-        .assert_error(400, "invalid_token");
+        .await;
+    r.assert_error(400, "invalid_token");
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.contains("challenge") && !message.contains("verification"),
+        "the message is about the sign-in challenge: {message}"
+    );
 });
 
 both!(two_factor_backup_codes_sign_in_once, |t| async move {
