@@ -24,6 +24,7 @@ Configuration file (--config, TOML): the same settings under their snake_case na
     bind = \"127.0.0.1:8787\"
     origins = [\"https://app.example.com\"]
     trusted_proxies = [\"127.0.0.1/32\"]
+    clients = [\"web\", \"ios\", \"android\"] # what x-warden-client may name
     country_header = \"CF-IPCountry\"
     smtp_url = \"smtp://mail.example.com:587?tls=required\"
     mail_from = \"Example <no-reply@example.com>\"
@@ -80,6 +81,11 @@ pub struct Args {
         value_name = "CIDR"
     )]
     pub trusted_proxies: Vec<String>,
+    /// An application allowed to name itself in the `x-warden-client` header of a sign-in (web, ios,
+    /// android, cli, …), so an admin can tell its sessions apart. Repeat, or separate with commas in
+    /// WARDEN_CLIENTS. A sign-in that names no client is the first one [default: web].
+    #[arg(long = "client", env = "WARDEN_CLIENTS", value_delimiter = ',', value_name = "NAME")]
+    pub clients: Vec<String>,
     /// The header in which a trusted proxy passes the client IP [default: x-forwarded-for].
     #[arg(long, env = "WARDEN_FORWARDED_HEADER", value_name = "HEADER")]
     pub forwarded_header: Option<String>,
@@ -140,6 +146,8 @@ pub struct FileConfig {
     pub dev: Option<bool>,
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    #[serde(default)]
+    pub clients: Vec<String>,
     pub forwarded_header: Option<String>,
     pub country_header: Option<String>,
     pub city_header: Option<String>,
@@ -251,6 +259,8 @@ pub struct ServerConfig {
     pub origins: Vec<String>,
     pub dev: bool,
     pub trusted_proxies: Vec<IpNet>,
+    /// The applications a sign-in may name (`x-warden-client`); the first is the default.
+    pub clients: Vec<String>,
     pub forwarded_header: HeaderName,
     pub country_header: Option<HeaderName>,
     pub city_header: Option<HeaderName>,
@@ -308,6 +318,28 @@ impl Args {
                 .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
                 .map_err(|_| format!("trusted proxy: `{p}` is not an IP address or CIDR such as 10.0.0.0/8"))?;
             trusted_proxies.push(net);
+        }
+        let client_texts = if self.clients.iter().any(|c| !c.trim().is_empty()) {
+            self.clients
+        } else {
+            file.clients
+        };
+        let mut clients: Vec<String> = Vec::new();
+        for c in client_texts.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            let ok = c.len() <= 32
+                && c.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+            if !ok {
+                return Err(format!(
+                    "client: `{c}` is not a client name: use 1 to 32 lower-case letters, digits, - or _ (e.g. web, ios)"
+                ));
+            }
+            if !clients.iter().any(|x| x == c) {
+                clients.push(c.to_owned());
+            }
+        }
+        if clients.is_empty() {
+            clients.push("web".to_owned());
         }
         let header = |what: &str, v: Option<String>| -> Result<Option<HeaderName>, String> {
             v.filter(|s| !s.trim().is_empty())
@@ -415,6 +447,7 @@ impl Args {
             origins,
             dev,
             trusted_proxies,
+            clients,
             forwarded_header,
             country_header,
             city_header,

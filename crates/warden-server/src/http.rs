@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
-use axum::http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use axum::http::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -24,6 +24,8 @@ pub const SESSION_COOKIE: &str = "warden_session";
 pub const CSRF_COOKIE: &str = "warden_csrf";
 pub const CHALLENGE_COOKIE: &str = "warden_totp_challenge";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header in which an application names itself at sign-in (one of the server's `clients`).
+pub const CLIENT_HEADER: &str = "x-warden-client";
 
 /// An error answer. Engine errors keep their code; `retry_at` (unix ms) becomes `Retry-After` once the
 /// response passes [`finish`], which knows the clock.
@@ -165,6 +167,13 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
         .map(|o| o.trim().to_ascii_lowercase());
     match origin {
         Some(o) if state.cfg.origins.contains(&o) => next.run(req).await,
+        // Not a browser's request (browsers send Origin on every such request) and no cookie to ride
+        // on: an API client. It may sign in only for a bearer session, which sets no cookie.
+        None if !req.headers().contains_key("cookie") => {
+            let mut req = req;
+            req.extensions_mut().insert(NoOrigin);
+            next.run(req).await
+        }
         Some(_) => ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::OriginNotAllowed,
@@ -177,6 +186,22 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
             "a state-changing request must carry an Origin header naming an allowed origin",
         )
         .into_response(),
+    }
+}
+
+/// A state-changing request without `Origin` and without cookies: an API client, not a browser.
+#[derive(Debug, Clone, Copy)]
+pub struct NoOrigin;
+
+/// Whether the request is an API client's ([`NoOrigin`]): such a request may sign in only for a
+/// bearer session.
+pub struct ApiClient(pub bool);
+
+impl FromRequestParts<AppState> for ApiClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        Ok(ApiClient(parts.extensions.get::<NoOrigin>().is_some()))
     }
 }
 
@@ -307,8 +332,29 @@ pub fn client_info(parts: &Parts, state: &AppState) -> ClientInfo {
             .map(|s| s.chars().take(512).collect()),
         country: header(&cfg.country_header),
         city: header(&cfg.city_header),
-        client: Some("web".into()),
+        client: Some(declared_client(parts, state).unwrap_or_else(|_| cfg.clients[0].clone())),
     }
+}
+
+/// The application the request names in `x-warden-client`, if it is one of the server's clients; the
+/// first of them when it names none.
+fn declared_client(parts: &Parts, state: &AppState) -> Result<String, ApiError> {
+    let clients = &state.cfg.clients;
+    let Some(v) = parts.headers.get(CLIENT_HEADER) else {
+        return Ok(clients[0].clone());
+    };
+    let name = v.to_str().unwrap_or("").trim();
+    clients.iter().find(|c| c.as_str() == name).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidInput,
+            format!(
+                "`{CLIENT_HEADER}` must name one of this server's clients: {}",
+                clients.join(", ")
+            ),
+        )
+        .with_field(CLIENT_HEADER)
+    })
 }
 
 /// The client behind our proxies: the forwarded chain read from the right (the hops our own proxies
@@ -345,21 +391,37 @@ impl FromRequestParts<AppState> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        declared_client(parts, state)?;
         Ok(Client(client_info(parts, state)))
     }
 }
 
-/// The caller's validated session. On state-changing requests it also checks the double-submit CSRF
-/// token: the `x-csrf-token` header must equal the `warden_csrf` cookie and belong to this session.
+/// The caller's validated session: `Authorization: Bearer <token>` (a bearer session), else the
+/// `warden_session` cookie. On state-changing requests with the cookie it also checks the double-submit
+/// CSRF token: the `x-csrf-token` header must equal the `warden_csrf` cookie and belong to this
+/// session. A bearer token is never sent by a browser on its own, so it needs no CSRF token.
 pub struct Me {
     pub auth: Authenticated,
     pub client: ClientInfo,
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request carries one.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 impl FromRequestParts<AppState> for Me {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = bearer(&parts.headers) {
+            let client = client_info(parts, state);
+            let auth = sessions::validate(&state.db, state.now(), &Secret::new(token), &client).await?;
+            return Ok(Me { auth, client });
+        }
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
         if !is_safe(&parts.method) {
             let header = parts

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations and types (utoipa).
 
 use axum::Json;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
@@ -13,7 +13,9 @@ use crate::routes;
         description = "Sign-up, sign-in with lockout and two-factor, the caller's own sessions and audit events, \
 and admin session revocation. The session travels in the HttpOnly cookie `warden_session`; every \
 state-changing request needs an allowed `Origin`, and once signed in also the header `x-csrf-token` \
-equal to the cookie `warden_csrf`. Errors are `{code, message, field?}`."
+equal to the cookie `warden_csrf`. API clients without cookies (mobile apps, scripts) sign in with \
+`\"bearer\": true` and send `Authorization: Bearer <token>` instead: no Origin and no CSRF token. A sign-in may \
+name its application in `x-warden-client` (one of the server's `clients`). Errors are `{code, message, field?}`."
     ),
     paths(
         routes::healthz,
@@ -52,6 +54,8 @@ pub struct ApiDoc;
 struct SessionCookie;
 
 pub const SECURITY_SCHEME: &str = "session_cookie";
+/// The same session as a bearer token (`Authorization: Bearer`), the alternative to the cookie.
+pub const BEARER_SCHEME: &str = "bearer";
 
 /// The operation ids (handler names) that need a signed-in session.
 pub const NEEDS_SESSION: &[&str] = &[
@@ -75,6 +79,13 @@ impl Modify for SessionCookie {
         let mut value = ApiKeyValue::new(crate::http::SESSION_COOKIE);
         value.description = Some("The session token, set HttpOnly by sign-in; never readable by scripts.".into());
         components.add_security_scheme(SECURITY_SCHEME, SecurityScheme::ApiKey(ApiKey::Cookie(value)));
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "A bearer session's token (sign in with \"bearer\": true): for API clients, without cookies or a CSRF \
+             token."
+                .into(),
+        );
+        components.add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
         for item in doc.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
@@ -87,7 +98,10 @@ impl Modify for SessionCookie {
             .flatten()
             {
                 if op.operation_id.as_deref().is_some_and(|id| NEEDS_SESSION.contains(&id)) {
-                    op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+                    op.security = Some(vec![
+                        SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new()),
+                        SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
+                    ]);
                 }
             }
         }

@@ -18,7 +18,9 @@ use warden_core::ops::users::{self, UserRow};
 use warden_core::ops::{admin, policy as policy_store};
 use warden_core::{Error, Millis, Role, Secret};
 
-use crate::http::{cookie, csrf_for, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, PathId, CHALLENGE_COOKIE};
+use crate::http::{
+    cookie, csrf_for, ApiClient, ApiError, Body, Client, Cookies, ErrorBody, Me, Params, PathId, CHALLENGE_COOKIE,
+};
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -206,6 +208,11 @@ pub async fn sign_up(
 pub struct SignInBody {
     pub email: String,
     pub password: String,
+    /// Ask for a bearer session: the token comes back in the body (send it as `Authorization: Bearer
+    /// <token>`) and no cookie is set. For API clients (mobile apps, scripts); a request without an
+    /// `Origin` header must ask for one.
+    #[serde(default)]
+    pub bearer: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -219,6 +226,22 @@ pub struct SignedIn {
     /// The value to send as `x-csrf-token` on state-changing requests (also in the `warden_csrf` cookie).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
+    /// A bearer session's token (asked for with `bearer`): shown this once, never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A bearer sign-in's pending second step: send it back as `challenge` to /api/auth/sign-in/totp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+}
+
+/// A request without an `Origin` (an API client) asking for a cookie session.
+fn cookies_need_an_origin() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::OriginNotAllowed,
+        "a request without an Origin header can only ask for a bearer session: send \"bearer\": true and then \
+         Authorization: Bearer <token>",
+    )
 }
 
 /// Signs in with email and password. Unknown emails answer exactly as a wrong password.
@@ -231,12 +254,16 @@ pub struct SignedIn {
 pub async fn sign_in(
     State(s): State<AppState>,
     Client(client): Client,
+    ApiClient(api_client): ApiClient,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<Response> {
+    if api_client && !b.bearer {
+        return Err(cookies_need_an_origin());
+    }
     let now = s.now();
     s.limit_sign_in(&client, &b.email, now).await?;
     match auth::sign_in(&s.db, now, &b.email, &Secret::new(b.password), &client).await? {
-        SignIn::Complete { session, token } => signed_in(&s, now, &session, &token).await,
+        SignIn::Complete { session, token } => signed_in(&s, now, &session, &token, b.bearer).await,
         SignIn::TotpRequired { challenge } => {
             let ttl = auth::TOTP_CHALLENGE_TTL / 1000;
             let body = SignedIn {
@@ -244,25 +271,43 @@ pub async fn sign_in(
                 session: None,
                 user: None,
                 csrf_token: None,
+                token: None,
+                challenge: b.bearer.then(|| challenge.expose().to_owned()),
             };
+            if b.bearer {
+                return Ok(Json(body).into_response());
+            }
             Ok((Cookies { state: &s }.challenge(&challenge, ttl), Json(body)).into_response())
         }
     }
 }
 
-async fn signed_in(s: &AppState, now: Millis, session: &SessionRow, token: &Secret) -> ApiResult<Response> {
+async fn signed_in(
+    s: &AppState,
+    now: Millis,
+    session: &SessionRow,
+    token: &Secret,
+    bearer: bool,
+) -> ApiResult<Response> {
     let user = users::by_id(&s.db, session.user_id)
         .await?
         .ok_or(Error::Unauthenticated)?;
-    let (_, policy) = policy_store::current(&s.db).await?;
-    let lifetime = policy.session_limits(session.privileged).max_lifetime.as_millis();
-    let max_age = ((session.created_at + lifetime - now) / 1000).max(1);
-    let body = SignedIn {
+    let mut body = SignedIn {
         totp_required: false,
         session: Some(SessionOut::new(session, true)),
         user: Some(UserOut::new(&user)),
-        csrf_token: Some(csrf_for(token.expose())),
+        csrf_token: None,
+        token: None,
+        challenge: None,
     };
+    if bearer {
+        body.token = Some(token.expose().to_owned());
+        return Ok(Json(body).into_response());
+    }
+    let (_, policy) = policy_store::current(&s.db).await?;
+    let lifetime = policy.session_limits(session.privileged).max_lifetime.as_millis();
+    let max_age = ((session.created_at + lifetime - now) / 1000).max(1);
+    body.csrf_token = Some(csrf_for(token.expose()));
     Ok((Cookies { state: s }.session(token, max_age), Json(body)).into_response())
 }
 
@@ -272,23 +317,43 @@ pub struct CodeBody {
     pub code: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SecondStepBody {
+    /// A 6-digit TOTP code or a backup code.
+    pub code: String,
+    /// A bearer sign-in's challenge (from the first step's body); a cookie sign-in sends none.
+    pub challenge: Option<String>,
+    /// Ask for a bearer session, as in the first step.
+    #[serde(default)]
+    pub bearer: bool,
+}
+
 /// The second step of a sign-in: the challenge cookie set by /api/auth/sign-in and a TOTP or backup code.
-#[utoipa::path(post, path = "/api/auth/sign-in/totp", tag = "auth", request_body = CodeBody,
+#[utoipa::path(post, path = "/api/auth/sign-in/totp", tag = "auth", request_body = SecondStepBody,
     responses((status = 200, body = SignedIn), (status = 400, body = ErrorBody, description = "no or expired challenge"),
               (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn sign_in_totp(
     State(s): State<AppState>,
     Client(client): Client,
+    ApiClient(api_client): ApiClient,
     headers: axum::http::HeaderMap,
-    Body(b): Body<CodeBody>,
+    Body(b): Body<SecondStepBody>,
 ) -> ApiResult<Response> {
+    if api_client && !b.bearer {
+        return Err(cookies_need_an_origin());
+    }
     let now = s.now();
-    let challenge = Secret::new(cookie(&headers, CHALLENGE_COOKIE).ok_or(Error::InvalidChallenge)?);
+    let challenge = b
+        .challenge
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| cookie(&headers, CHALLENGE_COOKIE))
+        .ok_or(Error::InvalidChallenge)?;
+    let challenge = Secret::new(challenge);
     let user_id = auth::challenge_user(&s.db, now, &challenge).await?;
     s.limit_sign_in_code(&client, user_id, now).await?;
     let key = s.data_key()?;
     let (session, token) = auth::sign_in_totp(&s.db, now, key, &challenge, &b.code, &client).await?;
-    signed_in(&s, now, &session, &token).await
+    signed_in(&s, now, &session, &token, b.bearer).await
 }
 
 // No Debug: it holds a password.

@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod admin;
 mod bad_input;
+mod bearer;
 mod binary;
 mod binary_fleet;
 mod concurrency;

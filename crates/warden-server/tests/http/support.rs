@@ -211,6 +211,23 @@ impl T {
     }
 
     /// A browser on the test server.
+    /// How many audit events of `action` there are.
+    pub async fn cli_audit(&self, action: &str) -> usize {
+        warden_core::store::audit::list(
+            &self.db,
+            &warden_core::ops::audit::AuditFilter {
+                action: Some(action.into()),
+                ..Default::default()
+            },
+            None,
+            500,
+        )
+        .await
+        .expect("the audit log reads")
+        .events
+        .len()
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.server.base, FIREFOX_LINUX)
     }
