@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 pkgs=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev libdbus-1-dev file)
-[ "${WARDEN_WINDOW_TESTS:-0}" = "1" ] && pkgs+=(xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core x11-utils fonts-dejavu-core)
+# The window tests, and the HTTP API's browser test (headless Chromium over chromedriver).
+[ "${WARDEN_WINDOW_TESTS:-0}" = "1" ] && pkgs+=(xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core x11-utils fonts-dejavu-core chromium chromium-driver)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()

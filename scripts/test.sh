@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of Warden: the UI's lint, type check and unit tests; the engine and the CLI on SQLite
-# and PostgreSQL; the console's bindings check; and the real console window under Xvfb over WebDriver.
+# Runs every test of Warden: the UI's lint, type check and unit tests; the engine, the CLI and the HTTP
+# API on SQLite and PostgreSQL (with a browser app in headless Chromium); the console's bindings check;
+# and the real console window under Xvfb over WebDriver.
 # Uses WARDEN_TEST_POSTGRES_URL when set; otherwise starts a throwaway PostgreSQL cluster of its own
 # (installing the server if absent) and stops it afterwards. Fails if the PostgreSQL suite did not run.
 set -euo pipefail
@@ -23,6 +24,7 @@ else
   echo "test: using PostgreSQL at $WARDEN_TEST_POSTGRES_URL"
 fi
 export WARDEN_REQUIRE_POSTGRES=1
+export WARDEN_REQUIRE_BROWSER=1
 
 log="$(mktemp)"
 set +e

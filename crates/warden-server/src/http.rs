@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
-use axum::http::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -18,6 +18,7 @@ use warden_core::model::error::ErrorCode;
 use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
 use warden_core::{Error, Millis, Secret};
 
+use crate::config::ServerConfig;
 use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "warden_session";
@@ -187,6 +188,31 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
         )
         .into_response(),
     }
+}
+
+/// CORS for the allowed origins only: an application on one of them may call the API from the browser
+/// with its cookies (`credentials: "include"`), the CSRF header, a bearer token and its client name,
+/// and read the answers (and `Retry-After`). Preflights from any other origin get no CORS headers, so
+/// the browser refuses to send; answers to them carry none either, so it refuses to read them.
+pub fn cors(cfg: &ServerConfig) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = cfg
+        .origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            CONTENT_TYPE,
+            AUTHORIZATION,
+            axum::http::HeaderName::from_static(CSRF_HEADER),
+            axum::http::HeaderName::from_static(CLIENT_HEADER),
+        ])
+        .expose_headers([RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// A state-changing request without `Origin` and without cookies: an API client, not a browser.

@@ -243,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed);
     api.layer(axum::middleware::from_fn_with_state(state.clone(), http::check_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::finish))
+        .layer(http::cors(&state.cfg))
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
         .layer(
             // Method and path only: query strings may hold tokens.

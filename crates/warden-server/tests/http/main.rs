@@ -10,6 +10,7 @@ mod bad_input;
 mod bearer;
 mod binary;
 mod binary_fleet;
+mod browser;
 mod concurrency;
 mod email;
 mod openapi;
