@@ -452,7 +452,10 @@ async fn main() -> ExitCode {
                 eprintln!("error [{}]: {e}", e.code());
             }
             ExitCode::from(match e {
-                Error::InvalidInput { .. } | Error::PolicyInvalid { .. } | Error::DatabaseUrl(_) => 2,
+                Error::InvalidInput { .. }
+                | Error::PolicyInvalid { .. }
+                | Error::PasswordRejected { .. }
+                | Error::DatabaseUrl(_) => 2,
                 _ => 1,
             })
         }

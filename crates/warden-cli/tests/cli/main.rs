@@ -534,3 +534,41 @@ both!(audit_verify_reports_an_intact_chain, |db| {
     let last = &db.json(&["audit", "list", "--limit", "1"])["events"][0];
     assert_eq!(last["action"], "audit.verified", "the check itself is audited");
 });
+
+both!(a_rejected_password_exits_2_like_all_bad_input_naming_the_rule, |db| {
+    db.ok(&["migrate"]);
+    let err = db.fails(
+        &[
+            "users",
+            "add",
+            "--email",
+            "alice.smith@example.com",
+            "--name",
+            "Alice Smith",
+            "--password",
+            "alice smith 1234 forever",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("password_rejected") && err.contains("email or name"),
+        "{err}"
+    );
+    let err = db.fails(
+        &[
+            "users",
+            "add",
+            "--email",
+            "bo@example.com",
+            "--name",
+            "Bo",
+            "--password",
+            "short",
+        ],
+        2,
+    );
+    assert!(err.contains("at least 12 characters"), "{err}");
+    // The rule is the policy's, listed with the others.
+    let policy = db.ok(&["policy", "show"]);
+    assert!(policy.contains("password.reject_personal"), "{policy}");
+});

@@ -313,6 +313,8 @@ pub struct PasswordPolicy {
     pub require_digit: bool,
     pub require_symbol: bool,
     pub reject_common: bool,
+    /// Refuse passwords that contain the user's email address, its local part or a word of their name.
+    pub reject_personal: bool,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
@@ -328,6 +330,7 @@ impl Default for PasswordPolicy {
             require_digit: false,
             require_symbol: false,
             reject_common: true,
+            reject_personal: true,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -679,6 +682,8 @@ policy_keys! {
         "New passwords must contain a character that is not a letter or digit.";
     password.reject_common: "Reject common passwords",
         "Refuse passwords found in the bundled list of common passwords.";
+    password.reject_personal: "Reject the email and name",
+        "Refuse passwords that contain the user's email address, its part before the @, or a word of their name (of 4 characters or more).";
     password.argon2_memory_kib: "Hash memory (KiB)",
         "Argon2id memory cost per hash, in KiB (8192 to 1048576).";
     password.argon2_iterations: "Hash iterations",
@@ -1156,6 +1161,7 @@ mod tests {
             ("password.require_digit", "false"),
             ("password.require_symbol", "false"),
             ("password.reject_common", "true"),
+            ("password.reject_personal", "true"),
             ("password.argon2_memory_kib", "19456"),
             ("password.argon2_iterations", "2"),
             ("password.argon2_parallelism", "1"),
@@ -1395,7 +1401,7 @@ mod tests {
 
     #[test]
     fn keys_cover_every_field_once() {
-        assert_eq!(KEYS.len(), 38);
+        assert_eq!(KEYS.len(), 39);
         let mut sorted = KEYS.to_vec();
         sorted.sort_unstable();
         sorted.dedup();

@@ -160,7 +160,8 @@ fn rejected(rule: impl Into<String>) -> Error {
 /// 2. at least `min_length` characters (Unicode scalar values, not bytes);
 /// 3. each required character class (lowercase, uppercase, digit, symbol);
 /// 4. with `reject_common`, not in the bundled list of leaked passwords (compared lowercased);
-/// 5. does not equal or contain, case-insensitively, a context item (or a word of it) of 4+ characters.
+/// 5. with `reject_personal`, does not equal or contain, case-insensitively, a context item (or a word
+///    of it) of 4+ characters.
 pub fn check_strength(password: &Secret, policy: &PasswordPolicy, context: &[&str]) -> Result<()> {
     let pw = password.expose();
     let max = policy.max_length as usize;
@@ -191,7 +192,7 @@ pub fn check_strength(password: &Secret, policy: &PasswordPolicy, context: &[&st
     if policy.reject_common && COMMON_PASSWORDS.contains(lower.as_str()) {
         return Err(rejected("is too common: it appears in lists of leaked passwords"));
     }
-    if context_terms(context).any(|term| lower.contains(term.as_str())) {
+    if policy.reject_personal && context_terms(context).any(|term| lower.contains(term.as_str())) {
         return Err(rejected("must not contain your email or name"));
     }
     Ok(())
@@ -439,6 +440,7 @@ mod tests {
         // Not checked when the policy says so.
         let lax = PasswordPolicy {
             reject_common: false,
+            reject_personal: true,
             ..policy()
         };
         check_strength(&Secret::new("passwordpassword"), &lax, &[]).unwrap();
@@ -475,6 +477,12 @@ mod tests {
         assert_eq!(rule_of(check("smithsonian museum")), msg);
         assert_eq!(rule_of(check("alice smith 1234")), msg);
         check("violet tractor 42").unwrap();
+        // The policy lists the rule, and can switch it off.
+        let off = PasswordPolicy {
+            reject_personal: false,
+            ..policy()
+        };
+        check_strength(&Secret::new("my name is ALICE, hi!"), &off, &ctx).unwrap();
         // Items (and words) shorter than 4 characters are ignored.
         check_strength(&Secret::new("bob is my uncle!"), &policy(), &["bob@example.com", "Bo"]).unwrap();
         // An email is reduced to its local part: the domain may appear.
