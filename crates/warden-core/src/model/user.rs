@@ -10,13 +10,69 @@ use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::session::{SessionRow, SessionView};
 
-/// A normalized email address: trimmed, lowercased, one `@`, a dotted domain, at most 254 characters.
+/// The first character of `s` that a person cannot see or that turns the text's direction: format
+/// characters (zero-width spaces and joiners, bidi controls, the BOM), controls, line and paragraph
+/// separators, private-use and unassigned code points, variation selectors, and the letters that
+/// render as blanks (the Hangul fillers, the braille blank). Text holding one can look exactly like
+/// another person's (`admin\u{200B}@…`).
+pub fn invisible_char(s: &str) -> Option<char> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    s.chars().find(|&c| {
+        matches!(
+            c.general_category(),
+            GeneralCategory::Format
+                | GeneralCategory::Control
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+                | GeneralCategory::PrivateUse
+                | GeneralCategory::Surrogate
+                | GeneralCategory::Unassigned
+        ) || matches!(
+            c,
+            '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
+    })
+}
+
+/// The rule an identifier breaks when it holds an invisible character, naming the character.
+fn invisible_rule(c: char) -> String {
+    format!(
+        "must not contain invisible or direction-changing characters (it holds U+{:04X}): \
+         it could pass for someone else's",
+        c as u32
+    )
+}
+
+/// A display name as typed, trimmed: 1 to 100 characters, none of them invisible ([`invisible_char`]).
+pub fn check_name(name: &str) -> Result<&str> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    if n.chars().count() > 100 {
+        return Err(Error::invalid("name", "must be at most 100 characters"));
+    }
+    if let Some(c) = invisible_char(n) {
+        return Err(Error::invalid("name", invisible_rule(c)));
+    }
+    Ok(n)
+}
+
+/// A normalized email address: trimmed, NFKC-normalized (full-width and other compatibility forms
+/// become their plain letters) and lowercased, one `@`, a dotted domain, at most 254 characters, no
+/// invisible or direction-changing character.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(s: &str) -> Result<Email> {
-        let e = s.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let e: String = s.trim().nfkc().collect::<String>().to_lowercase();
+        if let Some(c) = invisible_char(&e) {
+            return Err(Error::invalid("email", invisible_rule(c)));
+        }
         let rule = "must be an email address such as ana@example.com";
         if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::invalid("email", rule));

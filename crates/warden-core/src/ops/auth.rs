@@ -15,7 +15,7 @@ use crate::model::policy::{LockoutPolicy, Policy};
 use crate::model::secret::Secret;
 use crate::model::session::{ClientInfo, SessionRow};
 use crate::model::user::Authenticated;
-use crate::model::user::{Email, NewUser, UserRow};
+use crate::model::user::{check_name, Email, NewUser, UserRow};
 use crate::model::vocab::{AttemptOutcome, AuditAction, AuthMethod};
 use crate::ops;
 use crate::rules::lockout::{self as rules, Lock, LockoutState};
@@ -638,6 +638,7 @@ pub async fn sign_up(db: &Db, now: Millis, account: &NewAccount<'_>) -> Result<U
         ip,
     } = *account;
     let email = Email::parse(email)?;
+    let name = check_name(name)?;
     let (_, policy) = policy_versions::current(db).await?;
     password::check_strength(pw, &policy.password, &[email.as_str(), name])?;
     let phc = db.hashes().hash(pw, &policy.password, now).await?;

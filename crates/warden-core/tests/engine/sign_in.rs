@@ -1,9 +1,9 @@
 //! Sign-in with email and password.
 
 use warden_core::ops::audit::Status;
-use warden_core::ops::auth::SignIn;
+use warden_core::ops::auth::{self, SignIn};
 use warden_core::ops::sessions::ClientInfo;
-use warden_core::Role;
+use warden_core::{Role, Secret};
 
 use crate::support::*;
 
@@ -157,3 +157,53 @@ both!(disabled_account_cannot_sign_in, |t| async move {
         "a disabled user's sessions stop validating",
     );
 });
+
+both!(
+    look_alike_accounts_are_refused_and_emails_are_normalized,
+    |t| async move {
+        t.user("admin@example.com", Role::SecurityAdmin).await;
+        let try_add = |email: &'static str, name: &'static str| {
+            let db = t.db.clone();
+            let now = t.now();
+            async move {
+                auth::sign_up(
+                    &db,
+                    now,
+                    &auth::NewAccount {
+                        email,
+                        name,
+                        password: &Secret::new(PASSWORD),
+                        role: Role::User,
+                        verified: false,
+                        ip: None,
+                    },
+                )
+                .await
+            }
+        };
+        for (email, name, field) in [
+            ("admin\u{200B}@example.com", "Admin", "email"),
+            ("admin@example.com\u{202E}", "Admin", "email"),
+            ("\u{FEFF}admin@example.com", "Admin", "email"),
+            ("ana@example.com", "Ana\u{200D}", "name"),
+            ("ana@example.com", "\u{202E}anA", "name"),
+            ("ana@example.com", "\u{3164}", "name"),
+            ("ana@example.com", "  ", "name"),
+        ] {
+            let e = assert_code(try_add(email, name).await, "invalid_input", "an invisible character");
+            assert_eq!(e.field(), Some(field), "{email:?} {name:?}: {e}");
+        }
+        // Full-width letters are the same letters: the address is the existing one.
+        assert_code(
+            try_add("ＡＤＭＩＮ@example.com", "Admin").await,
+            "email_taken",
+            "NFKC and case make it admin@example.com",
+        );
+        let id = try_add("Ｒｉｖｅｒ@Example.com", "River").await.expect("a new account");
+        assert_eq!(t.user_row(id).await.email, "river@example.com");
+        // And sign-in finds it however it is typed.
+        t.try_sign_in("ｒｉｖｅｒ@example.com", PASSWORD, &ClientInfo::default())
+            .await
+            .expect("the normalized address signs in");
+    }
+);
