@@ -32,6 +32,9 @@ Configuration file (--config, TOML): the same settings under their snake_case na
     hash_concurrency = 2               # password checks at once [default: the cores]
     hash_memory_mib = 1024             # their argon2 memory together
     hash_wait_ms = 2000                # then 503 with Retry-After
+    header_timeout_ms = 10000          # slow clients: headers, then the body (408)
+    body_timeout_ms = 10000
+    max_connections = 1024             # then 503 with Retry-After
 
     [rate_limits]                      # N/DURATION, shared by every server on the database
     sign_in_per_ip = \"30/1m\"
@@ -133,6 +136,17 @@ pub struct Args {
     /// in milliseconds [default: 2000].
     #[arg(long, env = "WARDEN_HASH_WAIT_MS", value_name = "MS")]
     pub hash_wait_ms: Option<u64>,
+    /// How long a client may take to send a request's headers before its connection is closed, in
+    /// milliseconds [default: 10000].
+    #[arg(long, env = "WARDEN_HEADER_TIMEOUT_MS", value_name = "MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// How long a client may take to send a request's body before it is answered 408, in milliseconds
+    /// [default: 10000].
+    #[arg(long, env = "WARDEN_BODY_TIMEOUT_MS", value_name = "MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// Connections open at once; one more is answered 503 with Retry-After and closed [default: 1024].
+    #[arg(long, env = "WARDEN_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
 }
 
 /// The TOML file: every setting optional, unknown keys refused (a typo must not pass silently).
@@ -163,6 +177,9 @@ pub struct FileConfig {
     pub hash_concurrency: Option<usize>,
     pub hash_memory_mib: Option<u32>,
     pub hash_wait_ms: Option<u64>,
+    pub header_timeout_ms: Option<u64>,
+    pub body_timeout_ms: Option<u64>,
+    pub max_connections: Option<usize>,
     /// `[rate_limits]`: each limit as `N/DURATION`, e.g. `sign_in_per_ip = "30/1m"`.
     pub rate_limits: Option<RateLimitsFile>,
 }
@@ -275,6 +292,29 @@ pub struct ServerConfig {
     pub limits: RateLimits,
     /// How much argon2 work runs at once ([`warden_core::store::HashGate`]).
     pub hashes: HashLimits,
+    /// What slow or many clients may hold.
+    pub connections: ConnectionLimits,
+}
+
+/// What slow or many clients may hold of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request's headers must arrive within this, or the connection is closed.
+    pub header_timeout: std::time::Duration,
+    /// A request's body must arrive within this, or the request is answered 408.
+    pub body_timeout: std::time::Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
 }
 
 impl Args {
@@ -435,6 +475,34 @@ impl Args {
             memory_mib,
             max_wait: std::time::Duration::from_millis(wait_ms),
         };
+        let conn_defaults = ConnectionLimits::default();
+        let timeout = |what: &str, v: Option<u64>, default: std::time::Duration| {
+            let ms = v.unwrap_or(default.as_millis() as u64);
+            if !(100..=300_000).contains(&ms) {
+                return Err(format!("{what}: must be between 100 and 300000 milliseconds"));
+            }
+            Ok(std::time::Duration::from_millis(ms))
+        };
+        let max_connections = self
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(conn_defaults.max_connections);
+        if !(16..=1_000_000).contains(&max_connections) {
+            return Err("max connections: must be between 16 and 1000000".into());
+        }
+        let connections = ConnectionLimits {
+            header_timeout: timeout(
+                "header timeout ms",
+                self.header_timeout_ms.or(file.header_timeout_ms),
+                conn_defaults.header_timeout,
+            )?,
+            body_timeout: timeout(
+                "body timeout ms",
+                self.body_timeout_ms.or(file.body_timeout_ms),
+                conn_defaults.body_timeout,
+            )?,
+            max_connections,
+        };
         let limits = file
             .rate_limits
             .as_ref()
@@ -461,6 +529,7 @@ impl Args {
             log_format,
             limits,
             hashes,
+            connections,
         })
     }
 }

@@ -215,6 +215,23 @@ pub fn cors(cfg: &ServerConfig) -> tower_http::cors::CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
+/// Answers a connection beyond the limit without reading it: 503 `overloaded`, Retry-After 1, the same
+/// `{code, message}` JSON as every other error, then closes it.
+pub async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = r#"{"code":"overloaded","message":"the server has too many open connections: try again in a moment"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
 /// A state-changing request without `Origin` and without cookies: an API client, not a browser.
 #[derive(Debug, Clone, Copy)]
 pub struct NoOrigin;
@@ -500,8 +517,20 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let Json(value) = Json::<serde_json::Value>::from_request(req, state)
+        // One deadline for the whole body: a client trickling it byte by byte is cut off too.
+        let read = tokio::time::timeout(
+            state.cfg.connections.body_timeout,
+            Json::<serde_json::Value>::from_request(req, state),
+        );
+        let Json(value) = read
             .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorCode::RequestTimeout,
+                    "the request body did not arrive in time",
+                )
+            })?
             .map_err(json_rejection)?;
         if !value.is_object() {
             return Err(ApiError::new(

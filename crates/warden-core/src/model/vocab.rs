@@ -230,6 +230,7 @@ vocabulary! {
         InvalidJson = "invalid_json",
         /// HTTP: a body over the size limit.
         PayloadTooLarge = "payload_too_large",
+        RequestTimeout = "request_timeout",
         /// HTTP: a body that could not be read.
         InvalidBody = "invalid_body",
         /// HTTP: verification email asked of a server without SMTP.

@@ -17,4 +17,5 @@ mod openapi;
 mod rate_limits;
 mod security;
 mod sessions;
+mod slow_clients;
 mod two_factor;
