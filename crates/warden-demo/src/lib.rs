@@ -118,6 +118,18 @@ const AGENTS: &[&str] = &[
 ];
 const CLIENTS: &[&str] = &["web", "web", "web", "ios-app", "android-app"];
 
+/// The application of a session on `os` for a draw `k` of `0..CLIENTS.len()`: the iOS app only on iOS,
+/// the Android app only on Android, the web app everywhere (one draw, as before, so a seed's other data
+/// stays the same).
+fn client_on(os: Option<&str>, k: usize) -> &'static str {
+    let os = os.unwrap_or("");
+    match CLIENTS[k] {
+        "ios-app" if os.starts_with("iOS") || os.starts_with("iPadOS") => "ios-app",
+        "android-app" if os.starts_with("Android") => "android-app",
+        _ => "web",
+    }
+}
+
 /// A time in `[from, to)`, or `from` when the span is empty (a user created an hour ago has no "day ago").
 fn between(r: &mut StdRng, from: Millis, to: Millis) -> Millis {
     if to > from {
@@ -146,7 +158,12 @@ enum Kind {
     Created(Role),
     SignedIn(u8),
     SignInFailed,
-    Locked(bool),
+    /// A burst of failures locked the account from this address: until then, or for good.
+    Locked {
+        permanent: bool,
+        until: Option<Millis>,
+        ip: std::net::Ipv4Addr,
+    },
     OwnerRevoked,
     AdminRevoked,
     Evicted,
@@ -377,6 +394,8 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
         let limits = v2.session_limits(privileged);
         let n_sessions = if i < 2 { 3 } else { r.gen_range(0..=10) };
         let mut last_active: Option<Millis> = None;
+        // (start, last use) of the user's sessions at home so far.
+        let mut home_activity: Vec<(Millis, Millis)> = Vec::new();
         let horizon = (now - 90 * DAY).max(created_at);
         for s in 0..n_sessions {
             let recent = i < 2 && s == n_sessions - 1;
@@ -495,19 +514,28 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 v_s(country),
                 v_s(city),
                 v_s(method),
-                v_s(CLIENTS[r.gen_range(0..CLIENTS.len())]),
+                v_s(client_on(parsed.os.as_deref(), r.gen_range(0..CLIENTS.len()))),
                 v_b(privileged),
                 v_oi(revoked_at),
                 v_os(revoked_by.as_deref()),
                 v_os(reason),
                 v_bytes(ip_key(Some(&ip))),
             ]);
+            if !travelling {
+                home_activity.push((start, last_seen));
+            }
             // Half the sign-ins from away are flagged, as detection would have; those older than 30 days are
             // closed. A stream of its own, so the rest of the data stays as it was for a seed.
             let mut fr = StdRng::seed_from_u64(opts.seed ^ (sid.as_u128() as u64));
+            // Impossible travel needs a second place: a session at home in use shortly before this one.
+            let at_home_before = home_activity
+                .iter()
+                .filter(|(began, seen)| *began <= start && *seen <= start && start - *seen < 2 * HOUR)
+                .map(|(_, seen)| *seen)
+                .max();
             if travelling && country != home.0 && fr.gen_ratio(1, 2) {
-                let (rule, severity, detail) = if fr.gen_ratio(1, 4) {
-                    let gap = fr.gen_range(5..110);
+                let (rule, severity, detail) = if let (true, Some(seen)) = (fr.gen_ratio(1, 4), at_home_before) {
+                    let gap = ((start - seen) / MINUTE).max(1);
                     (
                         "impossible_travel",
                         "high",
@@ -688,6 +716,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                     kind: Kind::SignInFailed,
                 });
             }
+            let lock_ip: std::net::Ipv4Addr = ip.parse().expect("a dotted IPv4 address");
             last_failed = Some((burst_at, ip));
             lock_count = if permanent {
                 i64::from(v2.lockout.permanent_after)
@@ -699,7 +728,11 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 at: burst_at,
                 user: i,
                 session: None,
-                kind: Kind::Locked(permanent),
+                kind: Kind::Locked {
+                    permanent,
+                    until: (!permanent).then(|| burst_at + v2.lockout.duration.as_millis()),
+                    ip: lock_ip,
+                },
             });
             if locked_now {
                 locked_users += 1;
@@ -716,6 +749,24 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 lock_count = 0;
             }
         } else if r.gen_ratio(1, 10) {
+            // One recent wrong password, in the open window: its attempt, its audit event, its place.
+            let at = now - HOUR;
+            let ip = format!("{home_ip}{}", r.gen_range(1..255));
+            attempts_b.push(vec![
+                v_i(at),
+                v_uuid(id),
+                v_s(&email),
+                v_s(&ip),
+                v_s(devices[0]),
+                v_s("bad_password"),
+            ]);
+            happenings.push(Happening {
+                at,
+                user: i,
+                session: None,
+                kind: Kind::SignInFailed,
+            });
+            last_failed = Some((at, ip));
             failed_count = 1;
         }
         users_b.push(vec![
@@ -899,9 +950,17 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 ev.status = "failure".into();
                 ev.metadata = json!({ "outcome": "bad_password" }).to_string();
             }
-            Kind::Locked(permanent) => {
+            Kind::Locked { permanent, until, ip } => {
                 ev.action = "user.locked".into();
-                ev.metadata = json!({ "permanent": permanent }).to_string();
+                // The same record the engine writes when a failure locks an account.
+                ev.metadata = json!({
+                    "until": until,
+                    "permanent": permanent,
+                    "lock_count": if permanent { v2.lockout.permanent_after } else { 1 },
+                    "failures": v2.lockout.threshold,
+                    "ip": ip.to_string(),
+                })
+                .to_string();
             }
             Kind::OwnerRevoked => {
                 as_user(&mut ev);
@@ -1062,7 +1121,7 @@ pub async fn busy_user(db: &Db, email: &str, sessions: u32, now: Millis, seed: u
             v_s(country),
             v_s(city),
             v_s("password"),
-            v_s(CLIENTS[rng.gen_range(0..CLIENTS.len())]),
+            v_s(client_on(parsed.os.as_deref(), rng.gen_range(0..CLIENTS.len()))),
             v_b(false),
             v_oi(revoked_at),
             v_os(match reason {

@@ -156,7 +156,10 @@ impl Modify for CommonAnswers {
                     );
                 }
                 if has_body {
-                    add("408", "request_timeout: the body did not arrive within the body timeout");
+                    add(
+                        "408",
+                        "request_timeout: the body did not arrive within the body timeout",
+                    );
                     add("413", "payload_too_large: the body is larger than the server accepts");
                     add("415", "unsupported_media_type: the body is not `application/json`");
                 }

@@ -228,11 +228,35 @@ pub struct UsersPage {
     pub next_cursor: Option<String>,
 }
 
+/// Why and until when an account is locked, as its lockout card says it: when the lock began, the
+/// failed sign-ins that caused it and the address of the last one, and its one end (`until`, or
+/// `permanent`: until an administrator unlocks it) — the same end the timeline's lock mark shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LockView {
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub since: Option<Millis>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub until: Option<Millis>,
+    pub permanent: bool,
+    /// The failed sign-ins within the lockout window that caused the lock (`None` when the lock was
+    /// recorded before this was kept).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub failures: Option<i64>,
+    /// The address of the failure that locked it.
+    pub ip: Option<String>,
+    /// Which lock in a row this is (each lasts longer, by the policy's backoff).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub lock_count: i64,
+}
+
 /// A user's page: profile and lockout card, sessions, recent audit entries about them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserDetail {
     pub user: UserView,
+    /// `Some` while the account is locked: the lockout card's cause and end.
+    pub lock: Option<LockView>,
     pub sessions: Vec<SessionView>,
     pub recent_activity: Vec<AuditEvent>,
 }

@@ -12,8 +12,8 @@ use crate::model::policy::Policy;
 use crate::model::session::SessionRow;
 pub use crate::model::session::{SessionCount, SessionListItem, SessionQuery, SessionSort, SessionsPage};
 use crate::model::session_filter::SessionFilter;
-use crate::model::user::UserView;
-pub use crate::model::user::{UserDetail, UserQuery, UserSort, UserSummary, UsersPage};
+pub use crate::model::user::{LockView, UserDetail, UserQuery, UserSort, UserSummary, UsersPage};
+use crate::model::user::{UserRow, UserView};
 use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::ops::sessions as user_sessions;
 use crate::rules::lockout;
@@ -98,13 +98,51 @@ pub async fn user_detail(db: &Db, staff: &Staff, ident: &str, now: Millis) -> Re
         20,
     )
     .await?;
+    let view = lockout::user_view(&user, now);
+    let lock = match view.locked {
+        true => Some(lock_view(db, &user, &view).await?),
+        false => None,
+    };
     Ok(UserDetail {
-        user: lockout::user_view(&user, now),
+        user: view,
+        lock,
         sessions: sessions
             .iter()
             .map(|s| session_rules::view(s, &policy, now, actor.session_id))
             .collect(),
         recent_activity: recent.events,
+    })
+}
+
+/// The lockout card of a locked user: the row's lock (its one end) and, from the lock's audit record,
+/// the failures that caused it and where the last one came from.
+async fn lock_view(db: &Db, user: &UserRow, view: &UserView) -> Result<LockView> {
+    let locked = audit::list(
+        db,
+        &AuditFilter {
+            target_user: Some(user.id),
+            action: Some(AuditAction::UserLocked.as_str().to_owned()),
+            ..Default::default()
+        },
+        None,
+        1,
+    )
+    .await?;
+    let meta: serde_json::Value = locked
+        .events
+        .first()
+        .and_then(|e| serde_json::from_str(&e.metadata).ok())
+        .unwrap_or_default();
+    Ok(LockView {
+        since: user.last_locked_at,
+        until: view.locked_until,
+        permanent: view.locked_permanently,
+        failures: meta["failures"].as_i64(),
+        ip: meta["ip"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| user.last_failed_ip.clone()),
+        lock_count: user.lock_count,
     })
 }
 

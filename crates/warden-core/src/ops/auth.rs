@@ -140,6 +140,9 @@ async fn fail(
                     "until": until,
                     "permanent": until.is_none(),
                     "lock_count": outcome_state.state.lock_count,
+                    // A lock is the failure that brings the window's count to the threshold.
+                    "failures": policy.lockout.threshold,
+                    "ip": info.ip,
                 })),
             )
             .await?;

@@ -226,3 +226,51 @@ both!(
         assert_eq!(fail(&t, "NOBODY@example.com").await.code(), "invalid_credentials");
     }
 );
+
+both!(
+    the_lockout_card_says_why_and_until_when_as_the_timeline_does,
+    |t| async move {
+        let ana = t.user("ana@example.com", Role::User).await;
+        let from = ClientInfo {
+            ip: Some("198.51.100.7".into()),
+            ..Default::default()
+        };
+        let start = t.now();
+        for _ in 0..5 {
+            t.advance(SECOND);
+            let _ = t.try_sign_in("ana@example.com", WRONG_PASSWORD, &from).await;
+        }
+        let admin = t.admin_actor().await;
+        let detail = admin::user_detail(&t.db, &admin, "ana@example.com", t.now())
+            .await
+            .unwrap();
+        let lock = detail.lock.expect("a locked account has its lockout card");
+        assert_eq!(lock.since, Some(t.now()));
+        assert_eq!(lock.until, Some(t.now() + 15 * MINUTE));
+        assert!(!lock.permanent);
+        assert_eq!(
+            lock.failures,
+            Some(5),
+            "the failures that caused it, not the count since (0)"
+        );
+        assert_eq!(lock.ip.as_deref(), Some("198.51.100.7"));
+        assert_eq!(lock.lock_count, 1);
+        let tl = warden_core::ops::timeline::user_timeline(&t.db, &admin, ana, start, t.now(), t.now())
+            .await
+            .unwrap();
+        let mark = tl
+            .marks
+            .iter()
+            .find(|m| m.kind == warden_core::ops::timeline::MarkKind::Locked)
+            .expect("the lock on the timeline");
+        assert_eq!(mark.until, lock.until, "one end, on the card and the timeline");
+        // Unlocked, the card is gone.
+        admin::unlock_user(&t.db, &admin, t.now(), "ana@example.com", "verified by phone")
+            .await
+            .unwrap();
+        let detail = admin::user_detail(&t.db, &admin, "ana@example.com", t.now())
+            .await
+            .unwrap();
+        assert!(detail.lock.is_none());
+    }
+);
