@@ -273,9 +273,10 @@ enum SessionsCmd {
         /// Carry it out (without it only the dry run is printed)
         #[arg(long)]
         yes: bool,
-        /// Sessions per transaction
-        #[arg(long, default_value_t = bulk::DEFAULT_BATCH)]
-        batch_size: u32,
+        /// Sessions per transaction, 1 to 5000 [default: adapts, so each batch takes about a quarter of a
+        /// second and a long run shows its progress]
+        #[arg(long)]
+        batch_size: Option<u32>,
     },
     /// The recent bulk terminations: finished, still running, or interrupted half-way (and what each
     /// did and did not do)
@@ -831,7 +832,7 @@ async fn run(cli: Cli) -> Result<()> {
                 target,
                 include_own: true,
                 reason,
-                batch_size: Some(batch_size),
+                batch_size,
             };
             let plan = bulk::plan(&db, &actor, &req, now).await?;
             if !yes {

@@ -10,7 +10,6 @@ use crate::model::session_filter::SessionFilter;
 
 /// A selection larger than this must be given as a filter ("all N matching").
 pub const MAX_SELECTION: usize = 10_000;
-pub const DEFAULT_BATCH: u32 = 1_000;
 pub const MAX_BATCH: u32 = 5_000;
 /// Above this many sessions the console asks for a typed confirmation.
 pub const LARGE: u64 = 100;
@@ -38,7 +37,8 @@ pub struct BulkRequest {
     /// Why, for the audit log (required to run; the dry run ignores it).
     #[serde(default)]
     pub reason: String,
-    /// Sessions per transaction (default 1000, at most 5000).
+    /// Sessions per transaction, 1 to 5000. Without it the size adapts: small at first, then each batch
+    /// sized to take about a quarter of a second, so a long run shows its progress and can be cancelled.
     #[serde(default)]
     pub batch_size: Option<u32>,
 }

@@ -25,8 +25,7 @@ use uuid::Uuid;
 use crate::model::audit::{check_limit, Record};
 use crate::model::authz::{Actor, Admin, Permission, Staff};
 pub use crate::model::bulk::{
-    BulkPlan, BulkProgress, BulkRequest, BulkRun, BulkSummary, BulkTarget, DEFAULT_BATCH, LARGE, MAX_BATCH,
-    MAX_SELECTION, STALE_AFTER,
+    BulkPlan, BulkProgress, BulkRequest, BulkRun, BulkSummary, BulkTarget, LARGE, MAX_BATCH, MAX_SELECTION, STALE_AFTER,
 };
 use crate::model::clock::{Clock, Millis};
 use crate::model::error::{Error, Result};
@@ -212,8 +211,7 @@ pub async fn run(
 ) -> Result<BulkSummary> {
     let actor = staff.actor();
     let reason = require_reason(&req.reason)?;
-    let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH);
-    if batch_size == 0 || batch_size > MAX_BATCH {
+    if req.batch_size.is_some_and(|n| n == 0 || n > MAX_BATCH) {
         return Err(Error::invalid("batch_size", format!("must be 1 to {MAX_BATCH}")));
     }
     let started = clock.now();
@@ -241,7 +239,8 @@ pub async fn run(
     let mut batch_seqs: Vec<i64> = Vec::new();
     let mut cancelled = false;
     let mut error = None;
-    let mut chunks = ids.chunks(batch_size as usize);
+    let mut size = BatchSize::new(req.batch_size);
+    let mut next = 0usize;
     progress(BulkProgress {
         done,
         total: matched,
@@ -252,9 +251,15 @@ pub async fn run(
             cancelled = true;
             break;
         }
-        let Some(chunk) = chunks.next() else { break };
+        if next >= ids.len() {
+            break;
+        }
+        let chunk = &ids[next..(next + size.current()).min(ids.len())];
+        let took = std::time::Instant::now();
         match batch(db, actor, clock, &s, reason, bulk_id, batches + 1, chunk).await {
             Ok(b) => {
+                next += chunk.len();
+                size.after(chunk.len(), took.elapsed());
                 batches += 1;
                 done += b.ended;
                 already_ended += b.already_ended;
@@ -267,7 +272,7 @@ pub async fn run(
             }
             Err(e) => {
                 // Nothing of this batch was written: it and the batches after it are left as they were.
-                failed = chunk.len() as u64 + chunks.map(|c| c.len() as u64).sum::<u64>();
+                failed = (ids.len() - next) as u64;
                 error = Some(e.to_string());
                 break;
             }
@@ -318,6 +323,54 @@ pub async fn run(
         audit_seq,
         interrupted,
     })
+}
+
+/// How many sessions the next batch ends. A size asked for is kept. Without one, the first batch is
+/// small and each next one is sized from the last one's time to take about [`BATCH_TARGET`]: a run
+/// longer than a second reports its progress several times a second and can be cancelled between
+/// batches, and a large run does not crawl in tiny transactions (at most [`MAX_BATCH`]).
+struct BatchSize {
+    fixed: bool,
+    size: usize,
+}
+
+/// The first batch of a run whose batch size adapts.
+const FIRST_BATCH: usize = 50;
+/// What an adapting batch aims to take.
+const BATCH_TARGET: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl BatchSize {
+    fn new(asked: Option<u32>) -> BatchSize {
+        match asked {
+            Some(n) => BatchSize {
+                fixed: true,
+                size: n as usize,
+            },
+            None => BatchSize {
+                fixed: false,
+                size: FIRST_BATCH,
+            },
+        }
+    }
+
+    fn current(&self) -> usize {
+        self.size
+    }
+
+    /// After a batch of `n` sessions that took `took`.
+    fn after(&mut self, n: usize, took: std::time::Duration) {
+        if self.fixed || n == 0 {
+            return;
+        }
+        let per_session = took.as_secs_f64() / n as f64;
+        let fits = if per_session > 0.0 {
+            (BATCH_TARGET.as_secs_f64() / per_session) as usize
+        } else {
+            MAX_BATCH as usize
+        };
+        // Grow at most fourfold at a time, so one fast batch does not make a slow giant.
+        self.size = fits.clamp(10, (self.size * 4).min(MAX_BATCH as usize));
+    }
 }
 
 struct Batch {

@@ -909,3 +909,49 @@ both!(a_dropped_connection_between_batches_loses_nothing, |t| async move {
         "every session ended, each once"
     );
 });
+
+both!(
+    without_a_batch_size_a_run_starts_small_and_reports_each_batch,
+    |t| async move {
+        let admin = t.admin_actor().await;
+        t.user("ana@example.com", Role::User).await;
+        for _ in 0..5 {
+            t.sign_in("ana@example.com").await;
+        }
+        // 330 sessions, the run the issue saw finish in one batch with no progress shown.
+        t.set_policy(&[("session.max_concurrent", "1000")]).await;
+        for _ in 0..325 {
+            t.sign_in("ana@example.com").await;
+        }
+        let cancel = AtomicBool::new(false);
+        let mut reports = Vec::new();
+        let summary = bulk::run(
+            &t.db,
+            &admin,
+            &t.clock,
+            &BulkRequest {
+                target: BulkTarget::Everyone,
+                include_own: false,
+                reason: "drill".into(),
+                batch_size: None,
+            },
+            &cancel,
+            &mut |p| reports.push((p.done, p.batches)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.terminated, 330);
+        assert!(summary.batches >= 2, "more than one batch: {}", summary.batches);
+        assert_eq!(
+            reports.len(),
+            summary.batches as usize + 1,
+            "a report before and after each batch"
+        );
+        assert_eq!(
+            reports[1],
+            (50, 1),
+            "the first batch is small, so progress shows at once"
+        );
+        assert_eq!(*reports.last().unwrap(), (330, summary.batches));
+    }
+);
