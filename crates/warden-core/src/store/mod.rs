@@ -202,13 +202,27 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(15))
                 .connect_with(opts)
                 .await
-                .map_err(|e| Error::DatabaseUnreachable(format!("cannot open SQLite file `{path}`: {e}")))?;
+                .map_err(|e| sqlite_open_error(path, &e))?;
             Ok(Db::new(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::DatabaseUrl(format!("not a valid PostgreSQL URL: {}", redact(&e.to_string()))))?;
             if let Some(pw) = password.filter(|p| !p.expose().is_empty()) {
                 opts = opts.password(pw.expose());
+            }
+            // One connection first, to tell a refused port, a wrong password or a missing database at once
+            // and in words; the pool would retry until its timeout and then say only that it timed out.
+            let place = format!("{}:{}", opts.get_host(), opts.get_port());
+            match tokio::time::timeout(Duration::from_secs(10), <sqlx::postgres::PgConnection as sqlx::Connection>::connect_with(&opts)).await {
+                Err(_) => {
+                    return Err(Error::DatabaseUnreachable(format!(
+                        "no answer from {place} within 10 seconds: check the host and port, and that a firewall lets the connection through"
+                    )))
+                }
+                Ok(Err(e)) => return Err(postgres_connect_error(&place, &e)),
+                Ok(Ok(c)) => {
+                    let _ = sqlx::Connection::close(c).await;
+                }
             }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -353,6 +367,56 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// Why a SQLite file could not be opened, in words.
+fn sqlite_open_error(path: &str, e: &sqlx::Error) -> Error {
+    let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned());
+    let text = match code.as_deref() {
+        // SQLITE_NOTADB
+        Some("26") => format!("`{path}` is not a SQLite database: it is some other kind of file"),
+        // SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY
+        Some("14") | Some("3") | Some("8") => {
+            format!("`{path}` cannot be opened for reading and writing: check its permissions and its folder's")
+        }
+        // SQLITE_CORRUPT
+        Some("11") => format!("`{path}` is a damaged SQLite database"),
+        _ => format!("cannot open the SQLite file `{path}`: {}", plain(e)),
+    };
+    Error::DatabaseUnreachable(text)
+}
+
+/// Why a PostgreSQL server at `place` (`host:port`) did not take the connection, in words.
+fn postgres_connect_error(place: &str, e: &sqlx::Error) -> Error {
+    if let sqlx::Error::Io(io) = e {
+        use std::io::ErrorKind;
+        let text = match io.kind() {
+            ErrorKind::ConnectionRefused => {
+                format!("connection refused at {place}: is PostgreSQL running there, and is the port right?")
+            }
+            ErrorKind::TimedOut => format!("no answer from {place}: check the host, the port and the firewall"),
+            ErrorKind::NotFound => format!("no such host: {place}"),
+            _ => format!("cannot reach {place}: {io}"),
+        };
+        return Error::DatabaseUnreachable(text);
+    }
+    if let Some(d) = e.as_database_error() {
+        let text = match d.code().as_deref() {
+            Some("28P01") | Some("28000") => format!("PostgreSQL at {place} refused the user name or password"),
+            Some("3D000") => format!("PostgreSQL at {place} has no such database: {}", redact(d.message())),
+            _ => format!("PostgreSQL at {place}: {}", redact(d.message())),
+        };
+        return Error::DatabaseUnreachable(text);
+    }
+    Error::DatabaseUnreachable(format!("PostgreSQL at {place}: {}", plain(e)))
+}
+
+/// A driver error without its "error returned from database: (code: N)" preamble.
+fn plain(e: &sqlx::Error) -> String {
+    match e.as_database_error() {
+        Some(d) => redact(d.message()),
+        None => redact(&e.to_string()),
     }
 }
 

@@ -158,8 +158,31 @@ async fn unreachable_postgres_is_database_unreachable() {
         "the password never appears in the message: {e}"
     );
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(12),
-        "refused connections fail within the acquire timeout"
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "a refused connection is told at once, not after the pool's wait: {:?}",
+        started.elapsed()
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("connection refused at 127.0.0.1:1") && !text.contains("pool timed out"),
+        "the message says what happened: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "these are my notes, not a database\n".repeat(200)).unwrap();
+    let e = assert_code(
+        Db::open(&format!("sqlite://{}", path.display())).await,
+        "database_unreachable",
+        "a text file",
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("is not a SQLite database") && !text.contains("code: 26"),
+        "in words, without the driver's code: {text}"
     );
 }
 
