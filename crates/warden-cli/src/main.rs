@@ -85,6 +85,14 @@ enum Command {
     /// Review suspicious-activity flags raised at sign-in
     #[command(subcommand)]
     Flags(FlagsCmd),
+    /// The emails the server could not deliver yet (kept and tried again), or gave up on this week
+    Mail {
+        /// Only this user's (email or id)
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Measure session validation and the admin pages on this database (see docs/PERFORMANCE.md)
     Bench(bench::BenchArgs),
 }
@@ -923,6 +931,37 @@ async fn run(cli: Cli) -> Result<()> {
                         r.batches.to_string(),
                         r.reason.clone(),
                         r.id.to_string(),
+                    ]);
+                }
+                t.print();
+            }
+        }
+        Command::Mail { user, limit } => {
+            let user = match user {
+                Some(u) => Some(warden_core::ops::users::find(&db, &u).await?.id),
+                None => None,
+            };
+            let mails = warden_core::ops::mail::undelivered(&db, &actor, user, now, limit).await?;
+            if cli.json {
+                print_json(&mails);
+            } else if mails.is_empty() {
+                println!("Every email was delivered.");
+            } else {
+                let mut t = Table::new(&["QUEUED", "TO", "KIND", "TRIES", "STATE", "LAST ERROR"]);
+                for m in &mails {
+                    let state = match (m.gave_up_at, m.next_at) {
+                        (Some(at), _) => format!("given up {}", ago(now, at)),
+                        (None, Some(at)) if at <= now => "due now".to_owned(),
+                        (None, Some(at)) => format!("next try in {} min", (at - now + 59_999) / 60_000),
+                        (None, None) => "waiting".to_owned(),
+                    };
+                    t.row(vec![
+                        ago(now, m.created_at),
+                        m.email.clone(),
+                        m.kind.clone(),
+                        m.attempts.to_string(),
+                        state,
+                        m.last_error.clone().unwrap_or_default(),
                     ]);
                 }
                 t.print();

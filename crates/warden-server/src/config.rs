@@ -144,6 +144,10 @@ pub struct Args {
     /// [default: 10000].
     #[arg(long, env = "WARDEN_BODY_TIMEOUT_MS", value_name = "MS")]
     pub body_timeout_ms: Option<u64>,
+    /// How often the outbox's undelivered emails are looked at, in milliseconds [default: 30000]. Each
+    /// is tried again after a growing delay (1, 5, 15, 30 minutes, then hourly) and given up after a day.
+    #[arg(long, env = "WARDEN_MAIL_RETRY_MS", value_name = "MS")]
+    pub mail_retry_ms: Option<u64>,
     /// Connections open at once; one more is answered 503 with Retry-After and closed [default: 1024].
     #[arg(long, env = "WARDEN_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
@@ -180,6 +184,7 @@ pub struct FileConfig {
     pub header_timeout_ms: Option<u64>,
     pub body_timeout_ms: Option<u64>,
     pub max_connections: Option<usize>,
+    pub mail_retry_ms: Option<u64>,
     /// `[rate_limits]`: each limit as `N/DURATION`, e.g. `sign_in_per_ip = "30/1m"`.
     pub rate_limits: Option<RateLimitsFile>,
 }
@@ -294,6 +299,8 @@ pub struct ServerConfig {
     pub hashes: HashLimits,
     /// What slow or many clients may hold.
     pub connections: ConnectionLimits,
+    /// How often the outbox is looked at.
+    pub mail_retry_every: std::time::Duration,
 }
 
 /// What slow or many clients may hold of the server.
@@ -503,6 +510,10 @@ impl Args {
             )?,
             max_connections,
         };
+        let mail_retry_ms = self.mail_retry_ms.or(file.mail_retry_ms).unwrap_or(30_000);
+        if !(100..=3_600_000).contains(&mail_retry_ms) {
+            return Err("mail retry ms: must be between 100 and 3600000".into());
+        }
         let limits = file
             .rate_limits
             .as_ref()
@@ -530,6 +541,7 @@ impl Args {
             limits,
             hashes,
             connections,
+            mail_retry_every: std::time::Duration::from_millis(mail_retry_ms),
         })
     }
 }

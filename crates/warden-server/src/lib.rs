@@ -195,17 +195,62 @@ impl AppState {
         .await
     }
 
-    /// Issues a verification token and queues its email; false when no mail server is configured or
-    /// the address is already verified.
-    pub async fn send_verification(&self, user: &UserRow, now: Millis) -> Result<bool> {
+    /// Queues the verification email of `user` and tries it at once. `None` when no mail server is
+    /// configured (nothing is sent); else whether the mail server accepted it — when not, it stays in the
+    /// outbox and the sender loop tries it again.
+    pub async fn send_verification(&self, user: &UserRow, now: Millis) -> Result<Option<bool>> {
+        if self.mailer.is_none() {
+            return Ok(None);
+        }
+        let id = warden_core::ops::mail::queue(&self.db, now, user.id, warden_core::ops::mail::VERIFICATION).await?;
+        match warden_core::ops::mail::claim(&self.db, now, id).await? {
+            Some(mail) => self.attempt(&mail, now).await.map(Some),
+            None => Ok(Some(false)),
+        }
+    }
+
+    /// One claimed attempt of an email in the outbox: a fresh link, the mail server's answer recorded.
+    /// Returns whether the mail server accepted it.
+    pub async fn attempt(&self, mail: &warden_core::ops::mail::MailRow, now: Millis) -> Result<bool> {
+        use warden_core::ops::mail as outbox;
         let Some(mailer) = &self.mailer else {
             return Ok(false);
         };
-        let Some(token) = warden_core::ops::verification::issue(&self.db, now, user).await? else {
+        let Some(user) = warden_core::ops::users::by_id(&self.db, mail.user_id).await? else {
+            outbox::not_needed(&self.db, now, mail, "the account no longer exists").await?;
             return Ok(false);
         };
-        mailer.send_verification(&user.email, &user.name, &token);
-        Ok(true)
+        let Some(token) = warden_core::ops::verification::issue(&self.db, now, &user).await? else {
+            outbox::not_needed(&self.db, now, mail, "the address was verified meanwhile").await?;
+            return Ok(false);
+        };
+        match mailer.deliver_verification(&user.email, &user.name, &token).await {
+            Ok(()) => {
+                outbox::delivered(&self.db, now, mail.id).await?;
+                tracing::info!(attempt = mail.attempts, "verification email sent");
+                Ok(true)
+            }
+            Err(e) => {
+                let again = outbox::not_delivered(&self.db, now, mail, &e).await?;
+                tracing::warn!(error = %e, attempt = mail.attempts, again, "the verification email was not delivered");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Tries the emails due now; returns how many the mail server accepted.
+    pub async fn deliver_due(&self) -> Result<usize> {
+        if self.mailer.is_none() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let mut sent = 0;
+        for mail in warden_core::ops::mail::claim_due(&self.db, now, 50).await? {
+            if self.attempt(&mail, now).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
     }
 }
 
@@ -266,12 +311,27 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let limits = state.cfg.connections;
+    let state_for_sender = state.clone();
     let app = router(state);
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let mut shutdown = std::pin::pin!(shutdown);
+    // The outbox's sender: what a mail server refused, or what a restart interrupted, is tried again.
+    let sender = state_for_sender.mailer.is_some().then(|| {
+        let state = state_for_sender.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(state.cfg.mail_retry_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.deliver_due().await {
+                    tracing::warn!(code = e.code(), error = %e, "the outbox could not be read");
+                }
+            }
+        })
+    });
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -299,6 +359,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    if let Some(sender) = sender {
+        sender.abort();
+    }
     graceful.shutdown().await;
     Ok(())
 }

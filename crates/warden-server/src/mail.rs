@@ -1,5 +1,5 @@
-//! Verification emails over SMTP (lettre). Sending runs off the request: the answer does not wait for
-//! the mail server, and its timing says nothing about the address.
+//! Verification emails over SMTP (lettre), from the outbox (`warden_core::ops::mail`): each attempt waits
+//! for the mail server's answer, and what it said is kept for the next attempt and for the admins.
 
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -33,20 +33,15 @@ impl Mailer {
         format!("{}/api/auth/verify-email?token={}", self.public_url, token.expose())
     }
 
-    /// Queues the verification email for `to`; failures are logged (without the token).
-    pub fn send_verification(&self, to: &str, name: &str, token: &Secret) {
-        let link = self.link(token);
-        let mailer = self.clone();
-        let (to, name) = (to.to_owned(), name.to_owned());
-        tokio::spawn(async move {
-            match mailer.build(&to, &name, &link) {
-                Ok(msg) => match mailer.transport.send(msg).await {
-                    Ok(_) => tracing::info!("verification email sent"),
-                    Err(e) => tracing::warn!(error = %e, "the verification email could not be sent"),
-                },
-                Err(e) => tracing::warn!(error = %e, "the verification email could not be built"),
-            }
-        });
+    /// Sends the verification email for `to` and waits for the mail server's answer: `Err` holds what
+    /// went wrong, in words (never the link).
+    pub async fn deliver_verification(&self, to: &str, name: &str, token: &Secret) -> Result<(), String> {
+        let msg = self.build(to, name, &self.link(token))?;
+        match tokio::time::timeout(std::time::Duration::from_secs(20), self.transport.send(msg)).await {
+            Err(_) => Err("the mail server did not answer within 20 seconds".into()),
+            Ok(Err(e)) => Err(format!("the mail server refused it: {e}")),
+            Ok(Ok(_)) => Ok(()),
+        }
     }
 
     fn build(&self, to: &str, name: &str, link: &str) -> Result<Message, String> {

@@ -161,8 +161,12 @@ pub struct SignUpBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignedUp {
     pub user: UserOut,
-    /// Whether a verification email was queued (only when SMTP is configured).
+    /// Whether the mail server accepted the verification email (never without SMTP configured).
     pub verification_email_sent: bool,
+    /// The email could not be delivered yet: it is kept and tried again (see `message`).
+    pub verification_email_queued: bool,
+    /// What happened to the verification email, in words.
+    pub message: String,
 }
 
 /// Creates an account under the password policy (400 `password_rejected` names the rule).
@@ -193,11 +197,20 @@ pub async fn sign_up(
         .await?
         .ok_or(Error::UserNotFound(id.to_string()))?;
     let sent = s.send_verification(&user, now).await?;
+    let message = match sent {
+        None => "account created; this server sends no email",
+        Some(true) => "account created; a verification email is on its way",
+        Some(false) => {
+            "account created; the verification email could not be delivered yet: it is queued and will be tried again"
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(SignedUp {
             user: UserOut::new(&user),
-            verification_email_sent: sent,
+            verification_email_sent: sent == Some(true),
+            verification_email_queued: sent == Some(false),
+            message: message.to_owned(),
         }),
     )
         .into_response())
@@ -789,22 +802,28 @@ pub async fn verification_email(
     Body(b): Body<EmailBody>,
 ) -> ApiResult<Response> {
     let now = s.now();
-    let Some(mailer) = &s.mailer else {
+    if s.mailer.is_none() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::EmailUnavailable,
             "this server sends no email (no SMTP server is configured)",
         ));
-    };
+    }
     s.limit_verification(&client, &b.email, now).await?;
     // The lookup and the new token are written after the answer: how long it takes must not say
     // whether the address has an account still to be verified.
-    let (db, mailer, email) = (s.db.clone(), mailer.clone(), b.email);
+    let (state, email) = (s.clone(), b.email);
     tokio::spawn(async move {
-        match warden_core::ops::verification::request(&db, now, &email).await {
-            Ok(Some((user, token))) => mailer.send_verification(&user.email, &user.name, &token),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(code = e.code(), error = %e, "a verification email could not be prepared"),
+        let user = match warden_core::ops::verification::wants_link(&state.db, &email).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "a verification email could not be prepared");
+                return;
+            }
+        };
+        if let Err(e) = state.send_verification(&user, now).await {
+            tracing::warn!(code = e.code(), error = %e, "a verification email could not be queued");
         }
     });
     Ok((

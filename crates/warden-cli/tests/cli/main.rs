@@ -572,3 +572,45 @@ both!(a_rejected_password_exits_2_like_all_bad_input_naming_the_rule, |db| {
     let policy = db.ok(&["policy", "show"]);
     assert!(policy.contains("password.reject_personal"), "{policy}");
 });
+
+both!(mail_lists_what_the_server_could_not_deliver, |db| {
+    db.ok(&["migrate"]);
+    assert!(db.ok(&["mail"]).contains("Every email was delivered"));
+    let url = db.url.clone();
+    std::process::Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "--db",
+            &url,
+            "users",
+            "add",
+            "--email",
+            "bo@example.com",
+            "--name",
+            "Bo Ek",
+        ])
+        .env("WARDEN_PASSWORD", "a long and unguessable passphrase")
+        .output()
+        .expect("users add");
+    // What the server does when the mail server answers 451: queue, claim, record the answer.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let d = warden_core::Db::open(&url).await.unwrap();
+        let user = warden_core::ops::users::find(&d, "bo@example.com").await.unwrap();
+        let now = 1_780_000_000_000;
+        let id = warden_core::ops::mail::queue(&d, now, user.id, "verification")
+            .await
+            .unwrap();
+        let mail = warden_core::ops::mail::claim(&d, now, id).await.unwrap().unwrap();
+        let again = warden_core::ops::mail::not_delivered(&d, now, &mail, "the mail server refused it: 451 try later")
+            .await
+            .unwrap();
+        assert!(again, "tried again later");
+    });
+    let listed = db.json(&["mail"]);
+    assert_eq!(listed[0]["email"], "bo@example.com", "{listed}");
+    assert_eq!(listed[0]["attempts"], 1);
+    let text = db.ok(&["mail", "--user", "bo@example.com"]);
+    assert!(
+        text.contains("bo@example.com") && text.contains("451 try later"),
+        "{text}"
+    );
+});

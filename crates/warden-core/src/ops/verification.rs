@@ -48,19 +48,16 @@ pub async fn issue(db: &Db, now: Millis, user: &UserRow) -> Result<Option<Secret
     Ok(Some(token))
 }
 
-/// A new link for `email`: the user and a token when the address belongs to an unverified account,
-/// `None` otherwise (the door answers the same either way).
-pub async fn request(db: &Db, now: Millis, email: &str) -> Result<Option<(UserRow, Secret)>> {
+/// Whether `email` should get a new link: its user when the address belongs to an unverified, enabled
+/// account, `None` otherwise (the door answers the same either way).
+pub async fn wants_link(db: &Db, email: &str) -> Result<Option<UserRow>> {
     let Ok(email) = Email::parse(email) else {
         return Ok(None);
     };
     let Some(user) = users::by_email(db, &email).await? else {
         return Ok(None);
     };
-    if user.disabled_at.is_some() {
-        return Ok(None);
-    }
-    Ok(issue(db, now, &user).await?.map(|t| (user, t)))
+    Ok((user.disabled_at.is_none() && user.email_verified_at.is_none()).then_some(user))
 }
 
 /// Spends a token: marks its user's email verified. Unknown, used, expired or superseded tokens answer

@@ -29,6 +29,7 @@ pub mod bulk_load;
 pub mod flags;
 pub mod hash_gate;
 pub mod login_attempts;
+pub mod mail_outbox;
 pub mod meta;
 pub mod overview;
 pub mod policy_versions;

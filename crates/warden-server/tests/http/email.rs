@@ -120,3 +120,45 @@ both!(verification_email_reveals_nothing_about_accounts, |t| async move {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(t.mail.count(), 0, "no mail for unknown or already verified addresses");
 });
+
+both!(
+    a_refused_verification_email_is_queued_and_delivered_later_even_after_a_restart,
+    |t| async move {
+        t.mail.refuse(true);
+        let r = sign_up(&t, "ana@example.com").await;
+        assert_eq!(
+            (&r.body["verification_email_sent"], &r.body["verification_email_queued"]),
+            (&json!(false), &json!(true)),
+            "sent only when the mail server accepted it: {}",
+            r.text
+        );
+        assert!(r.body["message"].as_str().unwrap().contains("queued"), "{}", r.text);
+        let support = t.cli();
+        let waiting = warden_core::ops::mail::undelivered(&t.db, &support, None, t.now(), 10)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1, "the console and the CLI list it");
+        assert_eq!((waiting[0].email.as_str(), waiting[0].attempts), ("ana@example.com", 1));
+        assert!(
+            waiting[0].last_error.as_deref().is_some_and(|e| e.contains("451")),
+            "with what the mail server said: {:?}",
+            waiting[0].last_error
+        );
+        assert!(
+            !waiting[0].last_error.as_deref().unwrap().contains("token="),
+            "never the link"
+        );
+
+        // The mail server is back; a server started afresh on the same database delivers it when due.
+        t.mail.refuse(false);
+        t.advance(MINUTE + SECOND);
+        let _restarted = t.server_with(|a| a.mail_retry_ms = Some(100), limits(|_| {})).await;
+        let token = t.mail.wait_for(1).await[0].token();
+        let v = t.browser().get(&format!("/api/auth/verify-email?token={token}")).await;
+        assert_eq!(v.status, 200, "the delivered link works: {}", v.text);
+        let waiting = warden_core::ops::mail::undelivered(&t.db, &support, None, t.now(), 10)
+            .await
+            .unwrap();
+        assert!(waiting.is_empty(), "nothing left undelivered: {waiting:?}");
+    }
+);

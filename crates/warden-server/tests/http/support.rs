@@ -466,6 +466,9 @@ pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
     arrived: Arc<Notify>,
+    /// While set, every message is refused with `451` (a temporary failure, as a mail server in
+    /// trouble answers).
+    refusing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SmtpSink {
@@ -476,16 +479,27 @@ impl SmtpSink {
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let arrived = Arc::new(Notify::new());
-        let (m, n) = (mails.clone(), arrived.clone());
+        let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (m, n, f) = (mails.clone(), arrived.clone(), refusing.clone());
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
-                let (m, n) = (m.clone(), n.clone());
+                let (m, n, f) = (m.clone(), n.clone(), f.clone());
                 tokio::spawn(async move {
-                    let _ = smtp_session(sock, m, n).await;
+                    let _ = smtp_session(sock, m, n, f).await;
                 });
             }
         });
-        SmtpSink { port, mails, arrived }
+        SmtpSink {
+            port,
+            mails,
+            arrived,
+            refusing,
+        }
+    }
+
+    /// Refuses (`451`) or accepts the messages that follow.
+    pub fn refuse(&self, on: bool) {
+        self.refusing.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Waits (up to 10 s) until `n` messages have arrived; returns them all.
@@ -517,6 +531,7 @@ async fn smtp_session(
     sock: tokio::net::TcpStream,
     mails: Arc<Mutex<Vec<Mail>>>,
     arrived: Arc<Notify>,
+    refusing: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -532,6 +547,9 @@ async fn smtp_session(
         let upper = cmd.to_ascii_uppercase();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") && refusing.load(std::sync::atomic::Ordering::SeqCst) {
+            w.write_all(b"451 4.3.0 mailbox store unavailable, try again later\r\n")
+                .await?;
         } else if upper.starts_with("MAIL FROM:") {
             from = cmd[10..].trim().to_owned();
             to.clear();
