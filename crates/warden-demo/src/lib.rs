@@ -653,18 +653,14 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             });
         }
 
-        // Failures, and the bursts that locked some accounts.
-        let mut failed_count = 0i64;
-        let mut last_failed: Option<(Millis, String)> = None;
-        for _ in 0..r.gen_range(0..3) {
-            let at = between(&mut r, horizon, now);
-            let ip = format!("{home_ip}{}", r.gen_range(1..255));
+        // Failures, and the bursts that locked some accounts. Each is an attempt row and an audit event.
+        let failure = |attempts_b: &mut Batch, happenings: &mut Vec<Happening>, at: Millis, ip: &str, agent: &str| {
             attempts_b.push(vec![
                 v_i(at),
                 v_uuid(id),
                 v_s(&email),
-                v_s(&ip),
-                v_s(devices[0]),
+                v_s(ip),
+                v_s(agent),
                 v_s("bad_password"),
             ]);
             happenings.push(Happening {
@@ -673,6 +669,13 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
                 session: None,
                 kind: Kind::SignInFailed,
             });
+        };
+        let mut failed_count = 0i64;
+        let mut last_failed: Option<(Millis, String)> = None;
+        for _ in 0..r.gen_range(0..3) {
+            let at = between(&mut r, horizon, now);
+            let ip = format!("{home_ip}{}", r.gen_range(1..255));
+            failure(&mut attempts_b, &mut happenings, at, &ip, devices[0]);
             if last_failed.as_ref().is_none_or(|(t, _)| at > *t) {
                 last_failed = Some((at, ip));
             }
@@ -701,20 +704,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             };
             for k in 0..tries {
                 let at = burst_at - i64::from(tries - k) * 3_000;
-                attempts_b.push(vec![
-                    v_i(at),
-                    v_uuid(id),
-                    v_s(&email),
-                    v_s(&ip),
-                    v_s("python-requests/2.32.3"),
-                    v_s("bad_password"),
-                ]);
-                happenings.push(Happening {
-                    at,
-                    user: i,
-                    session: None,
-                    kind: Kind::SignInFailed,
-                });
+                failure(&mut attempts_b, &mut happenings, at, &ip, "python-requests/2.32.3");
             }
             let lock_ip: std::net::Ipv4Addr = ip.parse().expect("a dotted IPv4 address");
             last_failed = Some((burst_at, ip));
@@ -752,20 +742,7 @@ pub async fn generate(db: &Db, opts: &DemoOptions, mut progress: impl FnMut(&str
             // One recent wrong password, in the open window: its attempt, its audit event, its place.
             let at = now - HOUR;
             let ip = format!("{home_ip}{}", r.gen_range(1..255));
-            attempts_b.push(vec![
-                v_i(at),
-                v_uuid(id),
-                v_s(&email),
-                v_s(&ip),
-                v_s(devices[0]),
-                v_s("bad_password"),
-            ]);
-            happenings.push(Happening {
-                at,
-                user: i,
-                session: None,
-                kind: Kind::SignInFailed,
-            });
+            failure(&mut attempts_b, &mut happenings, at, &ip, devices[0]);
             last_failed = Some((at, ip));
             failed_count = 1;
         }

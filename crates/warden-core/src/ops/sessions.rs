@@ -318,42 +318,31 @@ pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> R
     let actor = me.actor();
     let mut tx = db.begin().await?;
     let ended = settle_rule_ends(&mut tx, now, me.user.id).await?;
-    let owner = sessions::owner_of_unrevoked(&mut tx, id).await?;
-    if owner != Some(me.user.id) {
-        // Unknown, someone else's or already ended: one answer and one audit record for all three.
-        audit_rule_ends(&mut tx, now, &ended).await?;
-        audit::append(
-            &mut tx,
-            now,
-            &actor,
-            Record::new(AuditAction::SessionRevoked)
-                .failed()
-                .user(me.user.id)
-                .session(id)
-                .meta(json!({ "by": "owner", "error": "session_not_found" })),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(Error::SessionNotFound);
+    let found = sessions::owner_of_unrevoked(&mut tx, id).await? == Some(me.user.id);
+    if found {
+        let reason = if id == me.session.id {
+            RevokeReason::UserLogout
+        } else {
+            RevokeReason::UserRevoked
+        };
+        sessions::end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
     }
-    let reason = if id == me.session.id {
-        RevokeReason::UserLogout
-    } else {
-        RevokeReason::UserRevoked
-    };
-    sessions::end(&mut tx, now, id, reason, Some(&me.user.email)).await?;
     audit_rule_ends(&mut tx, now, &ended).await?;
-    audit::append(
-        &mut tx,
-        now,
-        &actor,
-        Record::new(AuditAction::SessionRevoked)
-            .user(me.user.id)
-            .session(id)
-            .meta(json!({ "by": "owner", "current": id == me.session.id })),
-    )
-    .await?;
-    tx.commit().await
+    let rec = Record::new(AuditAction::SessionRevoked).user(me.user.id).session(id);
+    // Unknown, someone else's or already ended: one answer and one audit record for all three.
+    let rec = if found {
+        rec.meta(json!({ "by": "owner", "current": id == me.session.id }))
+    } else {
+        rec.failed()
+            .meta(json!({ "by": "owner", "error": "session_not_found" }))
+    };
+    audit::append(&mut tx, now, &actor, rec).await?;
+    tx.commit().await?;
+    if found {
+        Ok(())
+    } else {
+        Err(Error::SessionNotFound)
+    }
 }
 
 /// Ends all of the caller's sessions but the current one; returns how many were ended.
