@@ -6,6 +6,7 @@
 mod audit;
 mod doors;
 mod flags;
+mod forms;
 mod layout;
 mod overview;
 mod policy;
