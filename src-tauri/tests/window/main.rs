@@ -10,6 +10,7 @@ mod forms;
 mod layout;
 mod overview;
 mod policy;
+mod shortcuts;
 mod support;
 mod timeline;
 
