@@ -78,10 +78,14 @@ describe('describing filters', () => {
     expect(hasAuditFilters({ ...NO_AUDIT_FILTERS, ip: '10.0.0.1' })).toBe(true);
   });
 
-  it('names groups by their label and exact actions as typed', () => {
+  it('names groups by what their actions are about and exact actions as typed', () => {
     expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'user.', status: 'failure' })).toBe(
-      'users actions, failures',
+      'user actions, failures',
     );
+    expect(`Events with ${describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'session.' })}`).toBe(
+      'Events with session actions',
+    );
+    expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'auth.' })).toBe('sign-in actions');
     expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'policy.updated', actor: 'root' })).toBe(
       'actor “root”, action policy.updated',
     );

@@ -32,6 +32,16 @@ export const ACTION_GROUPS: readonly { value: AuditActionGroup; label: string }[
   (value) => ({ value, label: GROUP_LABELS[value] }),
 );
 
+/** What a group's actions are about, as in "events with session actions". */
+const GROUP_NOUNS: Record<AuditActionGroup, string> = {
+  'session.': 'session',
+  'user.': 'user',
+  'policy.': 'policy',
+  'auth.': 'sign-in',
+  'flag.': 'flag',
+  'audit.': 'audit log',
+};
+
 /** Every exact action the engine records (generated from its vocabulary), offered under the groups. */
 export const COMMON_ACTIONS: readonly AuditAction[] = AUDIT_ACTIONS;
 
@@ -95,13 +105,14 @@ export function hasAuditFilters(f: AuditFilters): boolean {
   return Object.values(toFilterInput(f)).some((v) => v !== null);
 }
 
-/** "action group Sessions, status failure" — how the empty state names what was asked for. */
+/** "session actions, failures" — how the heading ("Events with …") and the empty state name what was
+ * asked for. */
 export function describeAuditFilters(f: AuditFilters): string {
   const parts: string[] = [];
   const group = ACTION_GROUPS.find((g) => g.value === f.action.trim());
   if (f.actor.trim()) parts.push(`actor “${f.actor.trim()}”`);
   if (f.user.trim()) parts.push(`user ${f.user.trim()}`);
-  if (group) parts.push(`${group.label.toLowerCase()} actions`);
+  if (group) parts.push(`${GROUP_NOUNS[group.value]} actions`);
   else if (f.action.trim()) parts.push(`action ${f.action.trim()}`);
   if (f.status) parts.push(f.status === 'failure' ? 'failures' : 'successes');
   if (f.ip.trim()) parts.push(`IP ${f.ip.trim()}`);
