@@ -12,6 +12,7 @@ mod overview;
 mod policy;
 mod shortcuts;
 mod support;
+mod theme;
 mod timeline;
 
 use support::Console;
