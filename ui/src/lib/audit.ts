@@ -13,7 +13,7 @@ import type {
   Verification,
 } from './backend/generated';
 import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS } from './backend/generated';
-import { plural } from './format';
+import { plural, relativeTime } from './format';
 
 export const AUDIT_PAGE_SIZE = 100;
 
@@ -166,7 +166,7 @@ export function eventFields(e: AuditEvent): { label: string; value: string; mono
     { label: 'IP', value: v(e.ip), mono: true },
     { label: 'Target user', value: v(e.target_user_id), mono: true },
     { label: 'Target session', value: v(e.target_session_id), mono: true },
-    { label: 'Reason', value: v(e.reason) },
+    { label: 'Reason', value: v(e.reason ?? eventSummary(e)) },
     { label: 'Previous hash', value: e.prev_hash, mono: true },
     { label: 'Hash', value: e.hash, mono: true },
   ];
@@ -176,17 +176,33 @@ export function exportSentence(r: ExportReport): string {
   return `${plural(r.rows, 'event')} written to ${r.file}`;
 }
 
-/** "1,234 events verified up to #1,234" (the head when the check began) or the first broken link, said plainly. */
-export function verificationSentence(v: Verification): { ok: boolean; text: string } {
+/** "Verified 3 min ago: 1,234 events up to #1,234" (the head when the check began) or the first broken
+ * link, said plainly; `at` is when the check ran, so a result left on screen says how old it is. */
+export function verificationSentence(v: Verification, at: number, now: number): { ok: boolean; text: string } {
+  const when = relativeTime(at, now);
   if (v.broken_at === null) {
     return {
       ok: true,
-      text: `${plural(v.events_verified, 'event')} verified up to #${v.head_seq.toLocaleString('en-US')}: the chain is intact.`,
+      text: `Verified ${when}: ${plural(v.events_verified, 'event')} up to #${v.head_seq.toLocaleString('en-US')}, the chain is intact.`,
     };
   }
   const detail = v.detail ?? 'the chain does not match';
   return {
     ok: false,
-    text: `Broken link at event #${v.broken_at}: ${detail}. ${plural(v.events_verified, 'event')} before it verified.`,
+    text: `Checked ${when}: broken link at event #${v.broken_at}: ${detail}. ${plural(v.events_verified, 'event')} before it verified.`,
   };
+}
+
+/** What an event without a reason did, where its action alone would mislead: a session its owner ended
+ * is a sign-out (the console's own included), not an unexplained revocation. Null when the action says it. */
+export function eventSummary(e: Pick<AuditEvent, 'action' | 'metadata'>): string | null {
+  if (e.action !== 'session.revoked') return null;
+  let m: { by?: unknown; current?: unknown };
+  try {
+    m = JSON.parse(e.metadata) as { by?: unknown; current?: unknown };
+  } catch {
+    return null;
+  }
+  if (m === null || typeof m !== 'object' || m.by !== 'owner') return null;
+  return m.current === true ? 'Signed out' : 'Ended one of their own sessions';
 }
