@@ -6,6 +6,7 @@ import {
   describeAuditFilters,
   eventSummary,
   eventFields,
+  targetUser,
   exportSentence,
   hasAuditFilters,
   localToRfc3339,
@@ -123,6 +124,17 @@ describe('the event drawer', () => {
     expect(byLabel['Target user']).toBe('—');
     expect(byLabel['Hash']).toBe('h'.repeat(64));
     expect(fields).toHaveLength(13);
+  });
+
+  it('names the target user by email, with the id kept for the tooltip', () => {
+    const id = '01a24e9a-0000-7000-8000-000000000001';
+    const e = event(4, { target_user_id: id });
+    const target = eventFields(e, { [id]: 'ana@example.com' }).find((f) => f.label === 'Target user');
+    expect(target).toEqual({ label: 'Target user', value: 'ana@example.com', title: id });
+    expect(targetUser(e, { [id]: 'ana@example.com' })).toBe('ana@example.com');
+    // A user deleted since: the id is all there is.
+    expect(targetUser(e, {})).toBe(id);
+    expect(targetUser(event(5), {})).toBe('—');
   });
 
   it('tones actions by group', () => {

@@ -153,8 +153,19 @@ export function actionTone(action: string): 'danger' | 'warn' | 'info' | 'ok' | 
 }
 
 /** Every field of an event, labelled, in the order the drawer shows them. */
-export function eventFields(e: AuditEvent): { label: string; value: string; mono?: boolean }[] {
+/** The target user as people know them: the email when the user still exists, else the id (or a dash). */
+export function targetUser(e: Pick<AuditEvent, 'target_user_id'>, emails: Record<string, string>): string {
+  if (e.target_user_id === null) return '—';
+  return emails[e.target_user_id] ?? e.target_user_id;
+}
+
+/** Every field of an event for its drawer; `emails` names the target user (its id in the tooltip). */
+export function eventFields(
+  e: AuditEvent,
+  emails: Record<string, string> = {},
+): { label: string; value: string; mono?: boolean; title?: string }[] {
   const v = (x: string | null | undefined): string => (x === null || x === undefined || x === '' ? '—' : x);
+  const email = e.target_user_id === null ? undefined : emails[e.target_user_id];
   return [
     { label: 'Seq', value: String(e.seq), mono: true },
     { label: 'Time (UTC)', value: new Date(e.at).toISOString() },
@@ -164,7 +175,9 @@ export function eventFields(e: AuditEvent): { label: string; value: string; mono
     { label: 'Actor kind', value: e.actor_kind },
     { label: 'Actor id', value: v(e.actor_id), mono: true },
     { label: 'IP', value: v(e.ip), mono: true },
-    { label: 'Target user', value: v(e.target_user_id), mono: true },
+    email === undefined
+      ? { label: 'Target user', value: v(e.target_user_id), mono: true }
+      : { label: 'Target user', value: email, title: e.target_user_id ?? undefined },
     { label: 'Target session', value: v(e.target_session_id), mono: true },
     { label: 'Reason', value: v(e.reason ?? eventSummary(e)) },
     { label: 'Previous hash', value: e.prev_hash, mono: true },
