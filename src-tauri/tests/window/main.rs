@@ -221,7 +221,11 @@ async fn security_admin_ends_sessions_in_bulk_and_signs_everyone_out() -> WebDri
             Vec::<serde_json::Value>::new(),
         )
         .await?;
-    assert_eq!(cut.json(), &serde_json::json!([]), "no example of the dry run is cut off");
+    assert_eq!(
+        cut.json(),
+        &serde_json::json!([]),
+        "no example of the dry run is cut off"
+    );
     c.fill("reason-input", "lost phones, incident 231").await?;
     if let Some(phrase) = match c.absent("bulk-confirm-text").await? {
         true => None,
