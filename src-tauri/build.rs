@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "open_sqlite",
     "open_postgres",
     "open_saved",
+    "cancel_connect",
     "forget_connection",
     "disconnect",
     "sign_in",

@@ -99,16 +99,55 @@ pub fn get_secret(id: &str, what: &str) -> Option<Secret> {
         .map(Secret::new)
 }
 
+/// What the connect screen says when there is no keyring: once, in plain words, whatever the platform's
+/// error said (its text goes to the log, not to the screen).
+pub const NO_KEYRING: &str = "There is no keyring on this machine, so Warden cannot remember database \
+passwords or data keys: it asks for them each time you open a saved connection. It never writes them \
+to disk.";
+
 /// Whether an OS keyring answers (a probe read; "no entry" means it works).
 pub fn keyring_status() -> KeyringStatus {
     let probe = keyring::Entry::new(SERVICE, "probe").and_then(|e| e.get_password());
+    keyring_status_of(probe.map(|_| ()))
+}
+
+fn keyring_status_of(probe: std::result::Result<(), keyring::Error>) -> KeyringStatus {
     match probe {
-        Ok(_) | Err(keyring::Error::NoEntry) => KeyringStatus { available: true, note: None },
-        Err(e) => KeyringStatus {
-            available: false,
-            note: Some(format!(
-                "No OS keyring is available ({e}). Warden never writes passwords or data keys to disk, so it will ask for them each time."
-            )),
+        Ok(()) | Err(keyring::Error::NoEntry) => KeyringStatus {
+            available: true,
+            note: None,
         },
+        Err(e) => {
+            eprintln!("warden-console: no keyring: {e}");
+            KeyringStatus {
+                available: false,
+                note: Some(NO_KEYRING.into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_keyring_is_said_in_plain_words_not_in_the_platform_error() {
+        let dbus = keyring::Error::PlatformFailure(
+            "DBus error: The name org.freedesktop.secrets was not provided by any .service files".into(),
+        );
+        let status = keyring_status_of(Err(dbus));
+        assert!(!status.available);
+        let note = status.note.expect("a note when there is no keyring");
+        assert!(note.contains("no keyring on this machine"), "{note}");
+        for raw in ["DBus", "freedesktop", ".:"] {
+            assert!(!note.contains(raw), "no platform text (`{raw}`) in {note}");
+        }
+    }
+
+    #[test]
+    fn a_keyring_without_the_probe_entry_is_a_working_keyring() {
+        let status = keyring_status_of(Err(keyring::Error::NoEntry));
+        assert!(status.available && status.note.is_none());
     }
 }

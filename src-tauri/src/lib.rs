@@ -37,7 +37,41 @@ use types::*;
 
 /// The console's state: the open database and the operator's session on it.
 #[derive(Default)]
-pub struct Console(Mutex<Inner>, BulkRun);
+pub struct Console(Mutex<Inner>, BulkRun, Opening);
+
+/// The database being opened, which Cancel on the connect screen stops waiting for (one at a time).
+#[derive(Default)]
+struct Opening(std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>);
+
+impl Opening {
+    /// Runs `open` until it finishes or `cancel` is called: then `open` is dropped, which hangs up a
+    /// connection still being made, and the answer is `Error::Cancelled`.
+    async fn run<T>(&self, open: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop.clone());
+        let result = tokio::select! {
+            r = open => r,
+            () = stop.notified() => Err(Error::Cancelled),
+        };
+        let mut current = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &stop)) {
+            *current = None;
+        }
+        result
+    }
+
+    /// Stops the open in progress; false when there is none.
+    fn cancel(&self) -> bool {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(stop) => {
+                // A permit is kept if the open has not begun waiting yet.
+                stop.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
 
 /// The cancel flag of the bulk termination in progress (one at a time per console).
 #[derive(Default)]
@@ -301,7 +335,7 @@ async fn open_sqlite(
         return Err(Error::invalid("path", format!("no file at {p}")).into());
     }
     let url = format!("sqlite://{p}");
-    let db = open_url(&url, None, create_schema).await?;
+    let db = console.2.run(open_url(&url, None, create_schema)).await?;
     let label = std::path::Path::new(p)
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -335,10 +369,14 @@ async fn open_postgres(
         .into());
     }
     let pw = password.map(Secret::new);
-    let db = open_url(&url, pw.as_ref(), create_schema).await.map_err(|e| match e {
-        Error::DatabaseUrl(m) => Error::invalid("url", m),
-        other => other,
-    })?;
+    let db = console
+        .2
+        .run(open_url(&url, pw.as_ref(), create_schema))
+        .await
+        .map_err(|e| match e {
+            Error::DatabaseUrl(m) => Error::invalid("url", m),
+            other => other,
+        })?;
     let display = warden_core::store::redact(&url);
     let label = display
         .rsplit('/')
@@ -373,10 +411,16 @@ async fn open_saved(
         .filter(|p| !p.is_empty())
         .map(Secret::new)
         .or_else(|| connections::get_secret(&saved.id, "password"));
-    let db = open_url(&saved.url, pw.as_ref(), create_schema).await?;
+    let db = console.2.run(open_url(&saved.url, pw.as_ref(), create_schema)).await?;
     let display = warden_core::store::redact(&saved.url);
     let key = data_key_for(typed, Some(&saved.id));
     Ok(connect(&app, &console, db, key, saved.label, display, None).await)
+}
+
+/// Stops waiting for the database being opened (Cancel on the connect screen).
+#[tauri::command]
+async fn cancel_connect(console: State<'_, Console>) -> CommandResult<bool> {
+    Ok(console.2.cancel())
 }
 
 #[tauri::command]
@@ -803,6 +847,7 @@ pub fn run() {
             open_sqlite,
             open_postgres,
             open_saved,
+            cancel_connect,
             forget_connection,
             disconnect,
             sign_in,

@@ -34,6 +34,12 @@ async fn support_reviews_a_flag_and_dismisses_it_with_a_reason() -> WebDriverRes
     let detail = c.text("flag-detail").await?;
     assert!(detail.contains("from"), "the drawer says what was seen: {detail}");
     assert!(drawer.text().await?.contains(&email), "the drawer names the user");
+    let place = c.text("flag-session-place").await?;
+    assert!(
+        place.chars().filter(|ch| *ch == '.' || *ch == ':').count() >= 2,
+        "the drawer shows the flagged session's address and place: {place}"
+    );
+    assert!(!c.text("flag-session-device").await?.is_empty(), "and its device");
     c.shot("flag-drawer").await;
 
     c.click("flag-dismiss").await?;

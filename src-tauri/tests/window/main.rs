@@ -6,9 +6,13 @@
 mod audit;
 mod doors;
 mod flags;
+mod forms;
+mod layout;
 mod overview;
 mod policy;
+mod shortcuts;
 mod support;
+mod theme;
 mod timeline;
 
 use support::Console;
@@ -207,6 +211,21 @@ async fn security_admin_ends_sessions_in_bulk_and_signs_everyone_out() -> WebDri
     }
     c.click("bulk-end").await?;
     c.wait_text("bulk-plan", "will be signed out").await?;
+    // The dry run's examples are readable: nothing in them is cut off.
+    let cut = c
+        .driver()
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=bulk-sample] *')] \
+               .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible') \
+               .map((e) => e.textContent);",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?;
+    assert_eq!(
+        cut.json(),
+        &serde_json::json!([]),
+        "no example of the dry run is cut off"
+    );
     c.fill("reason-input", "lost phones, incident 231").await?;
     if let Some(phrase) = match c.absent("bulk-confirm-text").await? {
         true => None,

@@ -69,10 +69,16 @@ fn timeout() -> Duration {
 impl Console {
     /// Launches the app with a fresh data folder and a small demo database size.
     pub async fn start() -> WebDriverResult<Console> {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Console::start`], with more environment for the app (e.g. a dark GTK theme).
+    pub async fn start_with(env: &[(&str, &str)]) -> WebDriverResult<Console> {
         let data = tempfile::tempdir().expect("temp dir");
         let (port, native) = (free_port(), free_port());
         let tauri_driver = Command::new(tauri_driver_path())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .envs(env.iter().copied())
             .env("WARDEN_CONSOLE_DATA_DIR", data.path())
             .env("WARDEN_DEMO_USERS", "300")
             .stdout(Stdio::null())

@@ -4,7 +4,9 @@ import {
   NO_AUDIT_FILTERS,
   actionTone,
   describeAuditFilters,
+  eventSummary,
   eventFields,
+  targetUser,
   exportSentence,
   hasAuditFilters,
   localToRfc3339,
@@ -78,10 +80,14 @@ describe('describing filters', () => {
     expect(hasAuditFilters({ ...NO_AUDIT_FILTERS, ip: '10.0.0.1' })).toBe(true);
   });
 
-  it('names groups by their label and exact actions as typed', () => {
+  it('names groups by what their actions are about and exact actions as typed', () => {
     expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'user.', status: 'failure' })).toBe(
-      'users actions, failures',
+      'user actions, failures',
     );
+    expect(`Events with ${describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'session.' })}`).toBe(
+      'Events with session actions',
+    );
+    expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'auth.' })).toBe('sign-in actions');
     expect(describeAuditFilters({ ...NO_AUDIT_FILTERS, action: 'policy.updated', actor: 'root' })).toBe(
       'actor “root”, action policy.updated',
     );
@@ -120,6 +126,17 @@ describe('the event drawer', () => {
     expect(fields).toHaveLength(13);
   });
 
+  it('names the target user by email, with the id kept for the tooltip', () => {
+    const id = '01a24e9a-0000-7000-8000-000000000001';
+    const e = event(4, { target_user_id: id });
+    const target = eventFields(e, { [id]: 'ana@example.com' }).find((f) => f.label === 'Target user');
+    expect(target).toEqual({ label: 'Target user', value: 'ana@example.com', title: id });
+    expect(targetUser(e, { [id]: 'ana@example.com' })).toBe('ana@example.com');
+    // A user deleted since: the id is all there is.
+    expect(targetUser(e, {})).toBe(id);
+    expect(targetUser(event(5), {})).toBe('—');
+  });
+
   it('tones actions by group', () => {
     expect(actionTone('session.bulk_revoked')).toBe('danger');
     expect(actionTone('policy.updated')).toBe('warn');
@@ -133,20 +150,42 @@ describe('result sentences', () => {
     expect(exportSentence({ rows: 1234, format: 'csv', file: '/tmp/a.csv' })).toBe('1,234 events written to /tmp/a.csv');
   });
 
-  it('says verified, or names the first broken link', () => {
-    expect(verificationSentence({ events_verified: 1200, head_seq: 1200, broken_at: null, detail: null })).toEqual({
+  it('says when it verified, or names the first broken link', () => {
+    const at = Date.UTC(2026, 11, 7, 10, 0, 0);
+    const v = { events_verified: 1200, head_seq: 1200, broken_at: null, detail: null };
+    expect(verificationSentence(v, at, at + 5_000)).toEqual({
       ok: true,
-      text: '1,200 events verified up to #1,200: the chain is intact.',
+      text: 'Verified just now: 1,200 events up to #1,200, the chain is intact.',
     });
-    const broken = verificationSentence({
-      events_verified: 41,
-      head_seq: 90,
-      broken_at: 42,
-      detail: 'its content does not match its hash (the event was altered)',
-    });
+    // The result stays on screen: it says how old it is, not a stale "verified".
+    expect(verificationSentence(v, at, at + 3 * 60_000).text).toMatch(/^Verified 3 min ago: /);
+    const broken = verificationSentence(
+      {
+        events_verified: 41,
+        head_seq: 90,
+        broken_at: 42,
+        detail: 'its content does not match its hash (the event was altered)',
+      },
+      at,
+      at,
+    );
     expect(broken.ok).toBe(false);
     expect(broken.text).toBe(
-      'Broken link at event #42: its content does not match its hash (the event was altered). 41 events before it verified.',
+      'Checked just now: broken link at event #42: its content does not match its hash (the event was altered). 41 events before it verified.',
     );
+  });
+});
+
+describe('eventSummary', () => {
+  it('reads a sign-out as a sign-out, not as a revocation', () => {
+    expect(eventSummary(event(1, { reason: null, metadata: '{"by":"owner","current":true}' }))).toBe('Signed out');
+    expect(eventSummary(event(1, { reason: null, metadata: '{"by":"owner","current":false}' }))).toBe(
+      'Ended one of their own sessions',
+    );
+  });
+  it('leaves other events to their action', () => {
+    expect(eventSummary(event(1, { metadata: '{"by":"admin"}' }))).toBeNull();
+    expect(eventSummary(event(1, { action: 'user.unlocked', metadata: '{"by":"owner","current":true}' }))).toBeNull();
+    expect(eventSummary(event(1, { metadata: 'not json' }))).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ import type {
   Verification,
 } from './backend/generated';
 import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS } from './backend/generated';
-import { plural } from './format';
+import { plural, relativeTime } from './format';
 
 export const AUDIT_PAGE_SIZE = 100;
 
@@ -31,6 +31,16 @@ const GROUP_LABELS: Record<AuditActionGroup, string> = {
 export const ACTION_GROUPS: readonly { value: AuditActionGroup; label: string }[] = AUDIT_ACTION_GROUPS.map(
   (value) => ({ value, label: GROUP_LABELS[value] }),
 );
+
+/** What a group's actions are about, as in "events with session actions". */
+const GROUP_NOUNS: Record<AuditActionGroup, string> = {
+  'session.': 'session',
+  'user.': 'user',
+  'policy.': 'policy',
+  'auth.': 'sign-in',
+  'flag.': 'flag',
+  'audit.': 'audit log',
+};
 
 /** Every exact action the engine records (generated from its vocabulary), offered under the groups. */
 export const COMMON_ACTIONS: readonly AuditAction[] = AUDIT_ACTIONS;
@@ -95,13 +105,14 @@ export function hasAuditFilters(f: AuditFilters): boolean {
   return Object.values(toFilterInput(f)).some((v) => v !== null);
 }
 
-/** "action group Sessions, status failure" — how the empty state names what was asked for. */
+/** "session actions, failures" — how the heading ("Events with …") and the empty state name what was
+ * asked for. */
 export function describeAuditFilters(f: AuditFilters): string {
   const parts: string[] = [];
   const group = ACTION_GROUPS.find((g) => g.value === f.action.trim());
   if (f.actor.trim()) parts.push(`actor “${f.actor.trim()}”`);
   if (f.user.trim()) parts.push(`user ${f.user.trim()}`);
-  if (group) parts.push(`${group.label.toLowerCase()} actions`);
+  if (group) parts.push(`${GROUP_NOUNS[group.value]} actions`);
   else if (f.action.trim()) parts.push(`action ${f.action.trim()}`);
   if (f.status) parts.push(f.status === 'failure' ? 'failures' : 'successes');
   if (f.ip.trim()) parts.push(`IP ${f.ip.trim()}`);
@@ -142,8 +153,19 @@ export function actionTone(action: string): 'danger' | 'warn' | 'info' | 'ok' | 
 }
 
 /** Every field of an event, labelled, in the order the drawer shows them. */
-export function eventFields(e: AuditEvent): { label: string; value: string; mono?: boolean }[] {
+/** The target user as people know them: the email when the user still exists, else the id (or a dash). */
+export function targetUser(e: Pick<AuditEvent, 'target_user_id'>, emails: Record<string, string>): string {
+  if (e.target_user_id === null) return '—';
+  return emails[e.target_user_id] ?? e.target_user_id;
+}
+
+/** Every field of an event for its drawer; `emails` names the target user (its id in the tooltip). */
+export function eventFields(
+  e: AuditEvent,
+  emails: Record<string, string> = {},
+): { label: string; value: string; mono?: boolean; title?: string }[] {
   const v = (x: string | null | undefined): string => (x === null || x === undefined || x === '' ? '—' : x);
+  const email = e.target_user_id === null ? undefined : emails[e.target_user_id];
   return [
     { label: 'Seq', value: String(e.seq), mono: true },
     { label: 'Time (UTC)', value: new Date(e.at).toISOString() },
@@ -153,9 +175,11 @@ export function eventFields(e: AuditEvent): { label: string; value: string; mono
     { label: 'Actor kind', value: e.actor_kind },
     { label: 'Actor id', value: v(e.actor_id), mono: true },
     { label: 'IP', value: v(e.ip), mono: true },
-    { label: 'Target user', value: v(e.target_user_id), mono: true },
+    email === undefined
+      ? { label: 'Target user', value: v(e.target_user_id), mono: true }
+      : { label: 'Target user', value: email, title: e.target_user_id ?? undefined },
     { label: 'Target session', value: v(e.target_session_id), mono: true },
-    { label: 'Reason', value: v(e.reason) },
+    { label: 'Reason', value: v(e.reason ?? eventSummary(e)) },
     { label: 'Previous hash', value: e.prev_hash, mono: true },
     { label: 'Hash', value: e.hash, mono: true },
   ];
@@ -165,17 +189,33 @@ export function exportSentence(r: ExportReport): string {
   return `${plural(r.rows, 'event')} written to ${r.file}`;
 }
 
-/** "1,234 events verified up to #1,234" (the head when the check began) or the first broken link, said plainly. */
-export function verificationSentence(v: Verification): { ok: boolean; text: string } {
+/** "Verified 3 min ago: 1,234 events up to #1,234" (the head when the check began) or the first broken
+ * link, said plainly; `at` is when the check ran, so a result left on screen says how old it is. */
+export function verificationSentence(v: Verification, at: number, now: number): { ok: boolean; text: string } {
+  const when = relativeTime(at, now);
   if (v.broken_at === null) {
     return {
       ok: true,
-      text: `${plural(v.events_verified, 'event')} verified up to #${v.head_seq.toLocaleString('en-US')}: the chain is intact.`,
+      text: `Verified ${when}: ${plural(v.events_verified, 'event')} up to #${v.head_seq.toLocaleString('en-US')}, the chain is intact.`,
     };
   }
   const detail = v.detail ?? 'the chain does not match';
   return {
     ok: false,
-    text: `Broken link at event #${v.broken_at}: ${detail}. ${plural(v.events_verified, 'event')} before it verified.`,
+    text: `Checked ${when}: broken link at event #${v.broken_at}: ${detail}. ${plural(v.events_verified, 'event')} before it verified.`,
   };
+}
+
+/** What an event without a reason did, where its action alone would mislead: a session its owner ended
+ * is a sign-out (the console's own included), not an unexplained revocation. Null when the action says it. */
+export function eventSummary(e: Pick<AuditEvent, 'action' | 'metadata'>): string | null {
+  if (e.action !== 'session.revoked') return null;
+  let m: { by?: unknown; current?: unknown };
+  try {
+    m = JSON.parse(e.metadata) as { by?: unknown; current?: unknown };
+  } catch {
+    return null;
+  }
+  if (m === null || typeof m !== 'object' || m.by !== 'owner') return null;
+  return m.current === true ? 'Signed out' : 'Ended one of their own sessions';
 }

@@ -11,6 +11,7 @@ import {
   severityTone,
   statusTone,
   toFlagQuery,
+  flagSession,
 } from './flags';
 
 function flag(p: Partial<FlagView> = {}): FlagView {
@@ -26,6 +27,13 @@ function flag(p: Partial<FlagView> = {}): FlagView {
     created_at: 1_767_225_600_000,
     resolved_at: null,
     resolved_by: null,
+    session_ip: '203.0.113.7',
+    session_device: 'mobile',
+    session_browser: 'Safari',
+    session_browser_version: '18.1',
+    session_os: 'iOS 18.1',
+    session_city: 'Auckland',
+    session_country: 'NZ',
     ...p,
   };
 }
@@ -96,5 +104,19 @@ describe('closing a flag', () => {
     expect(afterResolve(items, closed, 'open').map((f) => f.id)).toEqual(['f2']);
     const all = afterResolve(items, closed, 'all');
     expect(all.map((f) => f.status)).toEqual(['dismissed', 'open']);
+  });
+});
+
+describe('flagSession', () => {
+  it('says the flagged session\'s device and where it came from', () => {
+    expect(flagSession(flag())).toEqual({ device: 'Mobile · Safari 18.1 · iOS 18.1', place: '203.0.113.7 · Auckland, NZ' });
+  });
+  it('says what is missing, and nothing for a flag without a session', () => {
+    expect(
+      flagSession(
+        flag({ session_ip: null, session_city: null, session_country: null, session_browser: null, session_os: null }),
+      ),
+    ).toEqual({ device: 'Mobile', place: 'No address recorded' });
+    expect(flagSession(flag({ session_id: null }))).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 /** The review queue of suspicious-activity flags: labels, tones and the query a filter makes. */
 import type { FlagQuery, FlagView, Resolution } from './backend';
+import { browserLabel, deviceKind, deviceLabel, locationLabel } from './sessions';
 
 export type FlagStatus = 'open' | 'dismissed' | 'actioned' | 'all';
 
@@ -103,4 +104,32 @@ export function resolutionText(resolution: Resolution, flag: Pick<FlagView, 'rul
 export function afterResolve(items: FlagView[], closed: FlagView, status: FlagStatus): FlagView[] {
   if (status === 'open') return items.filter((f) => f.id !== closed.id);
   return items.map((f) => (f.id === closed.id ? closed : f));
+}
+
+/** The flagged session as the drawer says it: its device, and where it came from (address and place).
+ * Null when the flag names no session. */
+export function flagSession(
+  f: Pick<
+    FlagView,
+    | 'session_id'
+    | 'session_ip'
+    | 'session_device'
+    | 'session_browser'
+    | 'session_browser_version'
+    | 'session_os'
+    | 'session_city'
+    | 'session_country'
+  >,
+): { device: string; place: string } | null {
+  if (f.session_id === null) return null;
+  const device = [
+    f.session_device === null ? null : deviceLabel(deviceKind(f.session_device)),
+    browserLabel(f.session_browser, f.session_browser_version),
+    f.session_os,
+  ].filter((p): p is string => !!p);
+  const place = [f.session_ip, locationLabel(f.session_city, f.session_country)].filter((p): p is string => !!p);
+  return {
+    device: device.join(' · ') || 'No device recorded',
+    place: place.join(' · ') || 'No address recorded',
+  };
 }

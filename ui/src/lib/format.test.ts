@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { durationLabel, exactTime, localDate, localDateTime, maskId, plural, relativeTime, roleLabel } from './format';
+import {
+  countWith,
+  durationLabel,
+  exactTime,
+  localDate,
+  localDateTime,
+  maskId,
+  plural,
+  relativeTime,
+  roleLabel,
+  the,
+} from './format';
 
 const NOW = Date.UTC(2025, 2, 14, 12, 0, 0);
 const MIN = 60_000;
@@ -67,5 +78,17 @@ describe('labels', () => {
     expect(durationLabel(12 * HOUR)).toBe('12 h');
     expect(durationLabel(7 * DAY)).toBe('7 days');
     expect(durationLabel(90_000)).toBe('90 s');
+  });
+});
+
+describe('counts in sentences', () => {
+  it('says "the session" for one and "the 3 sessions" for more, never "the 1 session"', () => {
+    expect(the(1, 'active session')).toBe('the active session');
+    expect(the(3, 'active session')).toBe('the 3 active sessions');
+    expect(the(0, 'active session')).toBe('the 0 active sessions');
+  });
+  it('agrees the verb with the count', () => {
+    expect(countWith(1, 'has', 'have')).toBe('1 has');
+    expect(countWith(2400, 'has', 'have')).toBe('2,400 have');
   });
 });

@@ -59,9 +59,19 @@ export function roleLabel(role: Role): string {
   }
 }
 
-/** "1 session", "3 sessions". */
+/** "1 session", "3 sessions": every count the console shows goes through here. */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** A count after "the": "the session", "the 3 sessions" — never "the 1 session". */
+export function the(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? `the ${one}` : `the ${plural(n, one, many)}`;
+}
+
+/** "1 has", "3 have": a count that is the subject of a sentence, with its verb. */
+export function countWith(n: number, single: string, multiple: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? single : multiple}`;
 }
 
 /** A policy duration in milliseconds as people say it: "30 min", "12 h", "7 days", "90 s". */

@@ -7,6 +7,7 @@ import {
   deviceKind,
   locationLabel,
   revokeReasonLabel,
+  sessionDetails,
   sessionStatusLabel,
 } from './sessions';
 
@@ -56,5 +57,19 @@ describe('session facts', () => {
   });
   it('counts active sessions', () => {
     expect(activeSessions([session(), session({ status: 'revoked' }), session({ status: 'idle' })])).toHaveLength(1);
+  });
+});
+
+describe('sessionDetails', () => {
+  it('puts device and place on one line, leaving out what is unknown', () => {
+    expect(
+      sessionDetails({ browser: 'Chrome', browser_version: '131', os: 'Android 14', ip: '203.0.113.7', city: 'Berlin', country: 'DE' }),
+    ).toBe('Chrome 131 · Android 14 · 203.0.113.7 · Berlin, DE');
+    expect(sessionDetails({ browser: null, browser_version: null, os: null, ip: '2001:db8::1', city: null, country: null })).toBe(
+      '2001:db8::1',
+    );
+    expect(sessionDetails({ browser: null, browser_version: null, os: null, ip: null, city: null, country: null })).toBe(
+      'No device or place recorded',
+    );
   });
 });

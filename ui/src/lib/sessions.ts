@@ -27,6 +27,14 @@ export function locationLabel(city: string | null, country: string | null): stri
   return parts.length ? parts.join(', ') : null;
 }
 
+/** A session's device and place on one line: "Chrome 131 · Android 14 · 203.0.113.7 · Berlin, DE". */
+export function sessionDetails(
+  s: Pick<SessionView, 'browser' | 'browser_version' | 'os' | 'ip' | 'city' | 'country'>,
+): string {
+  const parts = [browserLabel(s.browser, s.browser_version), s.os, s.ip, locationLabel(s.city, s.country)];
+  return parts.filter((p): p is string => !!p).join(' · ') || 'No device or place recorded';
+}
+
 const AUTH_METHOD_LABELS: Record<AuthMethod, string> = {
   password: 'Password',
   'password+totp': 'Password + 2FA',

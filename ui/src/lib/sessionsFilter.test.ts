@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { BulkPlan, BulkRun, BulkSummary } from './backend/generated';
 import {
   NO_SESSION_FILTERS,
+  alreadyEndedSentence,
   bulkRequest,
+  bulkStartLabel,
   confirmationMatches,
   confirmationPhrase,
   dayStart,
@@ -142,5 +144,17 @@ describe('sentences and progress', () => {
     expect(progressPercent(5, 10)).toBe(50);
     expect(progressPercent(12, 10)).toBe(100);
     expect(progressPercent(0, 0)).toBe(100);
+  });
+});
+
+describe('the bulk dialog\'s counts', () => {
+  it('ends "1 session", not "1 sessions"', () => {
+    expect(bulkStartLabel(1)).toBe('End 1 session');
+    expect(bulkStartLabel(1200)).toBe('End 1,200 sessions');
+    expect(bulkStartLabel(0)).toBe('Nothing to end');
+  });
+  it('agrees the verb with the already-ended count', () => {
+    expect(alreadyEndedSentence(1)).toBe('1 of the selected sessions has already ended.');
+    expect(alreadyEndedSentence(3)).toBe('3 of the selected sessions have already ended.');
   });
 });

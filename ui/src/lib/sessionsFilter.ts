@@ -12,7 +12,7 @@ import type {
   SessionSort,
   SessionState,
 } from './backend/generated';
-import { plural } from './format';
+import { countWith, plural } from './format';
 
 export const SESSIONS_PAGE = 100;
 
@@ -162,4 +162,14 @@ export function summarySentence(s: BulkSummary): string {
   if (s.failed) parts.push(`${s.failed.toLocaleString('en-US')} failed`);
   const head = s.cancelled ? 'Cancelled: ' : s.error ? 'Stopped: ' : '';
   return `${head}${parts.join(', ')}.`;
+}
+
+/** The bulk dialog's start button: "End 1 session", "End 40 sessions", or nothing to end. */
+export function bulkStartLabel(sessions: number): string {
+  return sessions > 0 ? `End ${plural(sessions, 'session')}` : 'Nothing to end';
+}
+
+/** "1 of the selected sessions has already ended." */
+export function alreadyEndedSentence(n: number): string {
+  return `${countWith(n, 'of the selected sessions has', 'of the selected sessions have')} already ended.`;
 }

@@ -4,7 +4,7 @@
  * The engine decides where each session began and ended and why; this only lays that out.
  */
 import type { MarkKind, SessionOutcome, TimelineMark, TimelineSession, UserTimeline } from './backend/generated';
-import { localDateTime } from './format';
+import { localDateTime, plural } from './format';
 import { authMethodLabel, browserLabel, deviceKind, deviceLabel, locationLabel } from './sessions';
 
 const MINUTE = 60_000;
@@ -249,7 +249,7 @@ export function sessionLines(s: TimelineSession, marks: readonly TimelineMark[],
   const ipChanges = marks.filter((m) => m.kind === 'ip_changed');
   const elevations = marks.filter((m) => m.kind === 'elevated').length;
   const events: string[] = [];
-  if (refreshes) events.push(`${refreshes} ${refreshes === 1 ? 'refresh' : 'refreshes'}`);
+  if (refreshes) events.push(plural(refreshes, 'refresh', 'refreshes'));
   if (ipChanges.length === 1) events.push(`IP changed ${ipChanges[0]!.detail ?? ''} to ${ipChanges[0]!.ip ?? '?'}`.replace('  ', ' '));
   else if (ipChanges.length > 1) events.push(`${ipChanges.length} IP changes`);
   if (elevations) events.push(`re-authenticated ${elevations}×`);

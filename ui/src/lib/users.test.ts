@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from './backend/generated';
 import { userSummary } from './fixtures.test-util';
-import { NO_CAPABILITIES, canResetTotp, canUnlock, lockoutStatus, unlockConsequence, userBadges } from './users';
+import {
+  NO_CAPABILITIES,
+  canResetTotp,
+  canUnlock,
+  lockoutStatus,
+  signOutEverywhereConsequence,
+  unlockConsequence,
+  userBadges,
+  usersLoaded,
+} from './users';
 
 const ALL: Capabilities = { unlock: true, revoke_sessions: true, reset_totp: true, view_policy: true, bulk_revoke: true, view_audit: true, export_audit: true, review_flags: true };
 const NONE: Capabilities = NO_CAPABILITIES;
@@ -59,5 +68,17 @@ describe('actions offered', () => {
     expect(text).toContain('(5)');
     expect(text).toContain('(2)');
     expect(text).toContain('audit log');
+  });
+});
+
+describe('counts of users and sessions', () => {
+  it('says "1 user", not "1 users"', () => {
+    expect(usersLoaded(1, true)).toBe('1 user');
+    expect(usersLoaded(12, true)).toBe('12 users');
+    expect(usersLoaded(300, false)).toBe('300+ users loaded');
+  });
+  it('says "the active session" for one, not "all 1 active session"', () => {
+    expect(signOutEverywhereConsequence(1, 'ana@example.com')).toMatch(/^Ends the active session of ana@example.com now/);
+    expect(signOutEverywhereConsequence(4, 'ana@example.com')).toMatch(/^Ends the 4 active sessions of ana@example.com now/);
   });
 });

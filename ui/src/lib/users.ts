@@ -1,6 +1,6 @@
 /** What a user row and the user's cards say about lockout and two-factor. */
 import type { Capabilities, UserSummary, UserView } from './backend/generated';
-import { localDateTime, plural } from './format';
+import { localDateTime, plural, the } from './format';
 import type { Tone } from './sessions';
 
 /** What an operator who is not signed in (or whose role allows nothing) may do: nothing. */
@@ -64,4 +64,17 @@ export function unlockConsequence(u: Pick<UserView, 'email' | 'locked' | 'locked
   else parts.push(`Clears the failed sign-in attempts of ${u.email}`);
   const counters = `resets the failed-attempt count (${u.failed_count}) and the lock count (${u.lock_count}) to zero`;
   return `${parts.join('')}, and ${counters}, so the next lock starts from the shortest duration. They can sign in again at once. Your reason is recorded in the audit log.`;
+}
+
+/** The users list's status line: "1 user", "300+ users loaded" while more pages remain. */
+export function usersLoaded(n: number, done: boolean): string {
+  return done ? plural(n, 'user') : `${n.toLocaleString('en-US')}+ users loaded`;
+}
+
+/** What "Sign out everywhere" does, for the confirmation: "Ends the active session of …" for one. */
+export function signOutEverywhereConsequence(active: number, who: string): string {
+  return (
+    `Ends ${the(active, 'active session')} of ${who} now, on every device. They must sign in again ` +
+    'everywhere. Your reason is recorded in the audit log.'
+  );
 }

@@ -158,6 +158,11 @@ pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub next_cursor: Option<i64>,
+    /// The email of each target user of the page's events that still exists, by id: the console names
+    /// the user and keeps the id for the tooltip. (Not part of the chain: looked up when read.)
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, string>"))]
+    pub target_emails: std::collections::BTreeMap<Uuid, String>,
 }
 
 impl AuditFilter {

@@ -27,6 +27,15 @@ pub struct FlagView {
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub resolved_at: Option<Millis>,
     pub resolved_by: Option<String>,
+    /// The flagged session's address, device and place (none when the flag names no session), so a
+    /// reviewer sees where it came from without leaving the flag.
+    pub session_ip: Option<String>,
+    pub session_device: Option<String>,
+    pub session_browser: Option<String>,
+    pub session_browser_version: Option<String>,
+    pub session_os: Option<String>,
+    pub session_city: Option<String>,
+    pub session_country: Option<String>,
 }
 
 /// Which flags: by status (`open` by default; `all` for every one) and user, newest first.

@@ -9,13 +9,18 @@ use crate::model::authz::{Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::Result;
 pub use crate::model::vocab::{AuditAction, AuditActionGroup};
-use crate::store::{audit, Db};
+use crate::store::{audit, users, Db};
 
 /// Reads one page of events matching `filter`, seq below `before`, newest first. Needs ViewAudit.
 pub async fn list(db: &Db, staff: &Staff, filter: &AuditFilter, before: Option<i64>, limit: u32) -> Result<AuditPage> {
     let actor = staff.actor();
     actor.require(Permission::ViewAudit)?;
-    audit::list(db, filter, before, limit).await
+    let mut page = audit::list(db, filter, before, limit).await?;
+    let mut ids: Vec<uuid::Uuid> = page.events.iter().filter_map(|e| e.target_user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    page.target_emails = users::emails(db, &ids).await?.into_iter().collect();
+    Ok(page)
 }
 
 /// Walks the chain in seq order up to the head as it stands when the check starts, calling

@@ -154,7 +154,11 @@ pub async fn list(db: &Db, filter: &AuditFilter, before: Option<i64>, limit: u32
     } else {
         None
     };
-    Ok(AuditPage { events, next_cursor })
+    Ok(AuditPage {
+        events,
+        next_cursor,
+        target_emails: Default::default(),
+    })
 }
 
 /// The seq of the newest event (0 for an empty log).

@@ -31,11 +31,22 @@ fn select() -> sea_query::SelectStatement {
             Alias::new("users"),
             Expr::col((Alias::new("users"), Alias::new("id"))).equals((Alias::new("f"), Alias::new("user_id"))),
         )
+        .left_join(
+            Alias::new("sessions"),
+            Expr::col((Alias::new("sessions"), Alias::new("id"))).equals((Alias::new("f"), Alias::new("session_id"))),
+        )
         .columns(COLUMNS.iter().map(|c| (Alias::new("f"), Alias::new(*c))))
         .expr_as(
             Expr::col((Alias::new("users"), Alias::new("email"))),
             Alias::new("user_email"),
         );
+    // The flagged session's facts, as session_<column>.
+    for c in ["ip", "device", "browser", "browser_version", "os", "city", "country"] {
+        q.expr_as(
+            Expr::col((Alias::new("sessions"), Alias::new(c))),
+            Alias::new(format!("session_{c}")),
+        );
+    }
     q
 }
 

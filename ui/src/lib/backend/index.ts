@@ -90,6 +90,8 @@ export const openSqlite = (
   save: boolean,
   dataKey: string | null,
 ): Promise<Connected> => call('open_sqlite', { path, createSchema, save, dataKey });
+/** Stops waiting for the database being opened; the open in progress then fails with `cancelled`. */
+export const cancelConnect = (): Promise<boolean> => call('cancel_connect');
 export const openPostgres = (
   url: string,
   password: string | null,

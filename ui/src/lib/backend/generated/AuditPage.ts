@@ -5,4 +5,9 @@ import type { AuditEvent } from "./AuditEvent";
  * One page of the audit log, newest first, keyset-paged by seq: `before` is the `next_cursor` of the
  * previous page.
  */
-export type AuditPage = { events: Array<AuditEvent>, next_cursor: number | null, };
+export type AuditPage = { events: Array<AuditEvent>, next_cursor: number | null, 
+/**
+ * The email of each target user of the page's events that still exists, by id: the console names
+ * the user and keeps the id for the tooltip. (Not part of the chain: looked up when read.)
+ */
+target_emails: Record<string, string>, };

@@ -15,4 +15,9 @@ severity: string, detail: string,
 /**
  * `open`, `dismissed` or `actioned`.
  */
-status: string, created_at: number, resolved_at: number | null, resolved_by: string | null, };
+status: string, created_at: number, resolved_at: number | null, resolved_by: string | null, 
+/**
+ * The flagged session's address, device and place (none when the flag names no session), so a
+ * reviewer sees where it came from without leaving the flag.
+ */
+session_ip: string | null, session_device: string | null, session_browser: string | null, session_browser_version: string | null, session_os: string | null, session_city: string | null, session_country: string | null, };
