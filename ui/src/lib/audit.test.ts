@@ -183,6 +183,21 @@ describe('eventSummary', () => {
       'Ended one of their own sessions',
     );
   });
+  it('says a failed revocation failed', () => {
+    expect(
+      eventSummary(event(1, { reason: null, metadata: '{"by":"owner","error":"session_not_found"}' })),
+    ).toBe('Tried to end a session that is unknown, not theirs or already ended');
+  });
+  it('says which rule ended a session and when it really ended', () => {
+    const at = Date.UTC(2026, 11, 7, 9, 30);
+    const summary = eventSummary(
+      event(1, { action: 'session.ended', metadata: JSON.stringify({ reason: 'idle', ended_at: at }) }),
+    );
+    expect(summary).toMatch(/^Ended by the idle timeout at /);
+    expect(eventSummary(event(1, { action: 'session.ended', metadata: '{"reason":"absolute"}' }))).toBe(
+      'Ended at its maximum lifetime',
+    );
+  });
   it('leaves other events to their action', () => {
     expect(eventSummary(event(1, { metadata: '{"by":"admin"}' }))).toBeNull();
     expect(eventSummary(event(1, { action: 'user.unlocked', metadata: '{"by":"owner","current":true}' }))).toBeNull();

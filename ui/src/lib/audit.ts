@@ -13,7 +13,7 @@ import type {
   Verification,
 } from './backend/generated';
 import { AUDIT_ACTION_GROUPS, AUDIT_ACTIONS } from './backend/generated';
-import { plural, relativeTime } from './format';
+import { localDateTime, plural, relativeTime } from './format';
 
 export const AUDIT_PAGE_SIZE = 100;
 
@@ -207,15 +207,29 @@ export function verificationSentence(v: Verification, at: number, now: number): 
 }
 
 /** What an event without a reason did, where its action alone would mislead: a session its owner ended
- * is a sign-out (the console's own included), not an unexplained revocation. Null when the action says it. */
+ * is a sign-out (the console's own included), not an unexplained revocation; a failed attempt says so;
+ * a session a rule ended says which rule and when it really ended. Null when the action says it. */
 export function eventSummary(e: Pick<AuditEvent, 'action' | 'metadata'>): string | null {
-  if (e.action !== 'session.revoked') return null;
-  let m: { by?: unknown; current?: unknown };
+  if (e.action !== 'session.revoked' && e.action !== 'session.ended') return null;
+  let m: { by?: unknown; current?: unknown; error?: unknown; reason?: unknown; ended_at?: unknown };
   try {
-    m = JSON.parse(e.metadata) as { by?: unknown; current?: unknown };
+    m = JSON.parse(e.metadata) as typeof m;
   } catch {
     return null;
   }
-  if (m === null || typeof m !== 'object' || m.by !== 'owner') return null;
+  if (m === null || typeof m !== 'object') return null;
+  if (e.action === 'session.ended') {
+    const rule = RULE_ENDS[String(m.reason)] ?? 'Ended by a session rule';
+    return typeof m.ended_at === 'number' ? `${rule} at ${localDateTime(m.ended_at)}` : rule;
+  }
+  if (m.error === 'session_not_found') return 'Tried to end a session that is unknown, not theirs or already ended';
+  if (m.by !== 'owner') return null;
   return m.current === true ? 'Signed out' : 'Ended one of their own sessions';
 }
+
+/** How a rule's end of a session reads. */
+const RULE_ENDS: Record<string, string> = {
+  idle: 'Ended by the idle timeout',
+  absolute: 'Ended at its maximum lifetime',
+  expired: 'Expired without a refresh',
+};

@@ -65,9 +65,15 @@ describe('routeError', () => {
 });
 
 describe('messageFor', () => {
-  it('adds the next step for connection problems', () => {
-    expect(messageFor({ code: 'database_unreachable', message: 'connection refused.' })).toContain('try again');
+  it('adds the next step for a malformed URL', () => {
     expect(messageFor({ code: 'database_url_invalid', message: 'bad URL.' })).toContain('postgres://');
+  });
+  it('says a connection or schema problem once, as the engine words it, without a wrong hint', () => {
+    const refused = 'cannot connect to the database: connection refused at 127.0.0.1:1: is PostgreSQL running there, and is the port right?';
+    expect(messageFor({ code: 'database_unreachable', message: refused })).toBe(refused);
+    const foreign = "the database holds tables that are not Warden's (accounts, sessions): refusing to touch it";
+    expect(messageFor({ code: 'schema_incompatible', message: foreign })).toBe(foreign);
+    expect(messageFor({ code: 'schema_incompatible', message: foreign })).not.toContain('Warden version');
   });
   it('passes other messages through', () => {
     expect(messageFor({ code: 'locked', message: 'Locked until 12:30' })).toBe('Locked until 12:30');

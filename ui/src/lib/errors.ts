@@ -47,7 +47,12 @@ export function routeError(e: unknown): ErrorRoute {
   return { kind: 'banner', code: err.code, message: messageFor(err) };
 }
 
-/** The sentence to show for an error: the server's message, with a next step where one helps. */
+/**
+ * The sentence to show for an error: the server's message, with a next step where one helps. Connection
+ * and schema errors pass through as they are: the engine already says what happened and what to check
+ * ("connection refused at 127.0.0.1:1: is PostgreSQL running there…", "… is not a SQLite database",
+ * "tables that are not Warden's" or "upgrade Warden"), and a hint of ours would be wrong for some.
+ */
 export function messageFor(e: unknown): string {
   const err = BackendError.from(e);
   const m = err.message;
@@ -56,12 +61,8 @@ export function messageFor(e: unknown): string {
       return m || 'Wrong email or password.';
     case 'forbidden':
       return m || 'Your role does not allow this action.';
-    case 'database_unreachable':
-      return `${m} Check that the database is running and reachable, then try again.`;
     case 'database_url_invalid':
       return `${m} A PostgreSQL URL looks like postgres://user@host:5432/dbname.`;
-    case 'schema_incompatible':
-      return `${m} This database was set up by a different Warden version; use a matching console.`;
     case 'data_key_invalid':
       return `${m} The data key does not match the one this database was created with.`;
     case 'session_not_found':

@@ -24,6 +24,16 @@ export function relativeTime(at: number | null | undefined, now: number): string
   return future ? `in ${text}` : `${text} ago`;
 }
 
+/**
+ * When something that has happened happened ("just now", "5 min ago"): never a time in the future. The
+ * screen's clock ticks apart from the engine's, so the console's own last activity can be a moment ahead
+ * of the screen's `now`; it is still "just now".
+ */
+export function pastTime(at: number | null | undefined, now: number): string {
+  if (at === null || at === undefined) return 'never';
+  return relativeTime(Math.min(at, now), now);
+}
+
 /** The exact instant, unambiguous, for tooltips and the audit trail: ISO 8601 in UTC. */
 export function exactTime(at: number): string {
   return new Date(at).toISOString();

@@ -5,7 +5,9 @@ import {
   NO_CAPABILITIES,
   canResetTotp,
   canUnlock,
+  lockCause,
   lockoutStatus,
+  undeliveredText,
   signOutEverywhereConsequence,
   unlockConsequence,
   userBadges,
@@ -32,6 +34,36 @@ describe('userBadges', () => {
   });
   it('uses the singular for one session', () => {
     expect(userBadges(userSummary({ active_sessions: 1 }))[0]?.label).toBe('1 active session');
+  });
+});
+
+describe('lockCause', () => {
+  const now = Date.UTC(2026, 11, 7, 12, 0);
+  it('says what caused the lock, from where and when', () => {
+    expect(lockCause({ since: now - 10 * 60_000, until: now + 5 * 60_000, permanent: false, failures: 5, ip: '203.0.113.9', lock_count: 1 }, now)).toBe(
+      'After 5 failed sign-ins, the last from 203.0.113.9, 10 min ago.',
+    );
+  });
+  it('counts the locks in a row and copes with what an old record lacks', () => {
+    expect(lockCause({ since: null, until: null, permanent: true, failures: null, ip: null, lock_count: 2 }, now)).toBe(
+      'After failed sign-ins; the second lock in a row.',
+    );
+    expect(lockCause({ since: now, until: null, permanent: true, failures: 1, ip: null, lock_count: 12 }, now)).toBe(
+      'After 1 failed sign-in, just now; the 12th lock in a row.',
+    );
+  });
+});
+
+describe('undeliveredText', () => {
+  const now = Date.UTC(2026, 11, 7, 12, 0);
+  const mail = { id: 'm', user_id: 'u', email: 'ana@example.com', kind: 'verification', created_at: now - 3_600_000, attempts: 3, next_at: now - 1, last_error: 'the mail server refused it: 451 try later', gave_up_at: null };
+  it('says how often it was tried, what comes next and what the mail server said', () => {
+    expect(undeliveredText(mail, now)).toBe(
+      'Verification email not delivered (3 tries; to be tried again now): the mail server refused it: 451 try later',
+    );
+    expect(undeliveredText({ ...mail, attempts: 1, next_at: null, gave_up_at: now - 120_000, last_error: null }, now)).toBe(
+      'Verification email not delivered (1 try; given up 2 min ago)',
+    );
   });
 });
 

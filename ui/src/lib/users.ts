@@ -1,6 +1,6 @@
 /** What a user row and the user's cards say about lockout and two-factor. */
-import type { Capabilities, UserSummary, UserView } from './backend/generated';
-import { localDateTime, plural, the } from './format';
+import type { Capabilities, LockView, UndeliveredMail, UserSummary, UserView } from './backend/generated';
+import { localDateTime, pastTime, plural, the } from './format';
 import type { Tone } from './sessions';
 
 /** What an operator who is not signed in (or whose role allows nothing) may do: nothing. */
@@ -46,6 +46,34 @@ export function lockoutStatus(u: Pick<UserView, 'locked' | 'locked_until' | 'loc
     return { locked: true, text: 'Locked until an administrator unlocks it' };
   }
   return { locked: true, text: `Locked until ${localDateTime(u.locked_until)}` };
+}
+
+/**
+ * Why the account is locked, in one sentence: the failed sign-ins that caused the lock, where the last
+ * came from, when, and which lock in a row it is ("After 5 failed sign-ins, the last from 203.0.113.9,
+ * 10 min ago; the second lock in a row").
+ */
+export function lockCause(l: LockView, now: number): string {
+  const what = l.failures === null ? 'After failed sign-ins' : `After ${plural(l.failures, 'failed sign-in')}`;
+  const from = l.ip ? `, the last from ${l.ip}` : '';
+  const when = l.since === null ? '' : `, ${pastTime(l.since, now)}`;
+  const ordinals = ['', 'first', 'second', 'third', 'fourth', 'fifth'];
+  const nth = l.lock_count > 1 ? `; the ${ordinals[l.lock_count] ?? `${l.lock_count}th`} lock in a row` : '';
+  return `${what}${from}${when}${nth}.`;
+}
+
+/** An email the server could not deliver, for the user page: "Verification email not delivered (3 tries): …". */
+export function undeliveredText(m: UndeliveredMail, now: number): string {
+  const what = m.kind === 'verification' ? 'Verification email' : 'Email';
+  const tries = plural(m.attempts, 'try', 'tries');
+  const state =
+    m.gave_up_at !== null
+      ? `given up ${pastTime(m.gave_up_at, now)}`
+      : m.next_at !== null && m.next_at > now
+        ? `tried again at ${localDateTime(m.next_at)}`
+        : 'to be tried again now';
+  const why = m.last_error ? `: ${m.last_error}` : '';
+  return `${what} not delivered (${tries}; ${state})${why}`;
 }
 
 /** Unlock is offered when there is something to clear: a lock, or failures counting towards one. */

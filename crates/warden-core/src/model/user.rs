@@ -257,6 +257,8 @@ pub struct UserDetail {
     pub user: UserView,
     /// `Some` while the account is locked: the lockout card's cause and end.
     pub lock: Option<LockView>,
+    /// Email the server could not deliver to this user yet, or gave up on this week.
+    pub undelivered_mail: Vec<crate::model::mail::UndeliveredMail>,
     pub sessions: Vec<SessionView>,
     pub recent_activity: Vec<AuditEvent>,
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::model::audit::{check_limit, AuditFilter, Record};
 use crate::model::authz::{Actor, Permission, Staff};
-use crate::model::clock::Millis;
+use crate::model::clock::{Millis, DAY};
 use crate::model::error::{Error, Result};
 use crate::model::policy::Policy;
 use crate::model::session::SessionRow;
@@ -18,7 +18,7 @@ use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::ops::sessions as user_sessions;
 use crate::rules::lockout;
 use crate::rules::session as session_rules;
-use crate::store::{audit, backup_codes, policy_versions, session_filter, sessions, users, Db};
+use crate::store::{audit, backup_codes, mail_outbox, policy_versions, session_filter, sessions, users, Db};
 use serde_json::json;
 
 pub const MAX_PAGE: u32 = 500;
@@ -103,9 +103,11 @@ pub async fn user_detail(db: &Db, staff: &Staff, ident: &str, now: Millis) -> Re
         true => Some(lock_view(db, &user, &view).await?),
         false => None,
     };
+    let undelivered_mail = mail_outbox::undelivered(db, Some(user.id), now - 7 * DAY, 20).await?;
     Ok(UserDetail {
         user: view,
         lock,
+        undelivered_mail,
         sessions: sessions
             .iter()
             .map(|s| session_rules::view(s, &policy, now, actor.session_id))

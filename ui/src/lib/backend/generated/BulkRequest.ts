@@ -11,6 +11,7 @@ include_own: boolean,
  */
 reason: string, 
 /**
- * Sessions per transaction (default 1000, at most 5000).
+ * Sessions per transaction, 1 to 5000. Without it the size adapts: small at first, then each batch
+ * sized to take about a quarter of a second, so a long run shows its progress and can be cancelled.
  */
 batch_size: number | null, };
