@@ -44,6 +44,7 @@ Configuration file (--config, TOML): the same settings under their snake_case na
     verification_per_ip = \"10/1m\"
     verification_per_account = \"3/15m\"
     second_factor_per_account = \"10/15m\"
+    revocations_per_account = \"60/1m\"
 
 A flag wins over its environment variable, which wins over the file.
 The data key that seals two-factor secrets is read from WARDEN_DATA_KEY or the file named by
@@ -200,6 +201,7 @@ pub struct RateLimitsFile {
     pub verification_per_ip: Option<String>,
     pub verification_per_account: Option<String>,
     pub second_factor_per_account: Option<String>,
+    pub revocations_per_account: Option<String>,
 }
 
 impl RateLimitsFile {
@@ -232,6 +234,11 @@ impl RateLimitsFile {
                 "second_factor_per_account",
                 &self.second_factor_per_account,
                 &mut l.second_factor_per_account,
+            ),
+            (
+                "revocations_per_account",
+                &self.revocations_per_account,
+                &mut l.revocations_per_account,
             ),
         ] {
             if let Some(text) = text {

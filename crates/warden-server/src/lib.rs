@@ -41,6 +41,9 @@ pub struct RateLimits {
     /// Codes and passwords that prove an account (the second sign-in step, enrolling, confirming or
     /// switching off two-factor, re-authenticating), per account.
     pub second_factor_per_account: Limit,
+    /// Revocations of one's own sessions (`DELETE /api/sessions…`), per account. Reads are not limited:
+    /// a limit's count is a write, dearer than the read it would guard.
+    pub revocations_per_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -66,6 +69,7 @@ impl Default for RateLimits {
                 max: 10,
                 window: 15 * warden_core::model::clock::MINUTE,
             },
+            revocations_per_account: per_min(60),
         }
     }
 }
@@ -169,6 +173,17 @@ impl AppState {
             l.sign_in_per_ip,
             account,
             l.second_factor_per_account,
+            now,
+        )
+        .await
+    }
+
+    /// A revocation of the caller's own sessions, per account.
+    pub async fn limit_revocation(&self, user: &UserRow, now: Millis) -> Result<()> {
+        warden_core::ops::rate_limits::hit(
+            &self.db,
+            &format!("revoke:acct:{}", user.id),
+            self.limits.revocations_per_account,
             now,
         )
         .await

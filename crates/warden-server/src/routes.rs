@@ -461,16 +461,7 @@ pub async fn list_sessions(
     me: Me,
     Params(q): Params<ListParams>,
 ) -> ApiResult<Json<SessionsOut>> {
-    if let Some(u) = q.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        if Uuid::parse_str(u).ok() != Some(me.auth.user.id) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::Forbidden,
-                "user_id: you can list only your own sessions",
-            )
-            .with_field("user_id"));
-        }
-    }
+    only_own(&me, q.user_id.as_deref())?;
     let views = sessions::list_own(&s.db, s.now(), &me.auth, q.include_expired).await?;
     let sessions: Vec<SessionOut> = views.iter().map(SessionOut::from_view).collect();
     let active_count = sessions.iter().filter(|x| !x.is_expired).count();
@@ -479,6 +470,19 @@ pub async fn list_sessions(
         active_count,
         sessions,
     }))
+}
+
+/// A `user_id` parameter must name the caller: a user reads only their own sessions and events.
+fn only_own(me: &Me, user_id: Option<&str>) -> ApiResult<()> {
+    match user_id.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if Uuid::parse_str(u).ok() != Some(me.auth.user.id) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "user_id: you can read only your own sessions and events",
+        )
+        .with_field("user_id")),
+        _ => Ok(()),
+    }
 }
 
 /// One of the caller's sessions, active or ended; unknown ids and other users' ids are both 404.
@@ -496,8 +500,9 @@ pub async fn get_session(State(s): State<AppState>, me: Me, PathId(id): PathId) 
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "the session id")),
     responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many revocations; see Retry-After")))]
 pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Response> {
+    s.limit_revocation(&me.auth.user, s.now()).await?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
     sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
     if id == me.auth.session.id {
@@ -531,12 +536,14 @@ pub struct Revoked {
 #[utoipa::path(delete, path = "/api/sessions", tag = "sessions", params(ScopeQuery),
     responses((status = 200, body = Revoked, description = "how many were ended (1 for session_id)"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody, description = "session_id: unknown or someone else's")))]
+              (status = 404, body = ErrorBody, description = "session_id: unknown or someone else's"),
+              (status = 429, body = ErrorBody, description = "too many revocations; see Retry-After")))]
 pub async fn revoke_other_sessions(
     State(s): State<AppState>,
     me: Me,
     Params(q): Params<ScopeQuery>,
 ) -> ApiResult<Response> {
+    s.limit_revocation(&me.auth.user, s.now()).await?;
     match (q.scope.as_deref(), q.session_id.as_deref()) {
         (None, Some(id)) => {
             let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
@@ -580,6 +587,8 @@ pub struct AuditParams {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
+    /// Must be the caller's own id when given.
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -610,12 +619,14 @@ pub struct AuditPageOut {
 
 /// The caller's own audit events, newest first, filtered by type and status, keyset-paged.
 #[utoipa::path(get, path = "/api/sessions/audit", tag = "sessions", params(AuditParams),
-    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AuditPageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody, description = "user_id names someone else")))]
 pub async fn own_audit(
     State(s): State<AppState>,
     me: Me,
     Params(q): Params<AuditParams>,
 ) -> ApiResult<Json<AuditPageOut>> {
+    only_own(&me, q.user_id.as_deref())?;
     let status = q
         .status
         .as_deref()

@@ -109,3 +109,30 @@ both!(verification_email_is_rate_limited_per_account_and_ip, |t| async move {
     assert_eq!(ask("b@example.com").await.status, 202);
     ask("c@example.com").await.assert_error(429, "rate_limited");
 });
+
+both!(revoking_sessions_is_rate_limited_per_account, |t| async move {
+    t.user("ana@example.com", Role::User).await;
+    t.user("bob@example.com", Role::User).await;
+    let s = t
+        .server_with(|_| {}, limits(|l| l.revocations_per_account = per_minute(2)))
+        .await;
+    let ana = Browser::new(&s.base, FIREFOX_LINUX);
+    ana.sign_in("ana@example.com", PASSWORD).await;
+    for _ in 0..2 {
+        let r = ana.delete(&format!("/api/sessions/{}", uuid::Uuid::now_v7())).await;
+        r.assert_error(404, "session_not_found");
+    }
+    let r = ana.delete("/api/sessions?scope=others").await;
+    r.assert_error(429, "rate_limited");
+    assert_eq!(r.headers["retry-after"], "60");
+    assert_eq!(ana.get("/api/sessions").await.status, 200, "reading is not limited");
+    let bob = Browser::new(&s.base, FIREFOX_LINUX);
+    bob.sign_in("bob@example.com", PASSWORD).await;
+    assert_eq!(
+        bob.delete("/api/sessions?scope=others").await.status,
+        200,
+        "other accounts are not held up"
+    );
+    t.advance(MINUTE);
+    assert_eq!(ana.delete("/api/sessions?scope=others").await.status, 200);
+});

@@ -564,14 +564,24 @@ both!(an_idle_session_is_listed_with_when_it_went_idle, |t| async move {
     assert_eq!(audit.body["events"][0]["metadata"]["reason"], "idle");
 });
 
-both!(list_sessions_names_only_the_callers_own_user_id, |t| async move {
+both!(sessions_and_audit_take_only_the_callers_own_user_id, |t| async move {
     let ana = t.user("ana@example.com", Role::User).await;
     let bob = t.user("bob@example.com", Role::User).await;
     let b = t.signed_in("ana@example.com").await;
     assert_eq!(b.get(&format!("/api/sessions?user_id={ana}")).await.body["count"], 1);
-    let r = b.get(&format!("/api/sessions?user_id={bob}")).await;
-    r.assert_error(403, "forbidden");
-    assert_eq!(r.body["field"], "user_id");
+    let own = b.get(&format!("/api/sessions/audit?user_id={ana}")).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    for path in ["/api/sessions", "/api/sessions/audit"] {
+        let r = b.get(&format!("{path}?user_id={bob}")).await;
+        r.assert_error(403, "forbidden");
+        assert_eq!(r.body["field"], "user_id");
+    }
+    // The page's size: 50 by default, at most 200.
+    assert_eq!(own.body["limit"], 50);
+    assert_eq!(b.get("/api/sessions/audit?limit=200").await.body["limit"], 200);
+    let r = b.get("/api/sessions/audit?limit=201").await;
+    r.assert_error(400, "invalid_input");
+    assert_eq!(r.body["field"], "limit");
 });
 
 both!(
