@@ -91,6 +91,17 @@ both!(two_factor_enable_returns_a_qr_code, |t| async move {
         .decode(r.body["qr_png_base64"].as_str().unwrap())
         .expect("base64");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG image");
+    // An authenticator app scanning it gets the otpauth URL the answer names.
+    let img = image::load_from_memory(&png).expect("the PNG decodes").to_luma8();
+    let (w, h) = img.dimensions();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+        img.get_pixel(x as u32, y as u32).0[0]
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    assert_eq!(content, r.body["otpauth_url"].as_str().unwrap());
+    assert!(content.starts_with("otpauth://totp/"), "{content}");
 });
 
 both!(two_factor_verify_checks_the_code_and_signs_in_with_it, |t| async move {
