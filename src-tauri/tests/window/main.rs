@@ -35,10 +35,19 @@ async fn support_unlocks_a_locked_user_and_sees_the_audit_entry() -> WebDriverRe
     c.shot("users-locked").await;
     row.click().await?;
     c.wait_text("lockout-status", "Locked").await?;
+    // Why it is locked and until when, once: not "Failed attempts 0" beside the lock.
+    c.wait_text("lockout-cause", "failed sign-ins, the last from").await?;
+    let card = c.text("lockout-card").await?;
+    assert!(
+        !card.contains("Failed attempts"),
+        "no failure count while locked: {card}"
+    );
     c.shot("user-locked").await;
     c.click("unlock-button").await?;
     c.confirm_with_reason(REASON).await?;
     c.wait_text("lockout-status", "Not locked").await?;
+    c.wait_text("toast", "Unlocked").await?;
+    assert!(c.absent("lockout-cause").await?, "the cause goes with the lock");
     c.wait_css_text("[data-testid=activity-item]", "user.unlocked").await?;
     assert_eq!(
         c.text("user-email").await?,
@@ -375,4 +384,37 @@ async fn measure_console() -> WebDriverResult<()> {
         c.quit().await?;
     }
     Ok(())
+}
+
+/// A long run shows its progress and can be cancelled: with a larger demo (about 4,600 live sessions), the
+/// adapting batches (50 first) report at once, so the bar and Cancel are on screen before the run ends.
+#[tokio::test]
+async fn a_long_bulk_run_shows_its_progress_and_can_be_cancelled() -> WebDriverResult<()> {
+    let c = Console::start_with(&[("WARDEN_DEMO_USERS", "12000")]).await?;
+    let creds = c.open_demo().await?;
+    c.sign_in_admin(&creds).await?;
+    c.click("nav-sessions").await?;
+    c.wait_css("[data-testid=global-session-row]").await?;
+    c.click("emergency").await?;
+    c.wait_text("bulk-plan", "will be signed out").await?;
+    c.fill("reason-input", "cancel drill").await?;
+    c.fill("bulk-confirm-text", "SIGN OUT EVERYONE").await?;
+    c.click("bulk-start").await?;
+    c.fill("reauth-password", &creds.admin_password).await?;
+    c.click("reauth-submit").await?;
+    c.fill("reauth-code", &creds.totp_in(1)).await?;
+    c.click("reauth-submit").await?;
+    c.wait("bulk-progress").await?;
+    let running = c.text("bulk-running").await?;
+    c.click("bulk-cancel").await?;
+    assert!(running.contains(" of "), "the progress says how far: {running}");
+    c.wait_text("bulk-summary", "Cancelled:").await?;
+    c.shot("bulk-cancelled").await;
+    c.click("bulk-close").await?;
+    let left = c.text("sessions-count").await?;
+    assert!(
+        !left.starts_with("1 session of 1 user"),
+        "the cancelled run left sessions live: {left}"
+    );
+    c.quit().await
 }

@@ -78,9 +78,9 @@ impl Console {
         let (port, native) = (free_port(), free_port());
         let tauri_driver = Command::new(tauri_driver_path())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("WARDEN_DEMO_USERS", "300")
             .envs(env.iter().copied())
             .env("WARDEN_CONSOLE_DATA_DIR", data.path())
-            .env("WARDEN_DEMO_USERS", "300")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
