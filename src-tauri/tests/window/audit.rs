@@ -81,6 +81,22 @@ async fn security_admin_filters_opens_exports_and_verifies_the_audit_log() -> We
         .text()
         .await?;
     assert_eq!(seq_field, shown[0].0.to_string(), "the drawer shows the clicked event");
+    // With the drawer open, the rows still show their address whole, inside the list.
+    let ip_cut = c
+        .driver()
+        .execute(
+            "const list = document.querySelector('[data-testid=audit-list]').getBoundingClientRect(); \
+             return [...document.querySelectorAll('[data-testid=audit-ip]')].filter((e) => { \
+               const r = e.getBoundingClientRect(); \
+               return r.right > list.right + 0.5 || e.scrollWidth > e.clientWidth + 1; }).length;",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?;
+    assert_eq!(
+        ip_cut.json(),
+        &serde_json::json!(0),
+        "no IP cell is cut off beside the drawer"
+    );
     let metadata = c.text("audit-metadata").await?;
     assert!(
         metadata.starts_with('{') && metadata.contains("\n  \""),

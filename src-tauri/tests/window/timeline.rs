@@ -109,3 +109,40 @@ async fn the_timeline_draws_every_session_and_opens_the_one_clicked() -> WebDriv
     );
     c.quit().await
 }
+
+/// A locked account's failed sign-ins and its lock land at the same instant: they are one mark, which
+/// says every event it holds when hovered, instead of marks hidden under each other.
+#[tokio::test]
+async fn marks_at_the_same_instant_are_one_mark_that_says_them_all() -> WebDriverResult<()> {
+    let c = Console::start().await?;
+    let creds = c.open_demo().await?;
+    c.sign_in(&creds.support_email, &creds.support_password).await?;
+    c.click("nav-users").await?;
+    c.click("filter-locked").await?;
+    c.wait_css("[data-testid=user-row]").await?.click().await?;
+    c.click("timeline-range-90d").await?;
+    settled(&c).await?;
+    let marks = c.driver().find_all(By::Css("[data-testid=timeline-mark]")).await?;
+    let mut xs = Vec::new();
+    for m in &marks {
+        let r = m.rect().await?;
+        xs.push((r.x + r.width / 2.0).round() as i64);
+    }
+    let mut unique = xs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        xs.len(),
+        "no two marks are drawn on the same spot: {xs:?}"
+    );
+    let stacked = c.wait_css("[data-testid=timeline-mark]:not([data-count='1'])").await?;
+    c.driver()
+        .action_chain()
+        .move_to_element_center(&stacked)
+        .perform()
+        .await?;
+    c.wait_text("timeline-tip", "events at").await?;
+    c.shot("timeline-stacked-marks").await;
+    c.quit().await
+}

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { TimelineMark, TimelineSession } from './backend/generated';
 import {
   barExtent,
+  groupFace,
+  groupLines,
+  groupMarks,
   legend,
   markLines,
   nearest,
@@ -224,5 +227,26 @@ describe('keyboard and pointer', () => {
     expect(nearest([10, 50, 52], 50.8, 4)).toBe(1);
     expect(nearest([10, 50, 52], 51.2, 4)).toBe(2);
     expect(nearest([10, 50], 30, 4)).toBe(-1);
+  });
+});
+
+describe('marks at the same instant', () => {
+  it('are grouped so that each can be seen, and far ones stay apart', () => {
+    expect(groupMarks([10, 10, 10, 30, 33, 40])).toEqual([[0, 1, 2], [3, 4], [5]]);
+    expect(groupMarks([])).toEqual([]);
+  });
+  it('are drawn as the weightiest and all said in the tooltip', () => {
+    const failed = mark({ kind: 'sign_in_failed', session: null, detail: 'bad_password', ip: '192.0.2.7' });
+    const locked = mark({ kind: 'locked', session: null, until: null, detail: null });
+    expect(groupFace([failed, locked, failed]).kind).toBe('locked');
+    const lines = groupLines([failed, failed, locked]);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^3 events at /);
+    // Alike marks are said once, with how many.
+    expect(lines[1]).toBe(`${markLines(failed)[0]!.split(' · ')[0]} · wrong password · 192.0.2.7 (×2)`);
+    expect(lines[2]).toMatch(/ · until an administrator unlocks it$/);
+    expect(groupLines([failed])).toEqual(markLines(failed));
+    const others = Array.from({ length: 5 }, (_, k) => mark({ kind: 'sign_in_failed', session: null, ip: `192.0.2.${k}` }));
+    expect(groupLines([...others, failed], 4).at(-1)).toBe('and 2 more');
   });
 });

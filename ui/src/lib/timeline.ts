@@ -306,3 +306,47 @@ export function nearest(xs: readonly number[], x: number, maxDistance: number): 
   }
   return best;
 }
+
+/** The account's marks (in time order, at `xs`) grouped where they would be drawn on top of each other
+ * (within `within` px, as marks of the same instant are): each group is drawn, hovered and stepped
+ * through as one, and says every mark it holds. */
+export function groupMarks(xs: readonly number[], within = 4): number[][] {
+  const groups: number[][] = [];
+  let start = Number.NEGATIVE_INFINITY;
+  xs.forEach((x, i) => {
+    const last = groups[groups.length - 1];
+    if (last && x - start <= within) last.push(i);
+    else {
+      groups.push([i]);
+      start = x;
+    }
+  });
+  return groups;
+}
+
+const MARK_WEIGHT: Record<string, number> = { locked: 3, sign_in_failed: 2, unlocked: 1 };
+
+/** The mark a group is drawn as: a lock over a failure over an unlock. */
+export function groupFace(marks: readonly TimelineMark[]): TimelineMark {
+  return marks.reduce((a, b) => ((MARK_WEIGHT[b.kind] ?? 0) > (MARK_WEIGHT[a.kind] ?? 0) ? b : a));
+}
+
+/** A group's tooltip: a single mark's own lines, or every mark of the group, one line each, alike ones
+ * counted once ("… (×20)"), at most `shown` lines of them. */
+export function groupLines(marks: readonly TimelineMark[], shown = 4): string[] {
+  const first = marks[0];
+  if (!first) return [];
+  if (marks.length === 1) return markLines(first);
+  const alike = new Map<string, number>();
+  for (const m of marks) {
+    const [, detail] = markLines(m);
+    const line = detail ? `${markLabel(m.kind)} · ${detail}` : markLabel(m.kind);
+    alike.set(line, (alike.get(line) ?? 0) + 1);
+  }
+  const lines = [`${plural(marks.length, 'event')} at ${localDateTime(first.at)}`];
+  const distinct = [...alike];
+  for (const [line, n] of distinct.slice(0, shown)) lines.push(n > 1 ? `${line} (×${n})` : line);
+  const rest = distinct.slice(shown).reduce((sum, [, n]) => sum + n, 0);
+  if (rest > 0) lines.push(`and ${plural(rest, 'more', 'more')}`);
+  return lines;
+}
