@@ -503,6 +503,8 @@ both!(
     list_sessions_gives_counts_and_lists_ended_sessions_on_request,
     |t| async move {
         t.user("ana@example.com", Role::User).await;
+        t.user("bob@example.com", Role::User).await;
+        let _bob = t.signed_in("bob@example.com").await;
         let laptop = t.signed_in("ana@example.com").await;
         let _phone = t.signed_in("ana@example.com").await;
         let gone = t.signed_in("ana@example.com").await;
@@ -512,13 +514,18 @@ both!(
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(
             (r.body["count"].as_i64(), r.body["active_count"].as_i64()),
-            (Some(2), Some(2))
+            (Some(2), Some(2)),
+            "ana's two live sessions, not bob's"
         );
         assert!(r.body["sessions"]
             .as_array()
             .unwrap()
             .iter()
             .all(|s| s["status"] == "active" && s["is_expired"] == false && s["ended_at"].is_null()));
+        assert_eq!(
+            r.body["sessions"][0]["expires_at"], "2026-01-08T00:00:00.000Z",
+            "each with its expiry (the default 7 days)"
+        );
 
         let all = laptop.get("/api/sessions?include_expired=true").await;
         assert_eq!(all.status, 200, "{}", all.text);
