@@ -45,7 +45,10 @@ pg_ok=$(grep -cE '::postgres \.\.\. ok$' "$log" || true)
 per_suite=$(awk '/Running tests\/[a-z]+\/main.rs/ { match($0, /tests\/[a-z]+\//); suite = substr($0, RSTART + 6, RLENGTH - 7) }
   /::sqlite \.\.\. ok$/ { s[suite]++ } /::postgres \.\.\. ok$/ { p[suite]++ }
   END { for (k in s) printf "    %-12s: %d on SQLite, %d on PostgreSQL\n", k, s[k], p[k] }' "$log" | sort)
-window_ok=$(sed -n '/Running tests\/window/,$p' "$log" | grep -cE '^test .* \.\.\. ok$' || true)
+# From the window suite's summary line: a scenario's own output (the console's log on stderr) may stand
+# between its name and its "ok".
+window_ok=$(sed -n '/Running tests\/window/,$p' "$log" | grep -oE '^test result: ok\. [0-9]+ passed' | grep -oE '[0-9]+' | head -1 || true)
+window_ok=${window_ok:-0}
 rm -f "$log"
 echo
 echo "================ backends ================"
