@@ -49,8 +49,14 @@ async fn the_demo_data_is_plausible() {
         ("audit event", "SELECT COUNT(*) FROM audit_events WHERE at > $1"),
         ("session event", "SELECT COUNT(*) FROM session_events WHERE at > $1"),
         ("sign-in attempt", "SELECT COUNT(*) FROM login_attempts WHERE at > $1"),
-        ("session start or use", "SELECT COUNT(*) FROM sessions WHERE created_at > $1 OR last_seen_at > $1 OR revoked_at > $1"),
-        ("flag", "SELECT COUNT(*) FROM flags WHERE created_at > $1 OR resolved_at > $1"),
+        (
+            "session start or use",
+            "SELECT COUNT(*) FROM sessions WHERE created_at > $1 OR last_seen_at > $1 OR revoked_at > $1",
+        ),
+        (
+            "flag",
+            "SELECT COUNT(*) FROM flags WHERE created_at > $1 OR resolved_at > $1",
+        ),
     ] {
         let n: i64 = sqlx::query_scalar(sql).bind(AT).fetch_one(pool(&db)).await.expect(sql);
         assert_eq!(n, 0, "a {what} in the future");
