@@ -503,9 +503,7 @@ pub async fn get_session(State(s): State<AppState>, me: Me, PathId(id): PathId) 
               (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many revocations; see Retry-After")))]
 pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Response> {
     s.limit_revocation(&me.auth.user, s.now()).await?;
-    let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
-    sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
-    if id == me.auth.session.id {
+    if revoke_one(&s, &me, &id).await? {
         return Ok((
             Cookies { state: &s }.clear(),
             message("session revoked; you are signed out"),
@@ -513,6 +511,14 @@ pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathI
             .into_response());
     }
     Ok(message("session revoked").into_response())
+}
+
+/// Ends the caller's session named by `id` (404 alike for a malformed, unknown or foreign id); true when
+/// it was the caller's current one, whose cookies the answer then clears.
+async fn revoke_one(s: &AppState, me: &Me, id: &str) -> ApiResult<bool> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
+    sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
+    Ok(id == me.auth.session.id)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -546,13 +552,12 @@ pub async fn revoke_other_sessions(
     s.limit_revocation(&me.auth.user, s.now()).await?;
     match (q.scope.as_deref(), q.session_id.as_deref()) {
         (None, Some(id)) => {
-            let id = Uuid::parse_str(id.trim()).map_err(|_| Error::SessionNotFound)?;
-            sessions::revoke_own(&s.db, s.now(), &me.auth, id).await?;
+            let current = revoke_one(&s, &me, id).await?;
             let body = Json(Revoked {
                 message: "session revoked".into(),
                 revoked: 1,
             });
-            if id == me.auth.session.id {
+            if current {
                 return Ok((Cookies { state: &s }.clear(), body).into_response());
             }
             Ok(body.into_response())
