@@ -281,8 +281,14 @@ pub async fn list_own(db: &Db, now: Millis, me: &Authenticated, include_ended: b
             .filter(|v| v.status == SessionStatus::Active)
             .collect());
     }
-    settle_own(db, now, me.user.id).await?;
-    let rows = sessions::of_user(db, me.user.id, None, OWN_LIST_LIMIT).await?;
+    let mut rows = sessions::of_user(db, me.user.id, None, OWN_LIST_LIMIT).await?;
+    // A look writes nothing unless some session is over and unmarked.
+    let unmarked =
+        |s: &SessionRow| s.revoked_at.is_none() && rules::status_of(s, &policy, now) != SessionStatus::Active;
+    if rows.iter().any(unmarked) {
+        settle_own(db, now, me.user.id).await?;
+        rows = sessions::of_user(db, me.user.id, None, OWN_LIST_LIMIT).await?;
+    }
     Ok(rows
         .iter()
         .map(|s| rules::view(s, &policy, now, Some(me.session.id)))
