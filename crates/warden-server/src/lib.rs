@@ -10,6 +10,7 @@ pub mod http;
 pub mod mail;
 pub mod openapi;
 pub mod routes;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -318,7 +319,8 @@ pub fn router(state: AppState) -> Router {
 /// Slow clients cannot hold it: a request's headers must arrive within the header timeout (else the
 /// connection is closed) and its body within the body timeout (else 408, in [`http::Body`]); at most
 /// `max_connections` are open at once, and one more is answered 503 `overloaded` with Retry-After and
-/// closed rather than left waiting unseen in the backlog.
+/// closed rather than left waiting unseen in the backlog. A request that is not valid HTTP is answered
+/// with the same `{code, message}` JSON as every other error ([`wire`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -367,7 +369,8 @@ pub async fn serve(
         let service = hyper_util::service::TowerToHyperService::new(
             app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer))),
         );
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(wire::JsonRejections::new(stream)), service));
         tokio::spawn(async move {
             let _ = connection.await;
             drop(permit);

@@ -152,9 +152,23 @@ impl Modify for CommonAnswers {
                 if has_body || has_path_param {
                     add(
                         "400",
-                        "invalid_input: the body, a field or a path segment is not valid; `field` names it",
+                        "invalid_input: the body, a field or a path segment is not valid; `field` names it; or \
+                         bad_request: the request is not valid HTTP",
+                    );
+                } else {
+                    add(
+                        "400",
+                        "bad_request: the request is not valid HTTP (its request line or a header)",
                     );
                 }
+                add(
+                    "414",
+                    "uri_too_long: the path and query are longer than the server reads",
+                );
+                add(
+                    "431",
+                    "headers_too_large: the headers are larger than the server reads, or too many",
+                );
                 if has_body {
                     add(
                         "408",

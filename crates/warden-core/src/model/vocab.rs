@@ -231,6 +231,12 @@ vocabulary! {
         /// HTTP: a body over the size limit.
         PayloadTooLarge = "payload_too_large",
         RequestTimeout = "request_timeout",
+        /// HTTP: the request is not valid HTTP (its request line or a header could not be read).
+        BadRequest = "bad_request",
+        /// HTTP: the request's headers are over the size or count the server reads.
+        HeadersTooLarge = "headers_too_large",
+        /// HTTP: the request's URI is over the length the server reads.
+        UriTooLong = "uri_too_long",
         /// HTTP: a body that could not be read.
         InvalidBody = "invalid_body",
         /// HTTP: verification email asked of a server without SMTP.

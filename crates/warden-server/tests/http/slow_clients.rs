@@ -109,3 +109,64 @@ both!(a_connection_beyond_the_limit_is_answered_503_as_json, |t| async move {
     let r = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
     assert_eq!(r.status(), 200);
 });
+
+/// Sends `request` on a fresh connection and reads the answer until the server closes it.
+async fn raw(addr: &str, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before it has read everything (a head over the limit).
+    let _ = s.write_all(request).await;
+    read_until_closed(&mut s, Duration::from_secs(5))
+        .await
+        .expect("answered and closed")
+}
+
+/// The `{code, message}` body of a raw answer, after checking it is JSON like every other error.
+fn json_error(answer: &str) -> serde_json::Value {
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: application/json"), "{answer}");
+    assert!(head.contains(&format!("content-length: {}", body.len())), "{answer}");
+    assert!(head.contains("connection: close"), "{answer}");
+    let body: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains(' ')),
+        "a message in words: {answer}"
+    );
+    body
+}
+
+both!(
+    requests_that_are_not_valid_http_are_answered_with_json_errors,
+    |t| async move {
+        let addr = t.server.base.trim_start_matches("http://").to_owned();
+
+        let answer = raw(&addr, b"BREW /pot\x01 HTCPCP/1.0\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert_eq!(json_error(&answer)["code"], "bad_request", "{answer}");
+
+        let answer = raw(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01Header: v\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert_eq!(json_error(&answer)["code"], "bad_request", "{answer}");
+
+        let big = format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(512 * 1024)
+        );
+        let answer = raw(&addr, big.as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        let body = json_error(&answer);
+        assert_eq!(body["code"], "headers_too_large", "{answer}");
+        assert_documented("get", "/api/sessions", 431, &answer);
+
+        let long = format!("GET /api/sessions/{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+        let answer = raw(&addr, long.as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 414 "), "{answer}");
+        assert_eq!(json_error(&answer)["code"], "uri_too_long", "{answer}");
+        assert_documented("get", "/api/sessions/x", 414, &answer);
+
+        // Ordinary answers pass through untouched.
+        let answer = raw(&addr, b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
+        assert_eq!(json_error(&answer)["code"], "not_found");
+    }
+);
