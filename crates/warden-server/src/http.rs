@@ -80,7 +80,9 @@ impl From<Error> for ApiError {
             }
             InvalidCredentials | InvalidTotp | Unauthenticated => StatusCode::UNAUTHORIZED,
             Locked { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired => StatusCode::FORBIDDEN,
+            AccountDisabled | EmailNotVerified | Forbidden(_) | ReauthRequired | StepUpRequired { .. } => {
+                StatusCode::FORBIDDEN
+            }
             SessionNotFound | UserNotFound(_) | FlagNotFound => StatusCode::NOT_FOUND,
             TotpNotEnabled | TotpAlreadyEnabled | EmailTaken | SessionLimitReached { .. } => StatusCode::CONFLICT,
             DatabaseUnreachable(_) | SchemaMissing | SchemaIncompatible(_) | Overloaded { .. } => {
@@ -104,6 +106,11 @@ impl From<Error> for ApiError {
                     .to_owned()
             }
             UserNotFound(_) => "user not found".to_owned(),
+            // The engine says what to do in words; this door names its endpoint.
+            StepUpRequired { because } => format!(
+                "this session's sign-in was flagged as unusual ({because}): confirm it is you with POST \
+                 /api/auth/reauthenticate (your password, and a code when two-factor is on), then try again"
+            ),
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
                 tracing::error!(code = e.code(), error = %e, "unexpected error");
                 "an unexpected error occurred".to_owned()

@@ -13,6 +13,7 @@ use warden_core::model::error::ErrorCode;
 use warden_core::model::vocab::SessionStatus;
 use warden_core::ops::account::{self, OwnEventsQuery};
 use warden_core::ops::auth::{self, SignIn};
+use warden_core::ops::detection;
 use warden_core::ops::sessions::{self, SessionRow, SessionView};
 use warden_core::ops::users::{self, UserRow};
 use warden_core::ops::{admin, policy as policy_store};
@@ -24,6 +25,12 @@ use crate::http::{
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// The 403 of a self-service action that a flagged session must re-authenticate for (step-up), beside
+/// the origin and CSRF checks every state-changing request passes.
+const STEP_UP_403: &str = "reauth_required: this session's sign-in was flagged as unusual and the flag is still \
+open: re-authenticate (POST /api/auth/reauthenticate), then try again; or origin_not_allowed / csrf_token_invalid: \
+the request's Origin or x-csrf-token is not right";
 
 /// RFC 3339 in UTC with milliseconds.
 pub fn time(ms: Millis) -> String {
@@ -378,8 +385,9 @@ pub struct ReauthBody {
 }
 
 /// Proves again who holds the current session (password, and a code when two-factor is on): privileged
-/// actions need an authentication newer than the policy's `privileged.reauth_after`, else they answer
-/// 403 `reauth_required`. Failures count toward lockout like a sign-in.
+/// actions need an authentication newer than the policy's `privileged.reauth_after`, and a session whose
+/// sign-in was flagged as unusual one newer than the flag before it ends other sessions or changes
+/// two-factor; else they answer 403 `reauth_required`. Failures count toward lockout like a sign-in.
 #[utoipa::path(post, path = "/api/auth/reauthenticate", tag = "auth", request_body = ReauthBody,
     responses((status = 200, body = CurrentSession), (status = 400, body = ErrorBody, description = "wrong password or code"),
               (status = 401, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited")))]
@@ -402,6 +410,7 @@ pub async fn reauthenticate(
     .await
     .map_err(session_stays)?;
     Ok(Json(CurrentSession {
+        step_up_required: !detection::step_up_due(&s.db, &session).await?.is_empty(),
         session: SessionOut::new(&session, true),
         user: UserOut::new(&me.auth.user),
     }))
@@ -419,16 +428,22 @@ pub async fn sign_out(State(s): State<AppState>, me: Me) -> ApiResult<Response> 
 pub struct CurrentSession {
     pub session: SessionOut,
     pub user: UserOut,
+    /// This session's sign-in was flagged as unusual and the flag is still open: re-authenticate
+    /// (`POST /api/auth/reauthenticate`) before ending other sessions or changing two-factor, which
+    /// otherwise answer 403 `reauth_required`.
+    pub step_up_required: bool,
 }
 
-/// The current session and its user.
+/// The current session and its user, and whether it must re-authenticate before ending other sessions
+/// or changing two-factor (`step_up_required`).
 #[utoipa::path(get, path = "/api/auth/session", tag = "auth",
     responses((status = 200, body = CurrentSession), (status = 401, body = ErrorBody)))]
-pub async fn current_session(me: Me) -> Json<CurrentSession> {
-    Json(CurrentSession {
+pub async fn current_session(State(s): State<AppState>, me: Me) -> ApiResult<Json<CurrentSession>> {
+    Ok(Json(CurrentSession {
+        step_up_required: !detection::step_up_due(&s.db, &me.auth.session).await?.is_empty(),
         session: SessionOut::new(&me.auth.session, true),
         user: UserOut::new(&me.auth.user),
-    })
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -496,10 +511,12 @@ pub async fn get_session(State(s): State<AppState>, me: Me, PathId(id): PathId) 
 }
 
 /// Ends one of the caller's sessions; unknown ids and other users' ids are both 404 (and both audited
-/// as a failed `session.revoked`).
+/// as a failed `session.revoked`). Ending a session other than the current one through a session whose
+/// sign-in was flagged as unusual needs a re-authentication first (403 `reauth_required`, audited too);
+/// ending the current one (signing out) never does.
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "the session id")),
-    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = STEP_UP_403),
               (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many revocations; see Retry-After")))]
 pub async fn revoke_session(State(s): State<AppState>, me: Me, PathId(id): PathId) -> ApiResult<Response> {
     s.limit_revocation(&me.auth.user, s.now()).await?;
@@ -538,10 +555,12 @@ pub struct Revoked {
 }
 
 /// Ends all of the caller's sessions but the current one (`scope=others`), or one of them
-/// (`session_id=…`, as `DELETE /api/sessions/{id}` does).
+/// (`session_id=…`, as `DELETE /api/sessions/{id}` does). Through a session whose sign-in was flagged as
+/// unusual, either needs a re-authentication first (403 `reauth_required`), unless it ends the current
+/// session.
 #[utoipa::path(delete, path = "/api/sessions", tag = "sessions", params(ScopeQuery),
     responses((status = 200, body = Revoked, description = "how many were ended (1 for session_id)"),
-              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = STEP_UP_403),
               (status = 404, body = ErrorBody, description = "session_id: unknown or someone else's"),
               (status = 429, body = ErrorBody, description = "too many revocations; see Retry-After")))]
 pub async fn revoke_other_sessions(
@@ -710,10 +729,12 @@ pub struct TotpEnrollmentOut {
     pub qr_png_base64: String,
 }
 
-/// Starts two-factor enrolment: a new secret, pending a first valid code at /verify.
+/// Starts two-factor enrolment: a new secret, pending a first valid code at /verify. Through a session
+/// whose sign-in was flagged as unusual, only after a re-authentication (403 `reauth_required`).
 #[utoipa::path(post, path = "/api/auth/two-factor/enable", tag = "two-factor", request_body = PasswordBody,
     responses((status = 200, body = TotpEnrollmentOut), (status = 400, body = ErrorBody, description = "wrong password (counts toward lockout)"),
-              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = STEP_UP_403), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "locked or rate-limited"),
               (status = 503, body = ErrorBody, description = "no data key configured, or too many password checks at once (see Retry-After)")))]
 pub async fn totp_enable(
     State(s): State<AppState>,
@@ -725,7 +746,7 @@ pub async fn totp_enable(
         &s.db,
         s.now(),
         s.data_key()?,
-        &me.auth.user,
+        &me.auth,
         &Secret::new(b.password),
         &s.cfg.totp_issuer,
         &me.client,
@@ -747,15 +768,15 @@ pub struct TotpEnabled {
 }
 
 /// Confirms enrolment with a first valid code: two-factor is on from now, and backup codes are issued.
+/// Through a session whose sign-in was flagged as unusual, only after a re-authentication (403
+/// `reauth_required`).
 #[utoipa::path(post, path = "/api/auth/two-factor/verify", tag = "two-factor", request_body = CodeBody,
     responses((status = 200, body = TotpEnabled), (status = 400, body = ErrorBody, description = "wrong code"),
-              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "rate-limited")))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = STEP_UP_403), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "rate-limited")))]
 pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<TotpEnabled>> {
-    let user = users::by_id(&s.db, me.auth.user.id)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
-    s.limit_second_factor(&me.client, &user, s.now()).await?;
-    let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &user, &b.code)
+    s.limit_second_factor(&me.client, &me.auth.user, s.now()).await?;
+    let done = auth::totp_confirm(&s.db, s.now(), s.data_key()?, &me.auth, &b.code)
         .await
         .map_err(session_stays)?;
     Ok(Json(TotpEnabled {
@@ -764,16 +785,15 @@ pub async fn totp_verify(State(s): State<AppState>, me: Me, Body(b): Body<CodeBo
     }))
 }
 
-/// Switches two-factor off; only with a valid current code.
+/// Switches two-factor off; only with a valid current code. Through a session whose sign-in was flagged
+/// as unusual, only after a re-authentication (403 `reauth_required`).
 #[utoipa::path(post, path = "/api/auth/two-factor/disable", tag = "two-factor", request_body = CodeBody,
     responses((status = 200, body = Message), (status = 400, body = ErrorBody, description = "wrong code (counts toward lockout)"),
-              (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody, description = "locked or rate-limited")))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = STEP_UP_403), (status = 409, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "locked or rate-limited")))]
 pub async fn totp_disable(State(s): State<AppState>, me: Me, Body(b): Body<CodeBody>) -> ApiResult<Json<Message>> {
-    let user = users::by_id(&s.db, me.auth.user.id)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
-    s.limit_second_factor(&me.client, &user, s.now()).await?;
-    auth::totp_disable(&s.db, s.now(), s.data_key()?, &user, &b.code, &me.client)
+    s.limit_second_factor(&me.client, &me.auth.user, s.now()).await?;
+    auth::totp_disable(&s.db, s.now(), s.data_key()?, &me.auth, &b.code, &me.client)
         .await
         .map_err(session_stays)?;
     Ok(message("two-factor authentication is off"))

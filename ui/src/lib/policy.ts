@@ -24,7 +24,11 @@ export const GROUPS: readonly { id: FieldGroup; title: string; blurb: string }[]
   { id: 'lockout', title: 'Lockout', blurb: 'When repeated failed sign-ins lock an account, and for how long.' },
   { id: 'passwords', title: 'Passwords', blurb: 'What new passwords must look like, and how they are hashed.' },
   { id: 'email_verification', title: 'Email verification', blurb: 'Verification links and whether sign-in needs one.' },
-  { id: 'detection', title: 'Suspicious sign-ins', blurb: 'Which sign-ins raise a flag for review.' },
+  {
+    id: 'detection',
+    title: 'Suspicious sign-ins',
+    blurb: 'Which sign-ins raise a flag for review, and whether a flagged session must re-authenticate.',
+  },
 ];
 
 export interface FieldSection {

@@ -68,6 +68,10 @@ pub enum Error {
     /// The actor's last authentication is older than the privileged `reauth_after`.
     #[error("this action needs a fresh sign-in (re-authenticate first)")]
     ReauthRequired,
+    /// Step-up after a flag: the session's sign-in raised a flag still open (`because` names its rules
+    /// in words), and it has not authenticated again since (`reauth_required`).
+    #[error("this session's sign-in was flagged as unusual ({because}): confirm it is you by re-authenticating, then try again")]
+    StepUpRequired { because: String },
     /// The database URL is malformed or names an unsupported backend.
     #[error("database URL: {0}")]
     DatabaseUrl(String),
@@ -116,7 +120,7 @@ impl Error {
             Error::InvalidToken | Error::InvalidChallenge => ErrorCode::InvalidToken,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Forbidden(_) => ErrorCode::Forbidden,
-            Error::ReauthRequired => ErrorCode::ReauthRequired,
+            Error::ReauthRequired | Error::StepUpRequired { .. } => ErrorCode::ReauthRequired,
             Error::PolicyConflict { .. } => ErrorCode::PolicyConflict,
             Error::Overloaded { .. } => ErrorCode::Overloaded,
             Error::DatabaseUrl(_) => ErrorCode::DatabaseUrlInvalid,

@@ -355,7 +355,8 @@ impl Default for EmailVerificationPolicy {
     }
 }
 
-/// Suspicious sign-ins: which rules raise a flag for review ([`crate::detection`]).
+/// Suspicious sign-ins: which rules raise a flag for review ([`crate::rules::detection`]), and whether a flagged
+/// session must re-authenticate before sensitive self-service actions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectionPolicy {
@@ -370,6 +371,9 @@ pub struct DetectionPolicy {
     /// Flag a sign-in that succeeds after this many failures since the previous one (within a day);
     /// 0 = off.
     pub failures_before_success: u32,
+    /// Step-up after a flag: a session whose sign-in raised a flag still open must re-authenticate
+    /// before it ends other sessions or changes two-factor ([`crate::rules::detection::step_up_due`]).
+    pub step_up: bool,
 }
 
 impl Default for DetectionPolicy {
@@ -381,6 +385,7 @@ impl Default for DetectionPolicy {
             rapid_sign_ins: 10,
             rapid_window: Duration::from_mins(10),
             failures_before_success: 10,
+            step_up: true,
         }
     }
 }
@@ -706,6 +711,8 @@ policy_keys! {
         "The span rapid sign-ins are counted over (at most 1d).";
     detection.failures_before_success: "Failures before a success",
         "Flag a sign-in that succeeds after this many failures since the previous one, within a day; 0 = never.";
+    detection.step_up: "Step-up after a flag",
+        "A session whose sign-in was flagged must re-authenticate before it ends other sessions or changes two-factor, while the flag is open.";
 }
 
 /// The longest any policy duration may be.
@@ -1173,6 +1180,7 @@ mod tests {
             ("detection.rapid_sign_ins", "10"),
             ("detection.rapid_window", "10m"),
             ("detection.failures_before_success", "10"),
+            ("detection.step_up", "true"),
         ];
         let entries: Vec<(&str, String)> = p.entries();
         let expected: Vec<(&str, String)> = expected.iter().map(|(k, v)| (*k, v.to_string())).collect();
@@ -1401,7 +1409,7 @@ mod tests {
 
     #[test]
     fn keys_cover_every_field_once() {
-        assert_eq!(KEYS.len(), 39);
+        assert_eq!(KEYS.len(), 40);
         let mut sorted = KEYS.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
@@ -1459,7 +1467,7 @@ mod tests {
             rule.starts_with("unknown policy key; known keys: session.ttl, "),
             "{rule}"
         );
-        assert!(rule.ends_with("detection.failures_before_success"), "{rule}");
+        assert!(rule.ends_with("detection.step_up"), "{rule}");
     }
 
     #[test]

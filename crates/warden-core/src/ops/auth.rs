@@ -523,21 +523,28 @@ pub struct TotpActivated {
     pub backup_codes: Vec<String>,
 }
 
-/// Starts enrolment: a new secret, sealed with the data key and bound to the user, pending confirmation.
-/// Needs the account's password, so that a stolen session cannot put the attacker's authenticator
-/// between the owner and their account. A wrong password counts toward lockout like a failed sign-in.
+/// Starts enrolment for the holder of `me`: a new secret, sealed with the data key and bound to the
+/// user, pending confirmation. Needs the account's password, so that a stolen session cannot put the
+/// attacker's authenticator between the owner and their account. A wrong password counts toward lockout
+/// like a failed sign-in. Through a session whose flagged sign-in asks for a step-up,
+/// `reauth_required` ([`ops::detection::step_up_due`]).
 pub async fn totp_begin(
     db: &Db,
     now: Millis,
     key: &DataKey,
-    user: &UserRow,
+    me: &Authenticated,
     pw: &Secret,
     issuer: &str,
     info: &ClientInfo,
 ) -> Result<totp::TotpEnrollment> {
+    let user = &me.user;
     if user.totp_enabled_at.is_some() {
         return Err(Error::TotpAlreadyEnabled);
     }
+    let refused = Record::new(AuditAction::UserTotpEnabled)
+        .user(user.id)
+        .meta(json!({ "step": "begin" }));
+    ops::detection::require_step_up(db, now, me, refused).await?;
     confirm_password(db, now, user, pw, info).await?;
     check_key(db, key).await?;
     let secret = totp::new_totp_secret();
@@ -547,11 +554,23 @@ pub async fn totp_begin(
     Ok(enrollment)
 }
 
-/// Confirms enrolment with a first valid code; switches two-factor on and returns fresh backup codes.
-pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, code: &str) -> Result<TotpActivated> {
+/// Confirms the enrolment of `me`'s user with a first valid code; switches two-factor on and returns
+/// fresh backup codes. Through a session whose flagged sign-in asks for a step-up, `reauth_required`.
+pub async fn totp_confirm(
+    db: &Db,
+    now: Millis,
+    key: &DataKey,
+    me: &Authenticated,
+    code: &str,
+) -> Result<TotpActivated> {
+    let user = &users::by_id(db, me.user.id).await?.ok_or(Error::Unauthenticated)?;
     if user.totp_enabled_at.is_some() {
         return Err(Error::TotpAlreadyEnabled);
     }
+    let refused = Record::new(AuditAction::UserTotpEnabled)
+        .user(user.id)
+        .meta(json!({ "step": "confirm" }));
+    ops::detection::require_step_up(db, now, me, refused).await?;
     let sealed = user.totp_secret.as_deref().ok_or(Error::TotpNotEnabled)?;
     let secret = totp::open(key, sealed, user.id.as_bytes())?;
     let step = totp::verify_code(&secret, code, now, user.totp_last_step).ok_or(Error::InvalidTotp)?;
@@ -574,22 +593,25 @@ pub async fn totp_confirm(db: &Db, now: Millis, key: &DataKey, user: &UserRow, c
     })
 }
 
-/// Replaces a user's backup codes with these (already keyed-hashed) ones; empty deletes them all.
-/// Switches two-factor off, for the user themself: only with a valid current code (a used step does not
-/// count), so a stolen session alone cannot remove the second factor. Deletes the secret and backup codes.
-/// Switches two-factor off with a valid current code. Wrong codes count toward lockout, and a locked
-/// account cannot switch it off: a stolen session cannot guess its way through the million codes.
+/// Switches two-factor off for `me`'s user, only with a valid current code (a used step does not count),
+/// so a stolen session alone cannot remove the second factor; deletes the secret and the backup codes.
+/// Wrong codes count toward lockout, and a locked account cannot switch it off: a stolen session cannot
+/// guess its way through the million codes. Through a session whose flagged sign-in asks for a step-up,
+/// `reauth_required`.
 pub async fn totp_disable(
     db: &Db,
     now: Millis,
     key: &DataKey,
-    user: &UserRow,
+    me: &Authenticated,
     code: &str,
     info: &ClientInfo,
 ) -> Result<()> {
+    let user = &users::by_id(db, me.user.id).await?.ok_or(Error::Unauthenticated)?;
     if user.totp_enabled_at.is_none() {
         return Err(Error::TotpNotEnabled);
     }
+    let refused = Record::new(AuditAction::UserTotpDisabled).user(user.id);
+    ops::detection::require_step_up(db, now, me, refused).await?;
     let (_, policy) = policy_versions::current(db).await?;
     if let Some(lock) = rules::current_lock(&rules::state_of(user), now) {
         return Err(lock_error(lock));

@@ -18,6 +18,7 @@ pub use crate::model::user::Authenticated;
 use crate::model::user::UserRow;
 use crate::model::vocab::AuditAction;
 use crate::model::vocab::{AuthMethod, RevokeReason, SessionStatus};
+use crate::ops::detection;
 use crate::rules::session::{self as rules, Validation};
 use crate::rules::token::{hash_token, new_token};
 use crate::rules::useragent;
@@ -319,8 +320,17 @@ async fn settle_own(db: &Db, now: Millis, user_id: Uuid) -> Result<()> {
 }
 
 /// Ends one of the caller's own sessions. Unknown ids, other users' ids and already-ended sessions all
-/// answer `session_not_found`, revealing nothing.
+/// answer `session_not_found`, revealing nothing. Ending a session other than the current one through a
+/// session whose flagged sign-in asks for a step-up answers `reauth_required` (audited as a failed
+/// `session.revoked`); ending the current one — signing out — is always allowed.
 pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> Result<()> {
+    if id != me.session.id {
+        let refused = Record::new(AuditAction::SessionRevoked)
+            .user(me.user.id)
+            .session(id)
+            .meta(json!({ "by": "owner" }));
+        detection::require_step_up(db, now, me, refused).await?;
+    }
     let actor = me.actor();
     let mut tx = db.begin().await?;
     let ended = settle_rule_ends(&mut tx, now, me.user.id).await?;
@@ -351,8 +361,12 @@ pub async fn revoke_own(db: &Db, now: Millis, me: &Authenticated, id: Uuid) -> R
     }
 }
 
-/// Ends all of the caller's sessions but the current one; returns how many were ended.
+/// Ends all of the caller's sessions but the current one; returns how many were ended. Through a
+/// session whose flagged sign-in asks for a step-up, `reauth_required` (audited as a failed
+/// `session.others_revoked`).
 pub async fn revoke_others(db: &Db, now: Millis, me: &Authenticated) -> Result<u64> {
+    let refused = Record::new(AuditAction::SessionOthersRevoked).user(me.user.id);
+    detection::require_step_up(db, now, me, refused).await?;
     let actor = me.actor();
     let mut tx = db.begin().await?;
     let ended = settle_rule_ends(&mut tx, now, me.user.id).await?;

@@ -1,7 +1,9 @@
 //! Suspicious sign-ins: the pure rules that look at a sign-in against the user's recent history and
 //! say what looks wrong (a new country, impossible travel, a burst of sign-ins, a success after many
-//! failures). Which rules run, and their thresholds, are the policy's `detection.*` section; the
-//! operation that records what they find is [`crate::ops::detection`].
+//! failures), and what a flag still open asks of the session it names (step-up: authenticate again
+//! before sensitive self-service actions). Which rules run, and their thresholds, are the policy's
+//! `detection.*` section; the operation that records what they find, and asks for the step-up, is
+//! [`crate::ops::detection`].
 
 use crate::model::clock::{Millis, DAY};
 use crate::model::flag::Severity;
@@ -126,6 +128,42 @@ pub fn assess(
     found
 }
 
+/// A flag raised on a session and not yet closed in review, as the step-up rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFlag {
+    /// The rule that raised it (`new_country`, …).
+    pub rule: String,
+    pub raised_at: Millis,
+}
+
+/// Step-up after a flag: the rules of a session's open flags that its holder has not answered by
+/// authenticating again since they were raised, sorted, each once. A session whose authentication (its
+/// sign-in, or its latest re-authentication: `authenticated_at`) is not later than the raising of a
+/// flag still open on it must authenticate again before sensitive self-service actions. Nothing is due
+/// when `detection.step_up` is off, or once every flag is closed in review.
+pub fn step_up_due(p: &DetectionPolicy, authenticated_at: Millis, open: &[OpenFlag]) -> Vec<String> {
+    if !p.step_up {
+        return Vec::new();
+    }
+    let mut due: Vec<String> = open
+        .iter()
+        .filter(|f| authenticated_at <= f.raised_at)
+        .map(|f| f.rule.clone())
+        .collect();
+    due.sort_unstable();
+    due.dedup();
+    due
+}
+
+/// A rule's name as a person reads it: `impossible_travel` is "impossible travel".
+pub fn rule_label(rule: &str) -> String {
+    match rule {
+        "rapid_sign_ins" => "rapid sign-ins".to_owned(),
+        "success_after_failures" => "a success after failed attempts".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +281,51 @@ mod tests {
             ..p
         };
         assert!(assess(NOW, &de(), &[], f, &off).is_empty());
+    }
+
+    fn open(rule: &str, raised_at: Millis) -> OpenFlag {
+        OpenFlag {
+            rule: rule.into(),
+            raised_at,
+        }
+    }
+
+    #[test]
+    fn a_flag_still_open_asks_for_a_step_up_until_the_session_authenticates_again() {
+        let p = DetectionPolicy::default();
+        let flags = [open("impossible_travel", NOW), open("rapid_sign_ins", NOW)];
+        assert_eq!(
+            step_up_due(&p, NOW, &flags),
+            ["impossible_travel", "rapid_sign_ins"],
+            "the sign-in that raised them is no answer to them"
+        );
+        assert_eq!(
+            step_up_due(&p, NOW - MINUTE, &[open("new_country", NOW)]),
+            ["new_country"],
+            "nor an older authentication"
+        );
+        assert!(
+            step_up_due(&p, NOW + 1, &flags).is_empty(),
+            "a re-authentication after the raising answers them"
+        );
+        assert!(step_up_due(&p, NOW, &[]).is_empty(), "no open flag, nothing due");
+        let twice = [open("new_country", NOW), open("new_country", NOW)];
+        assert_eq!(step_up_due(&p, NOW, &twice), ["new_country"], "each rule once");
+        let off = DetectionPolicy { step_up: false, ..p };
+        assert!(step_up_due(&off, NOW, &flags).is_empty(), "detection.step_up = false");
+    }
+
+    #[test]
+    fn every_rule_reads_as_words() {
+        for rule in [
+            "new_country",
+            "impossible_travel",
+            "rapid_sign_ins",
+            "success_after_failures",
+        ] {
+            let label = rule_label(rule);
+            assert!(!label.contains('_'), "{rule}: {label}");
+        }
+        assert_eq!(rule_label("impossible_travel"), "impossible travel");
     }
 }

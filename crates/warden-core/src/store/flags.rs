@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::model::clock::Millis;
 use crate::model::error::Result;
 use crate::model::flag::{FlagView, Resolution};
-use crate::rules::detection::Finding;
+use crate::rules::detection::{Finding, OpenFlag};
 use crate::store::{build, Db, Tx};
 use crate::{with_db, with_tx};
 
@@ -111,6 +111,22 @@ pub async fn open_count(db: &Db) -> Result<i64> {
     )
     .fetch_one(p)
     .await?))
+}
+
+/// The flags still open on `session_id` (of `user_id`, whose flags the `flags_by_user` index finds):
+/// for the step-up rule, each one's rule and when it was raised.
+pub async fn open_on_session(db: &Db, user_id: Uuid, session_id: Uuid) -> Result<Vec<OpenFlag>> {
+    let rows: Vec<(String, Millis)> = with_db!(db, |p| sqlx::query_as(
+        "SELECT rule, created_at FROM flags WHERE user_id = $1 AND session_id = $2 AND status = 'open'"
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .fetch_all(p)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(rule, raised_at)| OpenFlag { rule, raised_at })
+        .collect())
 }
 
 /// Closes an open flag: its user, session, rule and severity, or `None` when it was not open.

@@ -246,6 +246,7 @@ both!(concurrent_sign_ins_never_exceed_max_concurrent, |t| async move {
 both!(a_totp_challenge_yields_one_session_at_most, |t| async move {
     let uid = t.user("ana@example.com", Role::User).await;
     let (_, backup) = crate::totp::enrol(&t, uid).await;
+    let before = sessions_of(&t, uid, false).await;
     let challenge = match t.try_sign_in("ana@example.com", PASSWORD, &ClientInfo::default()).await {
         Ok(SignIn::TotpRequired { challenge }) => challenge,
         other => panic!("expected a challenge, got {other:?}"),
@@ -262,7 +263,11 @@ both!(a_totp_challenge_yields_one_session_at_most, |t| async move {
         "one challenge, one session, whatever codes race: {:?}",
         codes(&results)
     );
-    assert_eq!(sessions_of(&t, uid, false).await, 1);
+    assert_eq!(
+        sessions_of(&t, uid, false).await,
+        before + 1,
+        "beside the one that enrolled"
+    );
 });
 
 both!(concurrent_policy_changes_are_never_lost, |t| async move {

@@ -22,5 +22,6 @@ mod schema;
 mod session_ends;
 mod sessions;
 mod sign_in;
+mod step_up;
 mod timeline;
 mod totp;

@@ -3,20 +3,25 @@
 use uuid::Uuid;
 use warden_core::ops::admin;
 use warden_core::ops::auth::{self, SignIn};
-use warden_core::ops::sessions::ClientInfo;
+use warden_core::ops::sessions::{Authenticated, ClientInfo};
 use warden_core::rules::totp::{self, DataKey};
 use warden_core::{Role, Secret};
 
 use crate::support::*;
 
-/// Enrols `id` in two-factor; returns the secret and the backup codes.
+/// Enrols `id` in two-factor through a session of its own; returns the secret and the backup codes.
 pub(crate) async fn enrol(t: &T, id: Uuid) -> (Vec<u8>, Vec<String>) {
-    let user = t.user_row(id).await;
+    let me = session_of(t, &t.user_row(id).await.email).await;
+    enrol_through(t, &me).await
+}
+
+/// Enrols the holder of `me` in two-factor; returns the secret and the backup codes.
+pub(crate) async fn enrol_through(t: &T, me: &Authenticated) -> (Vec<u8>, Vec<String>) {
     let enrollment = auth::totp_begin(
         &t.db,
         t.now(),
         &t.key,
-        &user,
+        me,
         &Secret::new(PASSWORD),
         "Warden",
         &ClientInfo::default(),
@@ -24,12 +29,17 @@ pub(crate) async fn enrol(t: &T, id: Uuid) -> (Vec<u8>, Vec<String>) {
     .await
     .expect("begin enrolment");
     let secret = totp::secret_from_base32(enrollment.secret_base32.expose()).unwrap();
-    let user = t.user_row(id).await;
     let code = totp::code_at(&secret, t.now());
-    let activated = auth::totp_confirm(&t.db, t.now(), &t.key, &user, &code)
+    let activated = auth::totp_confirm(&t.db, t.now(), &t.key, me, &code)
         .await
         .expect("confirm with a valid code");
     (secret, activated.backup_codes)
+}
+
+/// A validated session of `email`, signed in with the password alone.
+async fn session_of(t: &T, email: &str) -> Authenticated {
+    let (_, token) = t.sign_in(email).await;
+    t.validate(&token).await.expect("a live session")
 }
 
 async fn challenge(t: &T, email: &str) -> Secret {
@@ -175,13 +185,13 @@ both!(wrong_data_key_is_refused, |t| async move {
         "the fingerprint check refuses it",
     );
     let bob = t.user("bob@example.com", Role::User).await;
-    let bob_row = t.user_row(bob).await;
+    let bob_me = session_of(&t, "bob@example.com").await;
     assert_code(
         auth::totp_begin(
             &t.db,
             t.now(),
             &other,
-            &bob_row,
+            &bob_me,
             &Secret::new(PASSWORD),
             "Warden",
             &ClientInfo::default(),
@@ -235,11 +245,11 @@ both!(support_resets_two_factor, |t| async move {
 
 both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
     let uid = t.user("ana@example.com", Role::User).await;
-    let (secret, _) = enrol(&t, uid).await;
-    let user = t.user_row(uid).await;
+    let me = session_of(&t, "ana@example.com").await;
+    let (secret, _) = enrol_through(&t, &me).await;
     let wrong = wrong_code(&secret, t.now());
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong, &ClientInfo::default())
+        auth::totp_disable(&t.db, t.now(), &t.key, &me, &wrong, &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
@@ -248,7 +258,7 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
     );
     let used = totp::code_at(&secret, t.now());
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &user, &used, &ClientInfo::default())
+        auth::totp_disable(&t.db, t.now(), &t.key, &me, &used, &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
@@ -256,12 +266,11 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
         "the code that confirmed enrolment is spent and cannot be replayed"
     );
     t.advance(30 * SECOND);
-    let user = t.user_row(uid).await;
     auth::totp_disable(
         &t.db,
         t.now(),
         &t.key,
-        &user,
+        &me,
         &totp::code_at(&secret, t.now()),
         &ClientInfo::default(),
     )
@@ -283,7 +292,7 @@ both!(disabling_two_factor_needs_a_fresh_valid_code, |t| async move {
         "disabling is audited"
     );
     assert_eq!(
-        auth::totp_disable(&t.db, t.now(), &t.key, &row, "123456", &ClientInfo::default())
+        auth::totp_disable(&t.db, t.now(), &t.key, &me, "123456", &ClientInfo::default())
             .await
             .unwrap_err()
             .code(),
@@ -296,26 +305,24 @@ both!(
     |t| async move {
         t.set_policy(&[("lockout.threshold", "3")]).await;
         let uid = t.user("ana@example.com", Role::User).await;
-        let (secret, _) = enrol(&t, uid).await;
+        let me = session_of(&t, "ana@example.com").await;
+        let (secret, _) = enrol_through(&t, &me).await;
         t.advance(30 * SECOND);
         let none = ClientInfo::default();
         for i in 1..3 {
-            let user = t.user_row(uid).await;
             assert_code(
-                auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong_code(&secret, t.now()), &none).await,
+                auth::totp_disable(&t.db, t.now(), &t.key, &me, &wrong_code(&secret, t.now()), &none).await,
                 "invalid_totp",
                 &format!("wrong code {i}"),
             );
         }
-        let user = t.user_row(uid).await;
         assert_code(
-            auth::totp_disable(&t.db, t.now(), &t.key, &user, &wrong_code(&secret, t.now()), &none).await,
+            auth::totp_disable(&t.db, t.now(), &t.key, &me, &wrong_code(&secret, t.now()), &none).await,
             "locked",
             "the third wrong code locks the account, as three wrong passwords would",
         );
-        let user = t.user_row(uid).await;
         assert_code(
-            auth::totp_disable(&t.db, t.now(), &t.key, &user, &totp::code_at(&secret, t.now()), &none).await,
+            auth::totp_disable(&t.db, t.now(), &t.key, &me, &totp::code_at(&secret, t.now()), &none).await,
             "locked",
             "while locked, not even the right code switches it off",
         );
@@ -325,14 +332,14 @@ both!(
 
 both!(enrolling_needs_the_password_and_a_wrong_one_counts, |t| async move {
     let uid = t.user("ana@example.com", Role::User).await;
-    let user = t.user_row(uid).await;
+    let me = session_of(&t, "ana@example.com").await;
     let none = ClientInfo::default();
     assert_code(
         auth::totp_begin(
             &t.db,
             t.now(),
             &t.key,
-            &user,
+            &me,
             &Secret::new(WRONG_PASSWORD),
             "Warden",
             &none,

@@ -18,4 +18,5 @@ mod rate_limits;
 mod security;
 mod sessions;
 mod slow_clients;
+mod step_up;
 mod two_factor;
