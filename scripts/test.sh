@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Warden: the UI's lint, type check and unit tests; the engine, the CLI and the HTTP
-# API on SQLite and PostgreSQL (with a browser app in headless Chromium); the console's bindings check;
+# API on SQLite and PostgreSQL (with a browser app in headless Chromium, and databases made by the real
+# Better Auth and Auth.js); the console's bindings check;
 # and the real console window under Xvfb over WebDriver.
 # Uses WARDEN_TEST_POSTGRES_URL when set; otherwise starts a throwaway PostgreSQL cluster of its own
 # (installing the server if absent) and stops it afterwards. Fails if the PostgreSQL suite did not run.
@@ -8,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export WARDEN_WINDOW_TESTS=1
 source scripts/setup-console.sh
+
+echo "test: the auth libraries' fixture (Better Auth, Auth.js; npm, pinned in tests/libraries)"
+(cd tests/libraries && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 
 echo "test: UI (lint, type check, unit tests, build)"
 (cd ui && npm run lint && npm run check && npm test && npm run build)
@@ -25,6 +29,7 @@ else
 fi
 export WARDEN_REQUIRE_POSTGRES=1
 export WARDEN_REQUIRE_BROWSER=1
+export WARDEN_REQUIRE_LIBRARIES=1
 
 log="$(mktemp)"
 set +e

@@ -14,6 +14,8 @@ use std::sync::Mutex;
 use sqlx::Connection;
 use uuid::Uuid;
 
+pub mod libraries;
+
 pub const POSTGRES_ENV: &str = "WARDEN_TEST_POSTGRES_URL";
 pub const REQUIRE_POSTGRES_ENV: &str = "WARDEN_REQUIRE_POSTGRES";
 
