@@ -20,6 +20,7 @@ use warden_core::ops::audit_query::{self, AuditFilterInput};
 use warden_core::ops::bulk::{self, BulkRequest, BulkTarget};
 use warden_core::ops::export::{self, ExportFormat};
 use warden_core::ops::flags;
+use warden_core::ops::library::{self, Found};
 use warden_core::ops::policy as policy_store;
 use warden_core::{Clock, Db, Error, Result, Role, SystemClock};
 use warden_demo as demo;
@@ -49,6 +50,17 @@ struct Cli {
 enum Command {
     /// Create or upgrade the Warden schema (a SQLite file is created if missing)
     Migrate,
+    /// Say what a database holds, writing nothing: Warden's schema, or Better Auth's or Auth.js's with
+    /// its tables, counts, what it carries and what to know before ending sessions in it
+    Inspect {
+        /// Look only for this library's schema: better-auth or authjs
+        #[arg(long, value_name = "LIBRARY")]
+        schema: Option<String>,
+        /// Tables detection cannot tell, by role: user=app_users,session=app_sessions (roles: user, session,
+        /// account, verification, two_factor)
+        #[arg(long, value_name = "ROLE=TABLE,…")]
+        tables: Option<String>,
+    },
     /// Fill an empty database with a realistic demo data set and print the demo credentials
     Demo {
         /// How many users (sessions, attempts and audit events scale with it)
@@ -559,6 +571,82 @@ fn print_policy_preview(p: &policy_store::PolicyPreview) {
     }
 }
 
+/// What `warden inspect` found, as sentences (or JSON with `--json`).
+fn print_inspection(json: bool, db: &Db, found: &Found) {
+    let backend = db.backend().name();
+    if json {
+        let v = match found {
+            Found::Empty => json!({ "kind": "empty", "backend": backend }),
+            Found::Warden(state) => json!({ "kind": "warden", "backend": backend, "state": format!("{state:?}") }),
+            Found::Library(i) => json!({
+                "kind": "library",
+                "backend": backend,
+                "summary": i.summary(),
+                "inspection": i,
+            }),
+            Found::Unknown(tables) => json!({ "kind": "unknown", "backend": backend, "tables": tables }),
+        };
+        print_json(&v);
+        return;
+    }
+    match found {
+        Found::Empty => println!("An empty {backend} database: `warden migrate` creates Warden's schema in it."),
+        Found::Warden(state) => println!("A Warden database on {backend} ({}).", warden_state(state)),
+        Found::Unknown(tables) => println!(
+            "Neither Warden's schema nor Better Auth's or Auth.js's: the {backend} database holds {}.",
+            library::shown(tables)
+        ),
+        Found::Library(i) => {
+            let s = &i.schema;
+            println!("{} ({} live), on {backend}.", i.summary(), i.live_sessions);
+            let tables: Vec<String> = s
+                .tables
+                .iter()
+                .map(|(role, t)| format!("{} \"{}\"", role.key(), t.name))
+                .collect();
+            println!("Tables: {}.", tables.join(", "));
+            println!(
+                "Columns in {}; instants stored as {}.",
+                if s.snake_case { "snake_case" } else { "camelCase" },
+                match s.dates {
+                    library::DateStyle::Timestamptz => "timestamptz",
+                    library::DateStyle::TimestampUtc => "timestamp (UTC, no time zone)",
+                    library::DateStyle::IsoText => "ISO 8601 text",
+                    library::DateStyle::EpochMillis => "milliseconds since 1970",
+                    library::DateStyle::EpochSeconds => "seconds since 1970",
+                }
+            );
+            println!();
+            println!("What this schema carries:");
+            for c in &i.capabilities {
+                let note = c.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default();
+                println!("  {:<5}{}{note}", if c.available { "yes" } else { "no" }, c.what);
+            }
+            if !i.notes.is_empty() {
+                println!();
+                println!("Before relying on ending a session here:");
+                for n in &i.notes {
+                    println!("  - {n}");
+                }
+            }
+            println!();
+            println!("Nothing was written.");
+        }
+    }
+}
+
+fn warden_state(state: &warden_core::store::SchemaState) -> String {
+    use warden_core::store::SchemaState;
+    match state {
+        SchemaState::Current => "its schema is up to date".into(),
+        SchemaState::Behind { applied, known } => {
+            format!("{applied} of {known} migrations applied: `warden migrate` brings it up to date")
+        }
+        SchemaState::Newer => "its schema is newer than this build: upgrade Warden".into(),
+        SchemaState::Empty | SchemaState::Foreign { .. } => "not Warden's".into(),
+    }
+}
+
 fn print_json(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
@@ -585,6 +673,20 @@ async fn run(cli: Cli) -> Result<()> {
                     db.backend().name()
                 );
             }
+            return Ok(());
+        }
+        Command::Inspect { schema, tables } => {
+            let db = Db::connect(need_db(&cli)?, false).await?;
+            let library = schema
+                .as_deref()
+                .map(|s| {
+                    library::Library::parse(s).ok_or_else(|| Error::invalid("schema", "must be better-auth or authjs"))
+                })
+                .transpose()?;
+            let named = library::parse_table_names(tables.as_deref().unwrap_or(""))
+                .map_err(|rule| Error::invalid("tables", rule))?;
+            let found = library::inspect(&db, now, library, &named).await?;
+            print_inspection(cli.json, &db, &found);
             return Ok(());
         }
         Command::Demo { users, seed, at } => {
@@ -635,7 +737,9 @@ async fn run(cli: Cli) -> Result<()> {
     // The one place the command line gets its capability: every action below is audited as this operator.
     let actor = warden_core::ops::operator::cli(now)?;
     match cli.command {
-        Command::Migrate | Command::Demo { .. } | Command::Keygen => unreachable!("handled above"),
+        Command::Migrate | Command::Inspect { .. } | Command::Demo { .. } | Command::Keygen => {
+            unreachable!("handled above")
+        }
         Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,
         Command::Users(UsersCmd::List {
             search,

@@ -614,3 +614,5 @@ both!(mail_lists_what_the_server_could_not_deliver, |db| {
         "{text}"
     );
 });
+
+mod libraries;

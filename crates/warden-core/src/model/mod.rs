@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod flag;
 pub mod input;
+pub mod library;
 pub mod mail;
 pub mod overview;
 pub mod policy;

@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod detection;
 pub mod export;
 pub mod flags;
+pub mod library;
 pub mod mail;
 pub mod operator;
 pub mod overview;

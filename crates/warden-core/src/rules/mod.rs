@@ -3,6 +3,7 @@
 //! without a database.
 
 pub mod detection;
+pub mod library;
 pub mod lockout;
 pub mod password;
 pub mod session;

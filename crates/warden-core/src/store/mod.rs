@@ -28,6 +28,7 @@ pub mod bulk;
 pub mod bulk_load;
 pub mod flags;
 pub mod hash_gate;
+pub mod library;
 pub mod login_attempts;
 pub mod mail_outbox;
 pub mod meta;
@@ -254,7 +255,29 @@ impl Db {
             SchemaState::Newer => Err(Error::SchemaIncompatible(
                 "the database holds a newer Warden schema than this build knows: upgrade Warden".into(),
             )),
-            SchemaState::Foreign { tables } => Err(foreign(&tables)),
+            SchemaState::Foreign { tables } => Err(db.not_warden(&tables).await),
+        }
+    }
+
+    /// Why a database of foreign tables is not opened: it names the library whose schema it holds, when
+    /// it is one Warden knows.
+    async fn not_warden(&self, tables: &[String]) -> Error {
+        let named = crate::model::library::TableNames::new();
+        let found = match library::catalog(self).await {
+            Ok(catalog) => crate::rules::library::detect(&catalog, None, &named).ok().flatten(),
+            Err(e) => return e,
+        };
+        match found {
+            Some(schema) => {
+                Error::SchemaIncompatible(format!(
+                "this is a {} database ({}; tables {}), not a Warden one: `warden inspect --db <url>` says what it \
+                 holds and carries",
+                schema.library.name(),
+                schema.title(),
+                schema.tables.values().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            }
+            None => foreign(tables),
         }
     }
 

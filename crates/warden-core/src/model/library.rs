@@ -1,0 +1,271 @@
+//! Auth databases made by another library (Better Auth, Auth.js): what Warden found in one, in the
+//! library's own names, and what that schema carries. Found by [`crate::rules::library::detect`] from
+//! the database's catalog; read by [`crate::ops::library::inspect`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// The library whose schema a database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Library {
+    BetterAuth,
+    #[serde(rename = "authjs")]
+    AuthJs,
+}
+
+impl Library {
+    pub fn name(self) -> &'static str {
+        match self {
+            Library::BetterAuth => "Better Auth",
+            Library::AuthJs => "Auth.js",
+        }
+    }
+
+    /// The spelling of `--schema` and of the JSON.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Library::BetterAuth => "better-auth",
+            Library::AuthJs => "authjs",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Library> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "better-auth" | "betterauth" | "better_auth" => Some(Library::BetterAuth),
+            "authjs" | "auth.js" | "auth-js" | "next-auth" | "nextauth" => Some(Library::AuthJs),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Library {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The library's tables Warden reads, by their role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableRole {
+    User,
+    Session,
+    Account,
+    Verification,
+    TwoFactor,
+}
+
+impl TableRole {
+    pub const ALL: &'static [TableRole] = &[
+        TableRole::User,
+        TableRole::Session,
+        TableRole::Account,
+        TableRole::Verification,
+        TableRole::TwoFactor,
+    ];
+
+    /// The spelling of `--tables role=name`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TableRole::User => "user",
+            TableRole::Session => "session",
+            TableRole::Account => "account",
+            TableRole::Verification => "verification",
+            TableRole::TwoFactor => "two_factor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TableRole> {
+        TableRole::ALL.iter().copied().find(|r| r.key() == s.trim())
+    }
+}
+
+/// Table names given by the user for roles that detection cannot tell (`--tables user=app_users,…`).
+pub type TableNames = BTreeMap<TableRole, String>;
+
+/// Parses `user=app_users,session=app_sessions`.
+pub fn parse_table_names(s: &str) -> Result<TableNames, String> {
+    let mut out = TableNames::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((role, name)) = part.split_once('=') else {
+            return Err(format!("`{part}` is not role=table (for example user=app_users)"));
+        };
+        let Some(role) = TableRole::parse(role) else {
+            let roles: Vec<&str> = TableRole::ALL.iter().map(|r| r.key()).collect();
+            return Err(format!(
+                "`{}` is not a table role: use one of {}",
+                role.trim(),
+                roles.join(", ")
+            ));
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("`{name}` is not a table name (letters, digits and _ only)"));
+        }
+        out.insert(role, name.to_owned());
+    }
+    Ok(out)
+}
+
+/// How the library stores an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateStyle {
+    /// PostgreSQL `timestamptz`.
+    Timestamptz,
+    /// PostgreSQL `timestamp` without a time zone, holding UTC (Drizzle, Prisma).
+    TimestampUtc,
+    /// SQLite text in ISO 8601 (`2026-12-07T13:52:20.666Z`; Better Auth's Kysely adapter).
+    IsoText,
+    /// SQLite integer milliseconds since the epoch (Drizzle's `timestamp_ms`).
+    EpochMillis,
+    /// SQLite integer seconds since the epoch (Drizzle's `timestamp`).
+    EpochSeconds,
+}
+
+/// The columns of one table, by the library's logical field name (`emailVerified`) to the column's name
+/// in this database (`emailVerified` or `email_verified`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Columns(pub BTreeMap<&'static str, String>);
+
+impl Columns {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+}
+
+/// One of the library's tables as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FoundTable {
+    pub name: String,
+    pub columns: Columns,
+}
+
+/// The optional parts of Better Auth's schema that Warden's actions need.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Plugins {
+    /// The admin plugin: `role`, `banned`, `banReason`, `banExpires`, `impersonatedBy`.
+    pub admin: bool,
+    /// The twoFactor plugin: the `twoFactor` table and `twoFactorEnabled`.
+    pub two_factor: bool,
+}
+
+/// A library's schema as found in a database: which library, its tables and columns by role, and how
+/// it stores instants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LibrarySchema {
+    pub library: Library,
+    pub tables: BTreeMap<TableRole, FoundTable>,
+    pub plugins: Plugins,
+    pub dates: DateStyle,
+    /// Columns are snake_case (`email_verified`) rather than the library's camelCase.
+    pub snake_case: bool,
+}
+
+impl LibrarySchema {
+    pub fn table(&self, role: TableRole) -> Option<&FoundTable> {
+        self.tables.get(&role)
+    }
+
+    /// "Better Auth schema with the admin and twoFactor plugins".
+    pub fn title(&self) -> String {
+        let mut plugins = Vec::new();
+        if self.plugins.admin {
+            plugins.push("admin");
+        }
+        if self.plugins.two_factor {
+            plugins.push("twoFactor");
+        }
+        let with = match plugins.as_slice() {
+            [] => String::new(),
+            [one] => format!(" with the {one} plugin"),
+            many => format!(" with the {} plugins", many.join(" and ")),
+        };
+        format!("{} schema{with}", self.library.name())
+    }
+}
+
+/// What a library's schema lets Warden show or do, each with the reason when it cannot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capability {
+    /// A stable key (`session_ip`, `ban`, …).
+    pub key: &'static str,
+    /// What it is, in words.
+    pub what: &'static str,
+    pub available: bool,
+    /// Why not (or the condition), in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What `warden inspect` reports: the schema found, how much data it holds, what it carries, and what
+/// to know before acting on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inspection {
+    pub schema: LibrarySchema,
+    pub users: i64,
+    pub sessions: i64,
+    /// Sessions whose expiry is still ahead.
+    pub live_sessions: i64,
+    pub capabilities: Vec<Capability>,
+    /// Limits to know before relying on a revocation, in the library's own terms.
+    pub notes: Vec<String>,
+}
+
+impl Inspection {
+    /// "Better Auth schema with the admin and twoFactor plugins, 12,408 users, 3,112 sessions".
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {}, {}",
+            self.schema.title(),
+            plural(self.users, "user", "users"),
+            plural(self.sessions, "session", "sessions")
+        )
+    }
+}
+
+/// `1 user`, `12,408 users`.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{grouped} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_parse_by_role_and_refuse_what_is_not_one() {
+        let t = parse_table_names("user=app_users, session=app_sessions").unwrap();
+        assert_eq!(t[&TableRole::User], "app_users");
+        assert_eq!(t[&TableRole::Session], "app_sessions");
+        assert!(parse_table_names("people=x").unwrap_err().contains("not a table role"));
+        assert!(parse_table_names("user").unwrap_err().contains("role=table"));
+        assert!(parse_table_names("user=a;drop")
+            .unwrap_err()
+            .contains("not a table name"));
+    }
+
+    #[test]
+    fn counts_read_as_words() {
+        assert_eq!(plural(1, "user", "users"), "1 user");
+        assert_eq!(plural(12_408, "user", "users"), "12,408 users");
+        assert_eq!(plural(0, "session", "sessions"), "0 sessions");
+        assert_eq!(plural(1_000_000, "user", "users"), "1,000,000 users");
+    }
+}
