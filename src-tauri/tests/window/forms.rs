@@ -220,10 +220,7 @@ async fn the_policy_review_save_button_stays_put() -> WebDriverResult<()> {
 async fn sign_in_and_filter_errors_are_said_once() -> WebDriverResult<()> {
     let c = Console::start().await?;
     let creds = c.open_demo().await?;
-    c.click("continue-sign-in").await?;
-    c.fill("email", &creds.admin_email).await?;
-    c.fill("password", &creds.admin_password).await?;
-    c.click("sign-in").await?;
+    c.submit_password(&creds.admin_email, &creds.admin_password).await?;
     c.fill("totp-code", "000000").await?;
     c.click("totp-submit").await?;
     let said = c.wait_css(".field-error, .form-error").await?.text().await?;
