@@ -101,12 +101,7 @@ async fn http_session_shows_in_the_console_and_ending_it_there_is_401_on_the_nex
     assert_eq!(status, 200, "the cookie works before the console acts");
 
     c.sign_in(&creds.support_email, &creds.support_password).await?;
-    c.click("nav-users").await?;
-    c.fill("user-search", email).await?;
-    c.wait_css(&format!("[data-testid=user-row][data-email='{email}']"))
-        .await?
-        .click()
-        .await?;
+    c.open_user(email).await?;
     let row_css = format!("[data-testid=session-row][data-session-id='{session_id}']");
     let row = c.wait_css(&format!("{row_css}[data-status=active]")).await?;
     let text = row.text().await?;

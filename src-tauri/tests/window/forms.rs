@@ -1,5 +1,6 @@
 //! Forms under error: a button stays under the cursor when an error appears or clears, every error is
-//! said once, connecting can be cancelled for real, and the keyring notice is said once, in plain words.
+//! said once, connecting (from the form or a saved connection) can be cancelled for real, and the keyring
+//! notice is said once, in plain words.
 
 use std::time::{Duration, Instant};
 
@@ -90,7 +91,6 @@ async fn test_and_connect_stays_put_and_each_error_is_said_once() -> WebDriverRe
 /// gives the form back at once and drops the connection.
 #[tokio::test]
 async fn connecting_can_be_cancelled() -> WebDriverResult<()> {
-    use tokio::io::AsyncReadExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
     let c = Console::start().await?;
@@ -110,9 +110,19 @@ async fn connecting_can_be_cancelled() -> WebDriverResult<()> {
     if !c.absent("form-error").await? {
         panic!("a cancel is not an error, yet: {}", c.text("form-error").await?);
     }
-    // The console really stopped: it hangs up (what it sent first is read and ignored).
+    // The console really stopped: it hangs up.
+    assert!(
+        hangs_up(&mut socket).await,
+        "the console closed its connection on Cancel"
+    );
+    c.quit().await
+}
+
+/// Whether the other end closes `socket` within five seconds (what it sent first is read and ignored).
+async fn hangs_up(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
     let mut buf = [0u8; 1024];
-    let hung_up = tokio::time::timeout(Duration::from_secs(5), async {
+    tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match socket.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
@@ -120,8 +130,68 @@ async fn connecting_can_be_cancelled() -> WebDriverResult<()> {
             }
         }
     })
-    .await;
-    assert!(hung_up.is_ok(), "the console closed its connection on Cancel");
+    .await
+    .is_ok()
+}
+
+/// Open on a saved connection to a server that never answers: Cancel takes Forget's place beside it
+/// (neither button moves), gives the screen back at once with nothing said and nothing connected, drops
+/// the connection, and the screen opens a database afterwards.
+#[tokio::test]
+async fn opening_a_saved_connection_can_be_cancelled() -> WebDriverResult<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    // The saved connections live in the app's data folder (tauri-plugin-store), found through
+    // XDG_DATA_HOME: a folder of this test's own, with one connection saved in it.
+    let xdg = tempfile::tempdir().expect("temp dir");
+    let store = xdg.path().join("dev.warden.console");
+    std::fs::create_dir_all(&store).expect("the store folder");
+    let saved = serde_json::json!({ "connections": [{
+        "id": "0197a2c4-0000-7000-8000-000000000001",
+        "label": "auth",
+        "kind": "postgres",
+        "url": format!("postgres://warden@127.0.0.1:{port}/auth"),
+    }] });
+    std::fs::write(store.join("connections.json"), saved.to_string()).expect("write the store");
+    let c = Console::start_with(&[("XDG_DATA_HOME", xdg.path().to_str().expect("a UTF-8 path"))]).await?;
+    c.wait_text("saved-connection", &format!("127.0.0.1:{port}")).await?;
+
+    // No keyring here, so no password was kept: the first Open asks for it, the second opens.
+    c.click("saved-open").await?;
+    c.wait_css("[data-testid=saved-connection] input[type=password]")
+        .await?;
+    let open = rect(&c, "saved-open").await?;
+    let forget = rect(&c, "saved-forget").await?;
+    c.click("saved-open").await?;
+    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(20), listener.accept())
+        .await
+        .expect("the console connects")
+        .expect("accepted");
+    c.wait_text("saved-open", "Opening").await?;
+    assert_eq!(rect(&c, "saved-open").await?, open, "Open stays under the cursor");
+    assert_eq!(rect(&c, "saved-cancel").await?, forget, "Cancel takes Forget's place");
+    assert!(c.absent("saved-forget").await?, "no Forget while opening");
+    c.shot("saved-connection-opening").await;
+
+    c.click("saved-cancel").await?;
+    c.wait_exact("saved-open", "Open").await?;
+    assert!(c.wait("saved-open").await?.is_enabled().await?, "Open is back");
+    assert!(c.absent("saved-cancel").await?, "nothing left to cancel");
+    assert_eq!(rect(&c, "saved-forget").await?, forget, "Forget is back in its place");
+    assert!(c.wait("saved-forget").await?.is_enabled().await?, "and enabled");
+    assert_eq!(rect(&c, "saved-open").await?, open, "Open has not moved");
+    if !c.absent("form-error").await? {
+        panic!("a cancel is not an error, yet: {}", c.text("form-error").await?);
+    }
+    assert!(c.absent("email").await?, "nothing is connected: no sign-in screen");
+    assert!(
+        hangs_up(&mut socket).await,
+        "the console closed its connection on Cancel"
+    );
+    c.shot("saved-connection-cancelled").await;
+
+    // The screen is usable again: another database opens.
+    c.open_demo().await?;
     c.quit().await
 }
 
@@ -150,10 +220,7 @@ async fn the_policy_review_save_button_stays_put() -> WebDriverResult<()> {
 async fn sign_in_and_filter_errors_are_said_once() -> WebDriverResult<()> {
     let c = Console::start().await?;
     let creds = c.open_demo().await?;
-    c.click("continue-sign-in").await?;
-    c.fill("email", &creds.admin_email).await?;
-    c.fill("password", &creds.admin_password).await?;
-    c.click("sign-in").await?;
+    c.submit_password(&creds.admin_email, &creds.admin_password).await?;
     c.fill("totp-code", "000000").await?;
     c.click("totp-submit").await?;
     let said = c.wait_css(".field-error, .form-error").await?.text().await?;

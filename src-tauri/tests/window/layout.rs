@@ -88,12 +88,7 @@ async fn the_user_page_and_the_sessions_screen_fit_the_window() -> WebDriverResu
         let at = format!("{width}×{height}");
 
         // The support user's page: their sessions (with Revoke), the timeline, the cards.
-        c.click("nav-users").await?;
-        c.fill("user-search", &creds.support_email).await?;
-        c.wait_css(&format!("[data-testid=user-row][data-email='{}']", creds.support_email))
-            .await?
-            .click()
-            .await?;
+        c.open_user(&creds.support_email).await?;
         c.wait_css("[data-testid=session-row] [data-testid=revoke-session-button]")
             .await?;
         c.click("timeline-range-90d").await?;

@@ -65,12 +65,7 @@ async fn sessions_can_be_revoked_one_by_one_and_everywhere() -> WebDriverResult<
     let creds = c.open_demo().await?;
     c.sign_in(&creds.support_email, &creds.support_password).await?;
     // The demo support user has a live session of their own besides the console's.
-    c.click("nav-users").await?;
-    c.fill("user-search", "support@warden.demo").await?;
-    c.wait_css("[data-testid=user-row][data-email='support@warden.demo']")
-        .await?
-        .click()
-        .await?;
+    c.open_user("support@warden.demo").await?;
     let active = c
         .wait_css("[data-testid=session-row][data-status=active][data-current=false]")
         .await?;
@@ -118,10 +113,7 @@ async fn support_cannot_reach_the_policy() -> WebDriverResult<()> {
 async fn a_wrong_password_shows_the_error() -> WebDriverResult<()> {
     let c = Console::start().await?;
     let creds = c.open_demo().await?;
-    c.click("continue-sign-in").await?;
-    c.fill("email", &creds.support_email).await?;
-    c.fill("password", "not the password").await?;
-    c.click("sign-in").await?;
+    c.submit_password(&creds.support_email, "not the password").await?;
     c.wait_text("form-error", "wrong").await?;
     c.shot("sign-in-error").await;
     c.quit().await
@@ -132,10 +124,7 @@ async fn a_wrong_password_shows_the_error() -> WebDriverResult<()> {
 async fn security_admin_signs_in_with_totp_and_sees_the_policy() -> WebDriverResult<()> {
     let c = Console::start().await?;
     let creds = c.open_demo().await?;
-    c.click("continue-sign-in").await?;
-    c.fill("email", &creds.admin_email).await?;
-    c.fill("password", &creds.admin_password).await?;
-    c.click("sign-in").await?;
+    c.submit_password(&creds.admin_email, &creds.admin_password).await?;
     c.wait("totp-code").await?;
     c.shot("sign-in-totp").await;
     c.fill("totp-code", &creds.totp_now()).await?;

@@ -59,11 +59,7 @@ async fn slash_and_ctrl_k_reach_the_user_search_from_every_screen() -> WebDriver
         assert_search_focused(&c, nav, "Ctrl+K").await?;
     }
     // And from a user's page.
-    c.fill("user-search", &creds.support_email).await?;
-    c.wait_css(&format!("[data-testid=user-row][data-email='{}']", creds.support_email))
-        .await?
-        .click()
-        .await?;
+    c.open_user(&creds.support_email).await?;
     c.wait("lockout-card").await?;
     c.driver().action_chain().send_keys("/").perform().await?;
     assert_search_focused(&c, "the user page", "/").await?;

@@ -232,11 +232,17 @@ impl Console {
         })
     }
 
-    pub async fn sign_in(&self, email: &str, password: &str) -> WebDriverResult<()> {
+    /// From the demo's credentials, on to the sign-in screen: types an email and a password and submits
+    /// them (what follows, the console or the two-factor step or an error, is the caller's to wait for).
+    pub async fn submit_password(&self, email: &str, password: &str) -> WebDriverResult<()> {
         self.click("continue-sign-in").await?;
         self.fill("email", email).await?;
         self.fill("password", password).await?;
-        self.click("sign-in").await?;
+        self.click("sign-in").await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> WebDriverResult<()> {
+        self.submit_password(email, password).await?;
         self.wait_text("current-user", email).await
     }
 
@@ -296,13 +302,22 @@ impl Console {
 
     /// Signs in as the demo's security admin: password, then the TOTP code.
     pub async fn sign_in_admin(&self, creds: &DemoCreds) -> WebDriverResult<()> {
-        self.click("continue-sign-in").await?;
-        self.fill("email", &creds.admin_email).await?;
-        self.fill("password", &creds.admin_password).await?;
-        self.click("sign-in").await?;
+        self.submit_password(&creds.admin_email, &creds.admin_password).await?;
         self.fill("totp-code", &creds.totp_now()).await?;
         self.click("totp-submit").await?;
         self.wait_text("current-user", &creds.admin_email).await
+    }
+
+    /// Opens a user's page: the users screen, a search for their email, a click on their row; waits until
+    /// the page is theirs.
+    pub async fn open_user(&self, email: &str) -> WebDriverResult<()> {
+        self.click("nav-users").await?;
+        self.fill("user-search", email).await?;
+        self.wait_css(&format!("[data-testid=user-row][data-email='{email}']"))
+            .await?
+            .click()
+            .await?;
+        self.wait_exact("user-email", email).await
     }
 
     /// Picks an option of a <select> by its value.

@@ -28,12 +28,7 @@ async fn the_timeline_draws_every_session_and_opens_the_one_clicked() -> WebDriv
     let creds = c.open_demo().await?;
     c.watch_csp().await?;
     c.sign_in(&creds.support_email, &creds.support_password).await?;
-    c.click("nav-users").await?;
-    c.fill("user-search", &creds.support_email).await?;
-    c.wait_css(&format!("[data-testid=user-row][data-email='{}']", creds.support_email))
-        .await?
-        .click()
-        .await?;
+    c.open_user(&creds.support_email).await?;
     c.wait_css("[data-testid=session-row]").await?;
 
     // The demo's sessions all began within 90 days: over 90 days, one bar per row of the table.
