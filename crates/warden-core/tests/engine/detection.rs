@@ -2,22 +2,11 @@
 
 use uuid::Uuid;
 use warden_core::ops::flags::{self, FlagQuery, Resolution};
-use warden_core::ops::sessions::ClientInfo;
 use warden_core::Role;
 
 use warden_core::model::authz::Staff;
 
 use crate::support::*;
-
-fn from(country: &str) -> ClientInfo {
-    ClientInfo {
-        ip: Some("198.51.100.7".into()),
-        user_agent: None,
-        country: Some(country.into()),
-        city: None,
-        client: Some("web".into()),
-    }
-}
 
 /// The emails of the users with (true) or without (false) an open flag.
 async fn flagged(t: &T, actor: &Staff, with: bool) -> Vec<String> {

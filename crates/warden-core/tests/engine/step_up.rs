@@ -13,16 +13,6 @@ use warden_core::{Role, Secret};
 
 use crate::support::*;
 
-fn from(country: &str) -> ClientInfo {
-    ClientInfo {
-        ip: Some("198.51.100.7".into()),
-        user_agent: None,
-        country: Some(country.into()),
-        city: None,
-        client: Some("web".into()),
-    }
-}
-
 /// A validated session of `email` opened from `country`, and its token.
 async fn signed_in_from(t: &T, email: &str, country: &str) -> (Authenticated, Secret) {
     let (_, token) = t.sign_in_with(email, &from(country)).await;

@@ -29,6 +29,17 @@ pub const WRONG_PASSWORD: &str = "incorrect horse battery staple 43";
 pub use warden_testdb::{both, TestDatabases};
 
 /// Unwraps an error, failing the test if the call succeeded.
+/// A browser's sign-in from `country` (one fixed address, the web client).
+pub fn from(country: &str) -> ClientInfo {
+    ClientInfo {
+        ip: Some("198.51.100.7".into()),
+        user_agent: None,
+        country: Some(country.into()),
+        city: None,
+        client: Some("web".into()),
+    }
+}
+
 pub fn err<T: std::fmt::Debug>(r: Result<T, Error>, why: &str) -> Error {
     match r {
         Ok(v) => panic!("expected an error ({why}), got Ok({v:?})"),
