@@ -380,7 +380,7 @@ async fn measure_console() -> WebDriverResult<()> {
 #[tokio::test]
 async fn a_long_bulk_run_shows_its_progress_and_can_be_cancelled() -> WebDriverResult<()> {
     let c = Console::start_with(&[("WARDEN_DEMO_USERS", "12000")]).await?;
-    let creds = c.open_demo().await?;
+    let creds = c.open_demo_within(std::time::Duration::from_secs(180)).await?;
     c.sign_in_admin(&creds).await?;
     c.click("nav-sessions").await?;
     c.wait_css("[data-testid=global-session-row]").await?;

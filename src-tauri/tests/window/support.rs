@@ -221,8 +221,18 @@ impl Console {
 
     /// Opens the demo database and reads the credentials it shows.
     pub async fn open_demo(&self) -> WebDriverResult<DemoCreds> {
+        self.open_demo_within(timeout()).await
+    }
+
+    /// As [`Console::open_demo`], waiting up to `within` for the demo to be built: a large one takes a
+    /// debug build longer than the usual wait (12,000 users: about 18 s on an idle 2-core machine).
+    pub async fn open_demo_within(&self, within: Duration) -> WebDriverResult<DemoCreds> {
         self.click("open-demo").await?;
-        self.wait("demo-credentials").await?;
+        self.driver
+            .query(Self::by("demo-credentials"))
+            .wait(within, Duration::from_millis(200))
+            .first()
+            .await?;
         Ok(DemoCreds {
             admin_email: self.text("cred-admin-email").await?,
             admin_password: self.text("cred-admin-password").await?,
