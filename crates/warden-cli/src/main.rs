@@ -594,7 +594,7 @@ fn print_inspection(json: bool, db: &Db, found: &Found) {
         Found::Warden(state) => println!("A Warden database on {backend} ({}).", warden_state(state)),
         Found::Unknown(tables) => println!(
             "Neither Warden's schema nor Better Auth's or Auth.js's: the {backend} database holds {}.",
-            library::shown(tables)
+            library::shown_tables(tables)
         ),
         Found::Library(i) => {
             let s = &i.schema;

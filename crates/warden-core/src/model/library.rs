@@ -32,6 +32,14 @@ impl Library {
         }
     }
 
+    /// The logical field of the library's sessions that holds their expiry.
+    pub fn expiry_field(self) -> &'static str {
+        match self {
+            Library::BetterAuth => "expiresAt",
+            Library::AuthJs => "expires",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Library> {
         match s.trim().to_ascii_lowercase().as_str() {
             "better-auth" | "betterauth" | "better_auth" => Some(Library::BetterAuth),
@@ -165,6 +173,10 @@ pub struct LibrarySchema {
     pub tables: BTreeMap<TableRole, FoundTable>,
     pub plugins: Plugins,
     pub dates: DateStyle,
+    /// The declared type of the sessions' expiry column, as the catalog gave it (lowercase): what
+    /// `dates` was first read from.
+    #[serde(skip)]
+    pub expiry_type: String,
     /// Columns are snake_case (`email_verified`) rather than the library's camelCase.
     pub snake_case: bool,
 }

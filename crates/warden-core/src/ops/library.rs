@@ -6,6 +6,8 @@ use crate::model::error::{Error, Result};
 use crate::rules::library as rules;
 use crate::store::{library as store, Db, SchemaState};
 
+pub use crate::store::shown_tables;
+
 pub use crate::model::library::{
     parse_table_names, Capability, DateStyle, Inspection, Library, LibrarySchema, Plugins, TableNames, TableRole,
 };
@@ -45,12 +47,12 @@ pub async fn inspect(db: &Db, now: Millis, library: Option<Library>, named: &Tab
             return Err(Error::SchemaIncompatible(format!(
                 "no {} schema here: its user and session tables were not found (tables: {})",
                 l.name(),
-                shown(&tables)
+                shown_tables(&tables)
             )));
         }
         return Ok(Found::Unknown(tables));
     };
-    store::refine_dates(db, &mut schema, &catalog).await?;
+    store::refine_dates(db, &mut schema).await?;
     let users = store::count(db, &schema, TableRole::User).await?;
     let sessions = store::count(db, &schema, TableRole::Session).await?;
     let live_sessions = store::live_sessions(db, &schema, now).await?;
@@ -62,14 +64,4 @@ pub async fn inspect(db: &Db, now: Millis, library: Option<Library>, named: &Tab
         sessions,
         live_sessions,
     })))
-}
-
-/// The first few table names, for a message.
-pub fn shown(tables: &[String]) -> String {
-    let first: Vec<&str> = tables.iter().take(6).map(String::as_str).collect();
-    format!(
-        "{}{}",
-        first.join(", "),
-        if tables.len() > first.len() { ", …" } else { "" }
-    )
 }

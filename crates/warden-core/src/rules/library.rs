@@ -238,15 +238,11 @@ pub fn detect_as(
         .get("createdAt")
         .or(user.columns.get("emailVerified"))
         .is_some_and(|c| c.contains('_'));
-    let expiry = match library {
-        Library::BetterAuth => "expiresAt",
-        Library::AuthJs => "expires",
-    };
     let session = &tables[&TableRole::Session];
     let declared = catalog
         .iter()
         .find(|t| t.name == session.name)
-        .and_then(|t| column_of(t, expiry))
+        .and_then(|t| column_of(t, library.expiry_field()))
         .map(|(_, ty)| ty.clone())
         .unwrap_or_default();
     Ok(Some(LibrarySchema {
@@ -254,6 +250,7 @@ pub fn detect_as(
         tables,
         plugins,
         dates: date_style(false, &declared, None),
+        expiry_type: declared,
         snake_case,
     }))
 }

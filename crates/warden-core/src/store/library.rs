@@ -5,7 +5,7 @@
 
 use crate::model::clock::Millis;
 use crate::model::error::Result;
-use crate::model::library::{DateStyle, Library, LibrarySchema, TableRole};
+use crate::model::library::{DateStyle, LibrarySchema, TableRole};
 use crate::rules::library::{date_style, CatalogTable, Sample};
 use crate::store::{Backend, Db};
 use crate::with_db;
@@ -49,31 +49,17 @@ pub async fn catalog(db: &Db) -> Result<Vec<CatalogTable>> {
     Ok(tables)
 }
 
-/// The expiry field of the library's sessions.
-fn expiry_field(library: Library) -> &'static str {
-    match library {
-        Library::BetterAuth => "expiresAt",
-        Library::AuthJs => "expires",
-    }
-}
-
 /// On SQLite the declared type does not say how instants are stored: one stored expiry does.
-pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema, catalog: &[CatalogTable]) -> Result<()> {
+pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema) -> Result<()> {
     if db.backend() != Backend::Sqlite {
         return Ok(());
     }
     let Some(session) = schema.table(TableRole::Session) else {
         return Ok(());
     };
-    let Some(col) = session.columns.get(expiry_field(schema.library)) else {
+    let Some(col) = session.columns.get(schema.library.expiry_field()) else {
         return Ok(());
     };
-    let declared = catalog
-        .iter()
-        .find(|t| t.name == session.name)
-        .and_then(|t| t.columns.iter().find(|(c, _)| c == col))
-        .map(|(_, ty)| ty.clone())
-        .unwrap_or_default();
     let sql = format!(
         "SELECT typeof({c}), CASE WHEN typeof({c}) = 'integer' THEN {c} ELSE 0 END FROM {t} WHERE {c} IS NOT NULL LIMIT 1",
         c = quote(col),
@@ -87,7 +73,7 @@ pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema, catalog: &[Catalo
             Sample::Text
         }
     });
-    schema.dates = date_style(true, &declared, sample);
+    schema.dates = date_style(true, &schema.expiry_type, sample);
     Ok(())
 }
 
@@ -129,7 +115,7 @@ pub async fn live_sessions(db: &Db, schema: &LibrarySchema, now: Millis) -> Resu
     let Some(t) = schema.table(TableRole::Session) else {
         return Ok(0);
     };
-    let Some(col) = t.columns.get(expiry_field(schema.library)) else {
+    let Some(col) = t.columns.get(schema.library.expiry_field()) else {
         return Ok(0);
     };
     let base = format!("SELECT count(*) FROM {} WHERE {} > ", quote(&t.name), quote(col));

@@ -445,12 +445,20 @@ fn plain(e: &sqlx::Error) -> String {
 }
 
 fn foreign(tables: &[String]) -> Error {
-    let shown: Vec<&str> = tables.iter().take(6).map(String::as_str).collect();
     Error::SchemaIncompatible(format!(
-        "the database holds tables that are not Warden's ({}{}): refusing to touch it; point Warden at an empty database or a Warden one",
-        shown.join(", "),
-        if tables.len() > shown.len() { ", …" } else { "" }
+        "the database holds tables that are not Warden's ({}): refusing to touch it; point Warden at an empty database or a Warden one",
+        shown_tables(tables)
     ))
+}
+
+/// The first few of `tables`, for a message: `a, b, c, d, e, f, …`.
+pub fn shown_tables(tables: &[String]) -> String {
+    let first: Vec<&str> = tables.iter().take(6).map(String::as_str).collect();
+    format!(
+        "{}{}",
+        first.join(", "),
+        if tables.len() > first.len() { ", …" } else { "" }
+    )
 }
 
 /// Hides the password of a URL (`postgres://user:secret@host` → `postgres://user:***@host`).
