@@ -74,8 +74,12 @@ pub async fn check(tx: &mut Tx, now: Millis, session: &SessionRow, p: &Detection
 /// open flag, a re-authentication since, or `detection.step_up` off). A door shows it before the user
 /// tries (HTTP: `step_up_required` of `GET /api/auth/session`).
 pub async fn step_up_due(db: &Db, session: &SessionRow) -> Result<Vec<String>> {
-    let (_, policy) = policy_versions::current(db).await?;
     let open = flags::open_on_session(db, session.user_id, session.id).await?;
+    // Most sessions have no open flag: they need no policy read.
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (_, policy) = policy_versions::current(db).await?;
     Ok(due(&policy.detection, session.authenticated_at, &open))
 }
 
