@@ -2,6 +2,7 @@
 //! parse arguments, call one core function, print a table (or JSON with `--json`). Errors print their
 //! stable code and message and exit non-zero.
 
+mod adopted;
 mod bench;
 mod output;
 
@@ -60,6 +61,26 @@ enum Command {
         /// account, verification, two_factor)
         #[arg(long, value_name = "ROLE=TABLE,…")]
         tables: Option<String>,
+    },
+    /// Put Warden's own tables beside a Better Auth or Auth.js database (PostgreSQL: in a `warden` schema),
+    /// changing none of the library's tables, so that every other command works on it. Again on an
+    /// adopted database it only brings Warden's tables up to date
+    Adopt {
+        /// Adopt only this library's schema: better-auth or authjs
+        #[arg(long, value_name = "LIBRARY")]
+        schema: Option<String>,
+        /// Tables detection cannot tell, by role: user=app_users,session=app_sessions
+        #[arg(long, value_name = "ROLE=TABLE,…")]
+        tables: Option<String>,
+        /// Also create the console's first security admin with this email (in Warden's own tables; the
+        /// password is read from WARDEN_PASSWORD)
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// The security admin's name
+        #[arg(long, requires = "admin_email")]
+        admin_name: Option<String>,
+        #[arg(long, env = "WARDEN_PASSWORD", hide_env_values = true, hide = true)]
+        password: Option<String>,
     },
     /// Fill an empty database with a realistic demo data set and print the demo credentials
     Demo {
@@ -151,6 +172,30 @@ enum UsersCmd {
         /// Mark the email as verified
         #[arg(long)]
         verified: bool,
+    },
+    /// Ban a user (Better Auth's admin plugin): sign-in is refused and every session ends
+    Ban {
+        /// Email or id
+        user: String,
+        #[arg(long)]
+        reason: String,
+        /// Lift the ban after this span (7d, 12h) or at this RFC 3339 time [default: never]
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Lift a ban
+    Unban {
+        /// Email or id
+        user: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Turn a user's two-factor off (they sign in with the password alone until they enrol again)
+    ResetTwoFactor {
+        /// Email or id
+        user: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -268,6 +313,10 @@ enum SessionsCmd {
         id: String,
         #[arg(long)]
         reason: String,
+        /// On a Better Auth database: keep the session's row with its expiry set to now, as Better Auth's
+        /// `preserveSessionInDatabase` does, instead of deleting it
+        #[arg(long)]
+        keep_row: bool,
     },
     /// End every live session of a user
     RevokeUser {
@@ -275,6 +324,9 @@ enum SessionsCmd {
         user: String,
         #[arg(long)]
         reason: String,
+        /// On a Better Auth database: keep the rows with their expiry set to now instead of deleting them
+        #[arg(long)]
+        keep_row: bool,
     },
     /// End many live sessions: those matching the filters, the given ids, or with --everyone all of them.
     /// Prints the dry run and stops unless --yes is given.
@@ -689,6 +741,27 @@ async fn run(cli: Cli) -> Result<()> {
             print_inspection(cli.json, &db, &found);
             return Ok(());
         }
+        Command::Adopt {
+            schema,
+            tables,
+            admin_email,
+            admin_name,
+            password,
+        } => {
+            let actor = warden_core::ops::operator::cli(now)?;
+            return adopted::adopt(
+                need_db(&cli)?,
+                cli.json,
+                &actor,
+                now,
+                schema.as_deref(),
+                tables.as_deref(),
+                admin_email.as_deref(),
+                admin_name.as_deref(),
+                password.as_deref(),
+            )
+            .await;
+        }
         Command::Demo { users, seed, at } => {
             let db = Db::connect(need_db(&cli)?, true).await?;
             let at = at.as_deref().map(|s| parse_time("--at", s)).transpose()?.unwrap_or(now);
@@ -736,8 +809,11 @@ async fn run(cli: Cli) -> Result<()> {
     let db = Db::open(need_db(&cli)?).await?;
     // The one place the command line gets its capability: every action below is audited as this operator.
     let actor = warden_core::ops::operator::cli(now)?;
+    if db.library().is_some() && adopted::run(&db, &actor, &cli.command, cli.json, now).await? {
+        return Ok(());
+    }
     match cli.command {
-        Command::Migrate | Command::Inspect { .. } | Command::Demo { .. } | Command::Keygen => {
+        Command::Migrate | Command::Inspect { .. } | Command::Adopt { .. } | Command::Demo { .. } | Command::Keygen => {
             unreachable!("handled above")
         }
         Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,
@@ -1071,7 +1147,29 @@ async fn run(cli: Cli) -> Result<()> {
                 t.print();
             }
         }
-        Command::Sessions(SessionsCmd::Revoke { id, reason }) => {
+        Command::Sessions(SessionsCmd::Revoke { keep_row: true, .. })
+        | Command::Sessions(SessionsCmd::RevokeUser { keep_row: true, .. }) => {
+            return Err(Error::invalid(
+                "keep-row",
+                "applies to a Better Auth database that Warden adopted; Warden's own sessions always keep their rows",
+            ))
+        }
+        Command::Users(UsersCmd::Ban { .. }) | Command::Users(UsersCmd::Unban { .. }) => {
+            return Err(Error::SchemaIncompatible(
+                "banning is done on a Better Auth database with its admin plugin; on Warden's own schema, end the \
+                 user's sessions with `warden sessions revoke-user`"
+                    .into(),
+            ))
+        }
+        Command::Users(UsersCmd::ResetTwoFactor { user, reason }) => {
+            let u = admin::reset_totp(&db, &actor, now, &user, &reason).await?;
+            if cli.json {
+                print_json(&u);
+            } else {
+                println!("Two-factor is off for {}.", u.email);
+            }
+        }
+        Command::Sessions(SessionsCmd::Revoke { id, reason, .. }) => {
             let id = Uuid::parse_str(id.trim()).map_err(|_| Error::invalid("id", "must be a session id (a UUID)"))?;
             let ended = admin::revoke_session(&db, &actor, now, id, &reason).await?;
             if cli.json {
@@ -1082,7 +1180,7 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("Session {id} had already ended; recorded in the audit log.");
             }
         }
-        Command::Sessions(SessionsCmd::RevokeUser { user, reason }) => {
+        Command::Sessions(SessionsCmd::RevokeUser { user, reason, .. }) => {
             let n = admin::revoke_user_sessions(&db, &actor, now, &user, &reason).await?;
             if cli.json {
                 print_json(&json!({ "revoked": n }));

@@ -150,3 +150,29 @@ pub fn schema_dump(url: &str) -> String {
     .join()
     .expect("the dump thread")
 }
+
+/// Runs `sql` (one or more statements) on the database at `url` (a Warden URL): tables of an
+/// application that are neither Warden's nor a library's, for the refusals to be tested on.
+pub fn run_sql(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            use sqlx::Connection;
+            if url.starts_with("sqlite:") {
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("open the SQLite file");
+                sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
+            } else {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+                sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
+            }
+        })
+    })
+    .join()
+    .expect("the SQL thread")
+}

@@ -24,6 +24,7 @@ const GROUP_LABELS: Record<AuditActionGroup, string> = {
   'auth.': 'Sign-ins',
   'flag.': 'Flags',
   'audit.': 'Audit log',
+  'database.': 'Database',
 };
 
 /** The action groups of the filter (a value ending in a dot is a group, anything else an exact action),
@@ -40,6 +41,7 @@ const GROUP_NOUNS: Record<AuditActionGroup, string> = {
   'auth.': 'sign-in',
   'flag.': 'flag',
   'audit.': 'audit log',
+  'database.': 'database',
 };
 
 /** Every exact action the engine records (generated from its vocabulary), offered under the groups. */

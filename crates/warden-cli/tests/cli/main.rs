@@ -615,4 +615,5 @@ both!(mail_lists_what_the_server_could_not_deliver, |db| {
     );
 });
 
+mod adopted;
 mod libraries;

@@ -75,6 +75,7 @@ pub enum Permission {
     VerifyAudit,
     ManageUsers,
     ReviewFlags,
+    BanUsers,
 }
 
 impl Permission {
@@ -92,6 +93,7 @@ impl Permission {
             VerifyAudit => "verify or export the audit log",
             ManageUsers => "manage users",
             ReviewFlags => "review suspicious-activity flags",
+            BanUsers => "ban or unban users",
         }
     }
 }

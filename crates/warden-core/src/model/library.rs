@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::model::clock::Millis;
+
 /// The library whose schema a database holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -179,6 +181,14 @@ pub struct LibrarySchema {
     pub expiry_type: String,
     /// Columns are snake_case (`email_verified`) rather than the library's camelCase.
     pub snake_case: bool,
+    /// The declared type of the user table's `id` (lowercase): Better Auth's ids are text, the Auth.js
+    /// PostgreSQL adapter's are integers.
+    #[serde(skip)]
+    pub user_id_type: String,
+    /// The PostgreSQL schema that holds the library's tables, once Warden has adopted the database (its
+    /// own tables then live in the `warden` schema beside it); `None` while only inspected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 impl LibrarySchema {
@@ -201,6 +211,113 @@ impl LibrarySchema {
             many => format!(" with the {} plugins", many.join(" and ")),
         };
         format!("{} schema{with}", self.library.name())
+    }
+}
+
+/// One of the library's users, as Warden shows it. Fields the schema lacks are `None` (`banned`
+/// without Better Auth's admin plugin, `two_factor` without its twoFactor plugin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectUser {
+    /// The library's own id (text in Better Auth, an integer in Auth.js's PostgreSQL adapter).
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_at: Option<Millis>,
+    pub email_verified: bool,
+    /// Better Auth's admin plugin's role (`user`, `admin`, or a comma-separated list).
+    pub role: Option<String>,
+    pub banned: Option<bool>,
+    pub ban_reason: Option<String>,
+    /// When the ban lapses (Better Auth lifts it at the next sign-in after this); `None`: never.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub ban_expires: Option<Millis>,
+    pub two_factor: Option<bool>,
+}
+
+impl SubjectUser {
+    /// The application's own staff: Better Auth's admin plugin gives them a role holding `admin`.
+    /// Warden lets only a security admin act on them.
+    pub fn is_staff(&self) -> bool {
+        self.role
+            .as_deref()
+            .is_some_and(|r| r.split(',').any(|r| r.trim().eq_ignore_ascii_case("admin")))
+    }
+}
+
+/// One of the library's session rows, as Warden shows it (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectSession {
+    /// The library's session id, or `sha256:` and the first 16 hex digits of its token's hash where
+    /// the library's sessions have no id (Auth.js's Drizzle and Kysely adapters).
+    pub key: String,
+    pub user_id: String,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_at: Option<Millis>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub expires_at: Option<Millis>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Better Auth's admin plugin: the admin who opened this session as the user.
+    pub impersonated_by: Option<String>,
+}
+
+/// A session of the library's that Warden ended, as Warden keeps it (the library keeps no row of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EndedSession {
+    pub session: SubjectSession,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub ended_at: Millis,
+    /// A [`crate::model::vocab::RevokeReason`].
+    pub reason: String,
+}
+
+/// A page of the library's users, by email; `next_cursor` (the last email) continues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectUsersPage {
+    pub users: Vec<SubjectUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// One of the library's users with their sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectDetail {
+    pub user: SubjectUser,
+    /// The Warden id of this user in the audit log ([`subject_uuid`]).
+    pub audit_id: uuid::Uuid,
+    /// Session rows whose expiry is still ahead, newest expiry first.
+    pub sessions: Vec<SubjectSession>,
+}
+
+/// The Warden id of one of the library's users or sessions in Warden's own tables (the audit log's
+/// targets): a name-based UUID (v5) of its kind and the library's id, so the same subject always gets
+/// the same id and Warden keeps no table of them. The library's own id goes with it in the audit
+/// record's metadata.
+pub fn subject_uuid(kind: SubjectKind, library_id: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(&SUBJECT_NAMESPACE, format!("{}:{library_id}", kind.key()).as_bytes())
+}
+
+/// The namespace of [`subject_uuid`] (fixed: changing it would part the audit log from its subjects).
+const SUBJECT_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6d1c_5f0e_7a4b_4c1e_9b2d_3f8a_0e6c_1d57);
+
+/// What a library id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    User,
+    Session,
+}
+
+impl SubjectKind {
+    fn key(self) -> &'static str {
+        match self {
+            SubjectKind::User => "user",
+            SubjectKind::Session => "session",
+        }
     }
 }
 
@@ -271,6 +388,15 @@ mod tests {
         assert!(parse_table_names("user=a;drop")
             .unwrap_err()
             .contains("not a table name"));
+    }
+
+    #[test]
+    fn subjects_keep_one_id_each() {
+        let a = subject_uuid(SubjectKind::User, "abc");
+        assert_eq!(a, subject_uuid(SubjectKind::User, "abc"));
+        assert_ne!(a, subject_uuid(SubjectKind::Session, "abc"));
+        assert_ne!(a, subject_uuid(SubjectKind::User, "abd"));
+        assert_eq!(a.get_version_num(), 5);
     }
 
     #[test]

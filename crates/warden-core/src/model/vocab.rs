@@ -162,6 +162,9 @@ vocabulary! {
         UserTotpEnabled = "user.totp_enabled",
         UserTotpDisabled = "user.totp_disabled",
         UserTotpReset = "user.totp_reset",
+        /// A library's user banned (Better Auth's admin plugin), with the reason and any expiry.
+        UserBanned = "user.banned",
+        UserUnbanned = "user.unbanned",
         UserVerificationRequested = "user.verification_requested",
         UserEmailVerified = "user.email_verified",
         PolicyUpdated = "policy.updated",
@@ -170,6 +173,8 @@ vocabulary! {
         AuditVerified = "audit.verified",
         FlagDismissed = "flag.dismissed",
         FlagActioned = "flag.actioned",
+        /// Warden put its own tables beside a library's auth database (`warden adopt`).
+        DatabaseAdopted = "database.adopted",
     }
 }
 
@@ -183,6 +188,7 @@ vocabulary! {
         Auth = "auth.",
         Flag = "flag.",
         Audit = "audit.",
+        Database = "database.",
     }
 }
 

@@ -13,9 +13,10 @@ use crate::model::authz::{Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::input::parse_time;
+use crate::model::library::{subject_uuid, SubjectKind};
 use crate::ops::audit;
 use crate::ops::export::{self, ExportFormat};
-use crate::store::{users, Db};
+use crate::store::{subjects, users, Db};
 
 /// The longest text accepted in the actor and reason searches.
 pub const MAX_TEXT: usize = 200;
@@ -61,10 +62,19 @@ fn bounded<'a>(field: &str, v: &'a Option<String>) -> Result<Option<&'a str>> {
 }
 
 impl AuditFilterInput {
-    /// Parses every field; looks the target user up (an unknown one is `user_not_found`).
+    /// Parses every field; looks the target user up (an unknown one is `user_not_found`), on an adopted
+    /// database among the library's users first.
     pub async fn resolve(&self, db: &Db) -> Result<AuditFilter> {
         let mut f = self.parse_offline()?;
         if let Some(u) = text(&self.user) {
+            // On a library's database Warden adopted, its users are the targets (under their audit ids);
+            // Warden's own staff accounts are found as on its own schema.
+            if db.library().is_some() {
+                if let Some(subject) = subjects::user(db, u).await? {
+                    f.target_user = Some(subject_uuid(SubjectKind::User, &subject.id));
+                    return Ok(f);
+                }
+            }
             let found = users::find(db, u).await.map_err(|e| match e {
                 Error::InvalidInput { .. } => Error::invalid("user", "must be an email address or a user id"),
                 other => other,

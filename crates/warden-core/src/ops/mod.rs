@@ -19,6 +19,7 @@ pub mod overview;
 pub mod policy;
 pub mod rate_limits;
 pub mod sessions;
+pub mod subjects;
 pub mod timeline;
 pub mod users;
 pub mod verification;

@@ -245,6 +245,12 @@ pub fn detect_as(
         .and_then(|t| column_of(t, library.expiry_field()))
         .map(|(_, ty)| ty.clone())
         .unwrap_or_default();
+    let user_id_type = catalog
+        .iter()
+        .find(|t| t.name == user.name)
+        .and_then(|t| column_of(t, "id"))
+        .map(|(_, ty)| ty.clone())
+        .unwrap_or_default();
     Ok(Some(LibrarySchema {
         library,
         tables,
@@ -252,6 +258,8 @@ pub fn detect_as(
         dates: date_style(false, &declared, None),
         expiry_type: declared,
         snake_case,
+        user_id_type,
+        namespace: None,
     }))
 }
 

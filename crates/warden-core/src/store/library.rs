@@ -1,13 +1,14 @@
 //! Reads a library's auth database (Better Auth, Auth.js) as it is: the catalog that
-//! [`crate::rules::library`] tells the schema from, how instants are stored, and its counts. Writes
-//! nothing. Table and column names come from the catalog (or the user's `--tables`, checked against
-//! it) and are always quoted.
+//! [`crate::rules::library`] tells the schema from, how instants are stored, and its counts; and, once
+//! adopted, the library's schema found again from what adoption recorded. Writes nothing. Table and
+//! column names come from the catalog (or the user's `--tables`, checked against it) and are always
+//! quoted; on an adopted PostgreSQL database, tables are named with their schema.
 
 use crate::model::clock::Millis;
-use crate::model::error::Result;
-use crate::model::library::{DateStyle, LibrarySchema, TableRole};
-use crate::rules::library::{date_style, CatalogTable, Sample};
-use crate::store::{Backend, Db};
+use crate::model::error::{Error, Result};
+use crate::model::library::{DateStyle, Library, LibrarySchema, TableNames, TableRole};
+use crate::rules::library::{date_style, detect_as, CatalogTable, Sample};
+use crate::store::{meta, Backend, Db};
 use crate::with_db;
 
 /// `name` as a quoted identifier (both dialects quote with `"`).
@@ -15,15 +16,30 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The table of `role` as a statement names it (`"public"."user"` once adopted, `"user"` before).
+pub fn table(schema: &LibrarySchema, role: TableRole) -> Option<String> {
+    let t = schema.table(role)?;
+    Some(match &schema.namespace {
+        Some(ns) => format!("{}.{}", quote(ns), quote(&t.name)),
+        None => quote(&t.name),
+    })
+}
+
 /// Every table of the database's current schema (PostgreSQL) or file (SQLite), with its columns and
 /// their declared types in lowercase, in column order.
 pub async fn catalog(db: &Db) -> Result<Vec<CatalogTable>> {
+    catalog_in(db, None).await
+}
+
+/// As [`catalog`], of the PostgreSQL schema `namespace` (the current one when `None`).
+async fn catalog_in(db: &Db, namespace: Option<&str>) -> Result<Vec<CatalogTable>> {
     let rows: Vec<(String, String, String)> = match db.backend() {
         Backend::Postgres => {
             with_db!(db, |p| sqlx::query_as(
                 "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
-                 WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+                 WHERE table_schema = COALESCE($1, current_schema()) ORDER BY table_name, ordinal_position"
             )
+            .bind(namespace)
             .fetch_all(p)
             .await?)
         }
@@ -49,6 +65,39 @@ pub async fn catalog(db: &Db) -> Result<Vec<CatalogTable>> {
     Ok(tables)
 }
 
+/// The library's schema of a database Warden adopted, found again in the schema and under the table
+/// names adoption recorded (so a table added since cannot take a role unseen).
+pub async fn adopted_schema(db: &Db) -> Result<LibrarySchema> {
+    let Some(rec) = meta::adopted_library(db).await? else {
+        return Err(Error::SchemaIncompatible(
+            "Warden's tables are here but the library they were put beside is not recorded: run `warden adopt` again"
+                .into(),
+        ));
+    };
+    let library = Library::parse(&rec.library)
+        .ok_or_else(|| Error::Unexpected(format!("unknown adopted library `{}`", rec.library)))?;
+    let named: TableNames = rec
+        .tables
+        .iter()
+        .filter_map(|(role, name)| Some((TableRole::parse(role)?, name.clone())))
+        .collect();
+    let catalog = catalog_in(db, rec.namespace.as_deref()).await?;
+    let gone = || {
+        Error::SchemaIncompatible(format!(
+            "the {} tables Warden adopted ({} in `{}`) are no longer as they were",
+            library.name(),
+            rec.tables.values().cloned().collect::<Vec<_>>().join(", "),
+            rec.namespace.as_deref().unwrap_or_default()
+        ))
+    };
+    let mut schema = detect_as(&catalog, library, &named)
+        .map_err(|rule| Error::SchemaIncompatible(format!("{}: {rule}", gone())))?
+        .ok_or_else(gone)?;
+    schema.namespace = rec.namespace;
+    refine_dates(db, &mut schema).await?;
+    Ok(schema)
+}
+
 /// On SQLite the declared type does not say how instants are stored: one stored expiry does.
 pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema) -> Result<()> {
     if db.backend() != Backend::Sqlite {
@@ -63,7 +112,7 @@ pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema) -> Result<()> {
     let sql = format!(
         "SELECT typeof({c}), CASE WHEN typeof({c}) = 'integer' THEN {c} ELSE 0 END FROM {t} WHERE {c} IS NOT NULL LIMIT 1",
         c = quote(col),
-        t = quote(&session.name)
+        t = table(schema, TableRole::Session).unwrap_or_default()
     );
     let found: Option<(String, i64)> = with_db!(db, |p| sqlx::query_as(&sql).fetch_optional(p).await?);
     let sample = found.map(|(ty, n)| {
@@ -79,26 +128,46 @@ pub async fn refine_dates(db: &Db, schema: &mut LibrarySchema) -> Result<()> {
 
 /// How many rows the table of `role` holds (0 when the schema has no such table).
 pub async fn count(db: &Db, schema: &LibrarySchema, role: TableRole) -> Result<i64> {
-    let Some(t) = schema.table(role) else { return Ok(0) };
-    let sql = format!("SELECT count(*) FROM {}", quote(&t.name));
+    let Some(t) = table(schema, role) else { return Ok(0) };
+    let sql = format!("SELECT count(*) FROM {t}");
     Ok(with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql)
         .fetch_one(p)
         .await?))
 }
 
-/// An instant as the library stores it, to bind in place of `$1`, with the SQL that reads the bound value.
-enum Instant {
-    Int(i64, &'static str),
+/// An instant as the library stores it, to bind to the parameter that [`instant_sql`] reads.
+pub enum Instant {
+    Int(i64),
     Text(String),
 }
 
-fn instant(style: DateStyle, at: Millis) -> Instant {
+pub fn instant(style: DateStyle, at: Millis) -> Instant {
     match style {
-        DateStyle::Timestamptz => Instant::Int(at, "to_timestamp($1::float8 / 1000)"),
-        DateStyle::TimestampUtc => Instant::Int(at, "(to_timestamp($1::float8 / 1000) AT TIME ZONE 'UTC')"),
-        DateStyle::EpochMillis => Instant::Int(at, "$1"),
-        DateStyle::EpochSeconds => Instant::Int(at.div_euclid(1000), "$1"),
+        DateStyle::Timestamptz | DateStyle::TimestampUtc | DateStyle::EpochMillis => Instant::Int(at),
+        DateStyle::EpochSeconds => Instant::Int(at.div_euclid(1000)),
         DateStyle::IsoText => Instant::Text(iso(at)),
+    }
+}
+
+/// The SQL that turns parameter `$n`, bound to an [`instant`], into the library's stored form.
+pub fn instant_sql(style: DateStyle, n: usize) -> String {
+    match style {
+        DateStyle::Timestamptz => format!("to_timestamp(${n}::float8 / 1000)"),
+        DateStyle::TimestampUtc => format!("(to_timestamp(${n}::float8 / 1000) AT TIME ZONE 'UTC')"),
+        DateStyle::EpochMillis | DateStyle::EpochSeconds | DateStyle::IsoText => format!("${n}"),
+    }
+}
+
+/// The SQL that reads the library's instant in `column` (quoted) as Unix milliseconds.
+pub fn millis_sql(style: DateStyle, column: &str) -> String {
+    match style {
+        // A `timestamp` without a zone holds UTC here, and its epoch is read as UTC.
+        DateStyle::Timestamptz | DateStyle::TimestampUtc => {
+            format!("CAST(extract(epoch FROM {column}) * 1000 AS BIGINT)")
+        }
+        DateStyle::EpochMillis => column.to_owned(),
+        DateStyle::EpochSeconds => format!("({column} * 1000)"),
+        DateStyle::IsoText => format!("CAST(round((julianday({column}) - 2440587.5) * 86400000.0) AS INTEGER)"),
     }
 }
 
@@ -118,16 +187,15 @@ pub async fn live_sessions(db: &Db, schema: &LibrarySchema, now: Millis) -> Resu
     let Some(col) = t.columns.get(schema.library.expiry_field()) else {
         return Ok(0);
     };
-    let base = format!("SELECT count(*) FROM {} WHERE {} > ", quote(&t.name), quote(col));
+    let sql = format!(
+        "SELECT count(*) FROM {} WHERE {} > {}",
+        table(schema, TableRole::Session).unwrap_or_default(),
+        quote(col),
+        instant_sql(schema.dates, 1)
+    );
     Ok(match instant(schema.dates, now) {
-        Instant::Int(v, expr) => {
-            let sql = format!("{base}{expr}");
-            with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(v).fetch_one(p).await?)
-        }
-        Instant::Text(v) => {
-            let sql = format!("{base}$1");
-            with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(&v).fetch_one(p).await?)
-        }
+        Instant::Int(v) => with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(v).fetch_one(p).await?),
+        Instant::Text(v) => with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(&v).fetch_one(p).await?),
     })
 }
 

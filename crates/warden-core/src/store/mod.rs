@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::model::error::{Error, Result};
+use crate::model::library::LibrarySchema;
 use crate::model::policy::Policy;
 
 pub mod audit;
@@ -37,6 +38,7 @@ pub mod policy_versions;
 pub mod rate_limits;
 pub mod session_filter;
 pub mod sessions;
+pub mod subjects;
 pub mod timeline;
 pub mod tokens;
 pub mod users;
@@ -69,7 +71,15 @@ pub struct Db {
     pub pool: Pool,
     policy: Arc<Mutex<Option<CachedPolicy>>>,
     hashes: Arc<HashGate>,
+    /// The library whose auth database this is, when Warden has adopted one (its own tables then live
+    /// beside the library's: in the [`WARDEN_SCHEMA`] schema on PostgreSQL).
+    library: Option<Arc<LibrarySchema>>,
 }
+
+/// The PostgreSQL schema that holds Warden's own tables in a library's database it has adopted. Its
+/// connections put it first and alone on the `search_path`, so Warden's statements name their tables
+/// as in a database of its own, and the library's tables are always named with their schema.
+pub const WARDEN_SCHEMA: &str = "warden";
 
 /// A policy version and its parsed form.
 type CachedPolicy = (i64, Arc<Policy>);
@@ -136,7 +146,13 @@ impl Db {
             pool,
             policy: Arc::new(Mutex::new(None)),
             hashes: Arc::new(HashGate::new(HashLimits::default())),
+            library: None,
         }
+    }
+
+    /// The library whose database this is, when Warden adopted it; `None` on Warden's own schema.
+    pub fn library(&self) -> Option<&LibrarySchema> {
+        self.library.as_deref()
     }
 
     /// This handle (and its clones) with its own bound on argon2 work ([`HashGate`]).
@@ -244,19 +260,92 @@ impl Db {
     }
 
     /// Connects and checks that the schema is Warden's and current; every command but `migrate` opens so.
+    /// A library's database that Warden has adopted opens on Warden's tables beside it, with the
+    /// library's schema found again as it was at adoption.
     pub async fn open(url: &str) -> Result<Db> {
-        let db = Db::connect(url, false).await?;
+        Db::open_with(url, None).await
+    }
+
+    /// As [`Db::open`], with a PostgreSQL password given apart from the URL.
+    pub async fn open_with(url: &str, password: Option<&crate::model::secret::Secret>) -> Result<Db> {
+        let db = Db::connect_with(url, password, false).await?;
         match db.schema_state().await? {
-            SchemaState::Current => Ok(db),
-            SchemaState::Empty => Err(Error::SchemaMissing),
-            SchemaState::Behind { .. } => Err(Error::SchemaIncompatible(
-                "the Warden schema in this database is older than this build: run `warden migrate --db <url>`".into(),
-            )),
-            SchemaState::Newer => Err(Error::SchemaIncompatible(
-                "the database holds a newer Warden schema than this build knows: upgrade Warden".into(),
-            )),
-            SchemaState::Foreign { tables } => Err(db.not_warden(&tables).await),
+            SchemaState::Foreign { tables } => match db.adopted().await? {
+                Some(mut adopted) => {
+                    db.close().await;
+                    require_current(adopted.schema_state().await?)?;
+                    adopted.library = Some(Arc::new(library::adopted_schema(&adopted).await?));
+                    Ok(adopted)
+                }
+                None => Err(db.not_warden(&tables).await),
+            },
+            state => {
+                require_current(state)?;
+                Ok(db)
+            }
         }
+    }
+
+    /// Warden's own tables of a library's database it adopted, on connections of their own; `None`
+    /// when it has not been adopted.
+    async fn adopted(&self) -> Result<Option<Db>> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Ok(None);
+        };
+        let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("{WARDEN_SCHEMA}.warden_meta"))
+            .fetch_one(p)
+            .await?;
+        if !there {
+            return Ok(None);
+        }
+        Ok(Some(self.in_warden_schema().await?))
+    }
+
+    /// A handle on the same PostgreSQL database whose connections see only the [`WARDEN_SCHEMA`] schema.
+    async fn in_warden_schema(&self) -> Result<Db> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Err(Error::Unexpected("Warden's own schema is a PostgreSQL schema".into()));
+        };
+        let opts = (*p.connect_options()).clone().options([("search_path", WARDEN_SCHEMA)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::new(Pool::Postgres(pool)))
+    }
+
+    /// Puts Warden's own tables beside the library's of `schema` (found in this database by
+    /// `ops::library::inspect`): on PostgreSQL the [`WARDEN_SCHEMA`] schema, made and migrated like a
+    /// database of Warden's own, with the library and the schema of its tables recorded in it. Creates,
+    /// alters and drops nothing of the library's. Again on an adopted database it only brings Warden's
+    /// tables up to date. Returns the adopted handle and whether this call adopted it.
+    pub async fn adopt(&self, schema: &LibrarySchema) -> Result<(Db, bool)> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Err(Error::SchemaIncompatible(format!(
+                "adopting a {} database in a SQLite file is not supported yet: Warden adopts PostgreSQL databases \
+                 (its tables go in a schema of their own there); `warden inspect` reads this one",
+                schema.library.name()
+            )));
+        };
+        let namespace: String = sqlx::query_scalar("SELECT current_schema()::text").fetch_one(p).await?;
+        if namespace == WARDEN_SCHEMA {
+            return Err(Error::SchemaIncompatible(format!(
+                "the library's tables are in a schema named `{WARDEN_SCHEMA}`, the name Warden's own tables take: \
+                 nothing was changed"
+            )));
+        }
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {WARDEN_SCHEMA}"))
+            .execute(p)
+            .await?;
+        let mut adopted = self.in_warden_schema().await?;
+        adopted.migrate().await?;
+        let mut recorded = schema.clone();
+        recorded.namespace = Some(namespace);
+        let new = meta::record_library(&adopted, &recorded).await?;
+        adopted.library = Some(Arc::new(library::adopted_schema(&adopted).await?));
+        Ok((adopted, new))
     }
 
     /// Why a database of foreign tables is not opened: it names the library whose schema it holds, when
@@ -271,7 +360,7 @@ impl Db {
             Some(schema) => {
                 Error::SchemaIncompatible(format!(
                 "this is a {} database ({}; tables {}), not a Warden one: `warden inspect --db <url>` says what it \
-                 holds and carries",
+                 holds and carries, and `warden adopt --db <url>` puts Warden's own tables beside the library's",
                 schema.library.name(),
                 schema.title(),
                 schema.tables.values().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
@@ -363,7 +452,16 @@ impl Db {
                 "the database holds a newer Warden schema than this build knows: nothing was changed; upgrade Warden"
                     .into(),
             )),
-            SchemaState::Foreign { tables } => return Err(foreign(&tables)),
+            SchemaState::Foreign { tables } => {
+                return match self.adopted().await? {
+                    Some(adopted) => {
+                        let n = Box::pin(adopted.migrate()).await;
+                        adopted.close().await;
+                        n
+                    }
+                    None => Err(foreign(&tables)),
+                }
+            }
         };
         with_db!(self, |p| self.migrator().run(p).await?);
         // Columns the engine computes (SQL here cannot): fill them for rows older than the column.
@@ -391,6 +489,21 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// `Ok` when `state` is Warden's schema, fully migrated; otherwise what to do, in words.
+fn require_current(state: SchemaState) -> Result<()> {
+    match state {
+        SchemaState::Current => Ok(()),
+        SchemaState::Empty => Err(Error::SchemaMissing),
+        SchemaState::Behind { .. } => Err(Error::SchemaIncompatible(
+            "the Warden schema in this database is older than this build: run `warden migrate --db <url>`".into(),
+        )),
+        SchemaState::Newer => Err(Error::SchemaIncompatible(
+            "the database holds a newer Warden schema than this build knows: upgrade Warden".into(),
+        )),
+        SchemaState::Foreign { tables } => Err(foreign(&tables)),
     }
 }
 

@@ -8,6 +8,7 @@
 mod support;
 
 mod admin;
+mod adopted;
 mod audit;
 mod audit_export;
 mod bulk;

@@ -4,4 +4,4 @@
  * The groups of audit actions, as the audit screen and `warden audit list --action` offer them: a
  * group matches every action that starts with it.
  */
-export type AuditActionGroup = "session." | "user." | "policy." | "auth." | "flag." | "audit.";
+export type AuditActionGroup = "session." | "user." | "policy." | "auth." | "flag." | "audit." | "database.";

@@ -1,0 +1,505 @@
+//! `warden adopt` and the commands on an adopted database, on databases the real libraries made and
+//! filled (the fixture in `tests/libraries`). After each of Warden's actions the library itself is asked
+//! whether it took effect: Better Auth's `getSession` with the old cookie, its sign-in, its two-factor
+//! state; Auth.js's own session endpoint. PostgreSQL only: adopting a SQLite file is refused (and that
+//! refusal is tested).
+
+use serde_json::Value;
+use warden_testdb::libraries::{fixture_url, run_sql, schema_dump, Libraries};
+
+use super::*;
+
+const PASSWORD: &str = "correct horse battery staple 1";
+const ADMIN_PASSWORD: &str = "a long staff password 42";
+
+/// A fresh PostgreSQL database and the fixture; `None` (skipped) without either.
+fn postgres() -> Option<(TestDb, Libraries)> {
+    let lib = Libraries::find()?;
+    let db = TestDb::postgres()?;
+    Some((db, lib))
+}
+
+/// The library's part of a schema dump: every line but those of Warden's own schema.
+fn library_part(dump: &str) -> String {
+    dump.lines()
+        .filter(|l| !l.contains("warden."))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `better-auth <command> --url … --variant … --plugins …` with `more`.
+fn ba(lib: &Libraries, db: &TestDb, variant: &str, plugins: &str, command: &str, more: &[&str]) -> Value {
+    let url = fixture_url(&db.url);
+    let mut args = vec!["better-auth", command, "--url", &url, "--variant", variant];
+    if !plugins.is_empty() {
+        args.extend(["--plugins", plugins]);
+    }
+    args.extend_from_slice(more);
+    lib.run(&args)
+}
+
+/// Makes and fills a Better Auth database: 3 users, 2 sessions each.
+fn better_auth(lib: &Libraries, db: &TestDb, variant: &str, plugins: &str) -> Value {
+    ba(lib, db, variant, plugins, "setup", &[]);
+    ba(
+        lib,
+        db,
+        variant,
+        plugins,
+        "seed",
+        &["--users", "3", "--sessions-per-user", "2"],
+    )
+}
+
+/// `warden adopt` with the first security admin's password in the environment.
+fn adopt(db: &TestDb, more: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["--db", &db.url, "adopt"])
+        .args(more)
+        .env_remove("WARDEN_DB")
+        .env("USER", "operator")
+        .env("WARDEN_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .expect("run warden")
+}
+
+fn adopted_json(db: &TestDb, more: &[&str]) -> Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(more);
+    let out = adopt(db, &args);
+    assert!(
+        out.status.success(),
+        "adopt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn valid(lib: &Libraries, db: &TestDb, cookie: &str) -> bool {
+    ba(
+        lib,
+        db,
+        "default",
+        "admin,twoFactor",
+        "check-session",
+        &["--cookie", cookie],
+    )["valid"]
+        == true
+}
+
+fn user(seeded: &Value, i: usize) -> &Value {
+    &seeded["users"][i]
+}
+
+fn audit_actions(db: &TestDb) -> Vec<(String, String)> {
+    db.json(&["audit", "list", "--limit", "100"])["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["metadata"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn adopting_better_auth_changes_none_of_its_tables_and_a_second_time_changes_nothing() {
+    for (variant, plugins, tables) in [
+        ("default", "admin,twoFactor", ""),
+        ("snake", "admin,twoFactor", ""),
+        ("plural", "admin", ""),
+        ("custom", "", "user=app_users,session=app_sessions"),
+    ] {
+        let Some((db, lib)) = postgres() else { return };
+        better_auth(&lib, &db, variant, plugins);
+        let before = schema_dump(&db.url);
+        let mut args = vec!["--admin-email", "security@example.test"];
+        if !tables.is_empty() {
+            args.extend(["--tables", tables]);
+        }
+        let first = adopted_json(&db, &args);
+        assert_eq!(first["adopted"], true, "{variant}: {first}");
+        assert_eq!(first["staff"]["created"], true, "{variant}: {first}");
+        assert_eq!(first["schema"]["namespace"], "public", "{variant}: {first}");
+        let after = schema_dump(&db.url);
+        assert_eq!(
+            library_part(&after),
+            library_part(&before),
+            "{variant}: the library's tables are as they were"
+        );
+        assert!(
+            after.contains("warden.audit_events"),
+            "{variant}: Warden's tables are in their own schema"
+        );
+
+        // Again: nothing new, nothing of the library's touched, one adoption in the audit log.
+        let second = adopted_json(&db, &args);
+        assert_eq!(second["adopted"], false, "{variant}: {second}");
+        assert_eq!(second["staff"]["created"], false, "{variant}: {second}");
+        assert_eq!(
+            schema_dump(&db.url),
+            after,
+            "{variant}: the second adoption wrote nothing"
+        );
+        let adoptions = audit_actions(&db)
+            .into_iter()
+            .filter(|(a, _)| a == "database.adopted")
+            .count();
+        assert_eq!(adoptions, 1, "{variant}");
+
+        // Every command now opens it, on the library's users.
+        let page = db.json(&["users", "list"]);
+        let emails: Vec<&str> = page["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            emails,
+            ["user1@example.test", "user2@example.test", "user3@example.test"],
+            "{variant}"
+        );
+        let shown = db.json(&["users", "show", "user2@example.test"]);
+        assert_eq!(
+            shown["detail"]["sessions"].as_array().unwrap().len(),
+            2,
+            "{variant}: {shown}"
+        );
+        assert!(db.ok(&["audit", "verify"]).contains("intact"), "{variant}");
+    }
+}
+
+#[test]
+fn what_is_not_a_library_database_or_not_on_postgresql_is_not_adopted() {
+    let Some(lib) = Libraries::find() else { return };
+    // An empty database, and Warden's own.
+    if let Some(db) = TestDb::postgres() {
+        let err = db.fails(&["adopt"], 1);
+        assert!(err.contains("the database is empty"), "{err}");
+        db.ok(&["migrate"]);
+        let err = db.fails(&["adopt"], 1);
+        assert!(err.contains("this is Warden's own schema"), "{err}");
+    }
+    // Tables of neither library.
+    if let Some(db) = TestDb::postgres() {
+        run_sql(
+            &db.url,
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)",
+        );
+        let before = schema_dump(&db.url);
+        let err = db.fails(&["adopt"], 1);
+        assert!(
+            err.contains("neither Better Auth's nor Auth.js's schema is here"),
+            "{err}"
+        );
+        assert_eq!(schema_dump(&db.url), before, "nothing was written");
+    }
+    // A SQLite file made by Better Auth: refused in words, untouched.
+    let db = TestDb::sqlite();
+    better_auth(&lib, &db, "default", "admin");
+    let before = schema_dump(&db.url);
+    let err = db.fails(&["adopt"], 1);
+    assert!(
+        err.contains("adopting a Better Auth database in a SQLite file is not supported yet"),
+        "{err}"
+    );
+    assert_eq!(schema_dump(&db.url), before, "nothing was written");
+}
+
+#[test]
+fn sessions_ended_by_warden_are_refused_by_better_auth_and_kept_in_warden_history() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let u2 = user(&seeded, 1);
+    let cookies: Vec<&str> = u2["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let ids: Vec<&str> = u2["session_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(cookies.iter().all(|c| valid(&lib, &db, c)), "valid before");
+
+    // One session: that cookie stops working, the other does not.
+    let out = db.json(&["sessions", "revoke", ids[0], "--reason", "lost laptop"]);
+    assert_eq!(out["session"]["key"], ids[0]);
+    assert!(!valid(&lib, &db, cookies[0]), "Better Auth refuses the revoked session");
+    assert!(valid(&lib, &db, cookies[1]), "and keeps the other");
+    let err = db.fails(&["sessions", "revoke", ids[0], "--reason", "again"], 1);
+    assert!(err.contains("session not found"), "{err}");
+
+    // Everywhere, keeping the rows as `preserveSessionInDatabase` does.
+    let u3 = user(&seeded, 2);
+    let n = db.json(&[
+        "sessions",
+        "revoke-user",
+        "user3@example.test",
+        "--reason",
+        "phished",
+        "--keep-row",
+    ]);
+    assert_eq!(n["revoked"], 2);
+    for c in u3["cookies"].as_array().unwrap() {
+        assert!(
+            !valid(&lib, &db, c.as_str().unwrap()),
+            "Better Auth refuses an expired session"
+        );
+    }
+    // A reason is required, and nothing is done without one.
+    let err = db.fails(&["sessions", "revoke-user", "user2@example.test", "--reason", " "], 2);
+    assert!(err.contains("reason"), "{err}");
+    assert!(valid(&lib, &db, cookies[1]));
+    db.json(&[
+        "sessions",
+        "revoke-user",
+        "user2@example.test",
+        "--reason",
+        "password reset",
+    ]);
+    assert!(!valid(&lib, &db, cookies[1]));
+
+    // Warden keeps what the library no longer has: when, why, from where.
+    let shown = db.json(&["users", "show", "user2@example.test"]);
+    let ended = shown["ended_sessions"].as_array().unwrap();
+    assert_eq!(ended.len(), 2, "{shown}");
+    assert!(
+        ended
+            .iter()
+            .all(|e| e["reason"] == "admin" && e["session"]["ip"].is_string()),
+        "{shown}"
+    );
+    assert!(shown["detail"]["sessions"].as_array().unwrap().is_empty(), "{shown}");
+    let actions = audit_actions(&db);
+    let revoked: Vec<&(String, String)> = actions
+        .iter()
+        .filter(|(a, _)| a == "session.revoked" || a == "user.sessions_revoked")
+        .collect();
+    assert_eq!(revoked.len(), 3, "{actions:?}");
+    assert!(
+        revoked.iter().all(|(_, m)| m.contains("\"library\":\"better-auth\"")),
+        "{revoked:?}"
+    );
+    assert!(
+        !actions
+            .iter()
+            .any(|(_, m)| m.contains(u2["session_tokens"][0].as_str().unwrap())),
+        "no session token in the audit log"
+    );
+    let audit = db.json(&["audit", "list", "--user", "user2@example.test"]);
+    assert!(
+        audit["events"].as_array().unwrap().len() >= 2,
+        "filtered by the library user: {audit}"
+    );
+    assert!(db.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[test]
+fn a_ban_is_obeyed_by_better_auth_until_it_is_lifted() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let sign_in = |email: &str| {
+        ba(
+            &lib,
+            &db,
+            "default",
+            "admin,twoFactor",
+            "sign-in",
+            &["--email", email, "--password", PASSWORD],
+        )
+    };
+    assert_eq!(sign_in("user2@example.test")["ok"], true);
+
+    let out = db.json(&[
+        "users",
+        "ban",
+        "user2@example.test",
+        "--reason",
+        "card fraud",
+        "--until",
+        "7d",
+    ]);
+    assert_eq!(out["sessions_ended"], 3, "the seeded two and the sign-in's: {out}");
+    let refused = sign_in("user2@example.test");
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert_eq!(refused["code"], "BANNED_USER", "{refused}");
+    for c in user(&seeded, 1)["cookies"].as_array().unwrap() {
+        assert!(!valid(&lib, &db, c.as_str().unwrap()));
+    }
+    let listed = db.json(&["users", "show", "user2@example.test"]);
+    let u = &listed["detail"]["user"];
+    assert_eq!(u["banned"], true, "{u}");
+    assert_eq!(u["ban_reason"], "card fraud", "{u}");
+    assert!(u["ban_expires"].as_i64().unwrap() > 0, "{u}");
+
+    // Lifting it lets them in; lifting it again is an error that names why.
+    db.json(&[
+        "users",
+        "unban",
+        "user2@example.test",
+        "--reason",
+        "chargeback withdrawn",
+    ]);
+    assert_eq!(sign_in("user2@example.test")["ok"], true);
+    let err = db.fails(&["users", "unban", "user2@example.test", "--reason", "again"], 2);
+    assert!(err.contains("is not banned"), "{err}");
+
+    // A date in the past is bad input; the user is untouched.
+    let err = db.fails(
+        &[
+            "users",
+            "ban",
+            "user3@example.test",
+            "--reason",
+            "x",
+            "--until",
+            "2020-01-01",
+        ],
+        2,
+    );
+    assert!(err.contains("until") && err.contains("future"), "{err}");
+    assert_eq!(
+        sign_in("user3@example.test")["ok"],
+        true,
+        "two-factor user: still allowed to start"
+    );
+
+    let actions: Vec<String> = audit_actions(&db).into_iter().map(|(a, _)| a).collect();
+    assert!(actions.contains(&"user.banned".to_owned()) && actions.contains(&"user.unbanned".to_owned()));
+}
+
+#[test]
+fn a_schema_without_the_admin_plugin_cannot_be_banned_and_says_why() {
+    let Some((db, lib)) = postgres() else { return };
+    better_auth(&lib, &db, "default", "");
+    adopted_json(&db, &[]);
+    let before = schema_dump(&db.url);
+    let err = db.fails(&["users", "ban", "user1@example.test", "--reason", "x"], 1);
+    assert!(err.contains("banning needs Better Auth's admin plugin"), "{err}");
+    let err = db.fails(&["users", "reset-two-factor", "user1@example.test", "--reason", "x"], 1);
+    assert!(err.contains("twoFactor plugin"), "{err}");
+    assert_eq!(schema_dump(&db.url), before, "nothing was written");
+}
+
+#[test]
+fn resetting_two_factor_is_obeyed_by_better_auth() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let tf = seeded["two_factor_user"]["email"]
+        .as_str()
+        .expect("a two-factor user")
+        .to_owned();
+    let state = |email: &str| {
+        ba(
+            &lib,
+            &db,
+            "default",
+            "admin,twoFactor",
+            "two-factor-enabled",
+            &["--email", email],
+        )
+    };
+    assert_eq!(state(&tf)["enabled"], true);
+    let signed = ba(
+        &lib,
+        &db,
+        "default",
+        "admin,twoFactor",
+        "sign-in",
+        &["--email", &tf, "--password", PASSWORD],
+    );
+    assert_eq!(signed["two_factor_redirect"], true, "{signed}");
+
+    let out = db.json(&[
+        "users",
+        "reset-two-factor",
+        &tf,
+        "--reason",
+        "lost phone, identity checked",
+    ]);
+    assert_eq!(out["secret_removed"], true);
+    let after = state(&tf);
+    assert_eq!(after["enabled"], false, "{after}");
+    assert_eq!(after["rows"], 0, "{after}");
+    let signed = ba(
+        &lib,
+        &db,
+        "default",
+        "admin,twoFactor",
+        "sign-in",
+        &["--email", &tf, "--password", PASSWORD],
+    );
+    assert_eq!(signed["ok"], true, "the password alone signs in now: {signed}");
+    assert!(signed.get("two_factor_redirect").is_none(), "{signed}");
+}
+
+#[test]
+fn sessions_ended_by_warden_are_refused_by_authjs() {
+    let Some((db, lib)) = postgres() else { return };
+    let url = fixture_url(&db.url);
+    lib.run(&["authjs", "setup", "--url", &url]);
+    let seeded = lib.run(&[
+        "authjs",
+        "seed",
+        "--url",
+        &url,
+        "--users",
+        "2",
+        "--sessions-per-user",
+        "2",
+    ]);
+    adopted_json(&db, &[]);
+    let check = |token: &str| lib.run(&["authjs", "check-session", "--url", &url, "--token", token])["valid"] == true;
+    let u1 = &seeded["users"][0];
+    let tokens: Vec<&str> = u1["session_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(tokens.iter().all(|t| check(t)));
+
+    // Integer ids, found by id and by email.
+    let id = u1["id"].to_string().trim_matches('"').to_owned();
+    let shown = db.json(&["users", "show", &id]);
+    assert_eq!(shown["detail"]["user"]["email"], u1["email"], "{shown}");
+    let sessions = shown["detail"]["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{shown}");
+    assert!(
+        sessions.iter().all(|s| s["ip"].is_null() && s["created_at"].is_null()),
+        "Auth.js keeps neither"
+    );
+
+    let key = sessions[0]["key"].as_str().unwrap().to_owned();
+    db.json(&["sessions", "revoke", &key, "--reason", "stolen cookie"]);
+    assert_eq!(
+        tokens.iter().filter(|t| check(t)).count(),
+        1,
+        "one session refused, one kept"
+    );
+    db.json(&[
+        "sessions",
+        "revoke-user",
+        u1["email"].as_str().unwrap(),
+        "--reason",
+        "account recovery",
+    ]);
+    assert!(
+        tokens.iter().all(|t| !check(t)),
+        "Auth.js refuses every revoked session"
+    );
+    let other = seeded["users"][1]["session_tokens"][0].as_str().unwrap();
+    assert!(check(other), "another user's session is untouched");
+    assert!(db.ok(&["audit", "verify"]).contains("intact"));
+}

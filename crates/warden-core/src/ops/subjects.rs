@@ -1,0 +1,284 @@
+//! The users and sessions of a library's auth database that Warden adopted (Better Auth, Auth.js): find
+//! them, and act on them in the library's own terms (end a session or all of a user's, ban and lift a
+//! ban, reset two-factor), so that the application, unchanged, obeys on its next request. Each action
+//! checks the actor, takes a reason, and writes its change, the ended sessions' copies and its audit
+//! event in one transaction. In the audit log a subject is the name-based id
+//! [`crate::model::library::subject_uuid`] of its library id, which the event's metadata carries too.
+
+use serde_json::json;
+
+use crate::model::audit::{check_limit, Record};
+use crate::model::authz::{Permission, Role, Staff};
+use crate::model::clock::Millis;
+use crate::model::error::{Error, Result};
+use crate::model::library::{subject_uuid, LibrarySchema, SubjectKind};
+pub use crate::model::library::{EndedSession, SubjectDetail, SubjectSession, SubjectUser, SubjectUsersPage};
+use crate::model::vocab::{AuditAction, RevokeReason};
+use crate::ops::admin::require_reason;
+pub use crate::store::subjects::RevokeStyle;
+use crate::store::subjects::{self as store, Which};
+use crate::store::{audit, Db};
+
+/// A page of the library's users by email, those whose email or name starts with `search`.
+pub async fn users_page(
+    db: &Db,
+    staff: &Staff,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<SubjectUsersPage> {
+    staff.actor().require(Permission::ViewUsers)?;
+    let limit = check_limit(limit)?;
+    let search = search.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 254) {
+        return Err(Error::invalid("search", "must be at most 254 characters"));
+    }
+    let mut users = store::users_page(db, search.as_deref(), after, limit).await?;
+    let next_cursor = if users.len() > limit as usize {
+        users.truncate(limit as usize);
+        users.last().map(|u| u.email.clone())
+    } else {
+        None
+    };
+    Ok(SubjectUsersPage { users, next_cursor })
+}
+
+/// The user with this email (any case) or library id.
+pub async fn find(db: &Db, staff: &Staff, ident: &str) -> Result<SubjectUser> {
+    staff.actor().require(Permission::ViewUsers)?;
+    let ident = ident.trim();
+    if ident.is_empty() {
+        return Err(Error::invalid("user", "give an email or a user id"));
+    }
+    store::user(db, ident)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(ident.to_owned()))
+}
+
+/// One user with the sessions whose expiry is still ahead.
+pub async fn detail(db: &Db, staff: &Staff, ident: &str, now: Millis) -> Result<SubjectDetail> {
+    let user = find(db, staff, ident).await?;
+    staff.actor().require(Permission::ViewSessions)?;
+    let sessions = store::live_sessions_of(db, &user.id, now).await?;
+    Ok(SubjectDetail {
+        audit_id: subject_uuid(SubjectKind::User, &user.id),
+        user,
+        sessions,
+    })
+}
+
+/// The sessions of one user that Warden ended, newest first: each with when and why.
+pub async fn ended_sessions(db: &Db, staff: &Staff, ident: &str, limit: u32) -> Result<Vec<EndedSession>> {
+    let user = find(db, staff, ident).await?;
+    staff.actor().require(Permission::ViewSessions)?;
+    store::ended_of(db, &user.id, check_limit(limit)?).await
+}
+
+/// Staff of the application (Better Auth's `admin` role) are acted on only by a security admin.
+fn require_over(staff: &Staff, user: &SubjectUser) -> Result<()> {
+    staff.actor().require_over(if user.is_staff() {
+        Role::SecurityAdmin
+    } else {
+        Role::User
+    })
+}
+
+fn subject_meta(schema: &LibrarySchema, user: &SubjectUser) -> serde_json::Value {
+    json!({
+        "library": schema.library.slug(),
+        "user": user.id,
+        "email": user.email,
+    })
+}
+
+fn style_name(style: RevokeStyle) -> &'static str {
+    match style {
+        RevokeStyle::Delete => "deleted",
+        RevokeStyle::Expire => "expired",
+    }
+}
+
+/// Ends one session (by its key, [`SubjectSession::key`]). Needs RevokeUserSessions; a session of
+/// the application's staff needs a security admin.
+pub async fn revoke_session(
+    db: &Db,
+    staff: &Staff,
+    key: &str,
+    reason: &str,
+    style: RevokeStyle,
+    now: Millis,
+) -> Result<SubjectSession> {
+    let actor = staff.actor();
+    actor.require(Permission::RevokeUserSessions)?;
+    let reason = require_reason(reason)?;
+    let schema = store::schema(db)?;
+    let key = key.trim();
+    let Some(found) = store::session(db, key).await? else {
+        return Err(Error::SessionNotFound);
+    };
+    let user = store::user(db, &found.user_id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(found.user_id.clone()))?;
+    require_over(staff, &user)?;
+    let mut tx = db.begin().await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::Session(key), style, now).await?;
+    let Some(session) = ended.first().cloned() else {
+        // Ended by someone else (or by the library) since it was read.
+        return Err(Error::SessionNotFound);
+    };
+    let mut meta = subject_meta(schema, &user);
+    meta["session"] = json!(session.key);
+    meta["row"] = json!(style_name(style));
+    let seq = audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new(AuditAction::SessionRevoked)
+            .reason(reason)
+            .user(subject_uuid(SubjectKind::User, &user.id))
+            .session(subject_uuid(SubjectKind::Session, &session.key))
+            .meta(meta),
+    )
+    .await?;
+    store::record_ended(&mut tx, &ended, now, RevokeReason::Admin, seq).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Ends every session of one user ("sign out everywhere"); returns how many rows it ended.
+pub async fn revoke_user(
+    db: &Db,
+    staff: &Staff,
+    ident: &str,
+    reason: &str,
+    style: RevokeStyle,
+    now: Millis,
+) -> Result<usize> {
+    let actor = staff.actor();
+    actor.require(Permission::RevokeUserSessions)?;
+    let reason = require_reason(reason)?;
+    let schema = store::schema(db)?;
+    let user = find(db, staff, ident).await?;
+    require_over(staff, &user)?;
+    let mut tx = db.begin().await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), style, now).await?;
+    let mut meta = subject_meta(schema, &user);
+    meta["count"] = json!(ended.len());
+    meta["row"] = json!(style_name(style));
+    let seq = audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new(AuditAction::UserSessionsRevoked)
+            .reason(reason)
+            .user(subject_uuid(SubjectKind::User, &user.id))
+            .meta(meta),
+    )
+    .await?;
+    store::record_ended(&mut tx, &ended, now, RevokeReason::Admin, seq).await?;
+    tx.commit().await?;
+    Ok(ended.len())
+}
+
+/// Bans one user as Better Auth's admin plugin does (`banned`, `banReason`, `banExpires`), until
+/// `until` or for good, and ends every session of theirs. A security admin only. Returns how many
+/// sessions it ended.
+pub async fn ban(
+    db: &Db,
+    staff: &Staff,
+    ident: &str,
+    reason: &str,
+    until: Option<Millis>,
+    now: Millis,
+) -> Result<usize> {
+    let admin = staff.admin_for(Permission::BanUsers)?;
+    let reason = require_reason(reason)?;
+    if until.is_some_and(|u| u <= now) {
+        return Err(Error::invalid("until", "must be in the future"));
+    }
+    let schema = store::schema(db)?;
+    let found = find(db, &admin, ident).await?;
+    let mut tx = db.begin().await?;
+    let user = store::user_for_update(&mut tx, schema, &found.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(ident.to_owned()))?;
+    store::set_ban(&mut tx, schema, &user.id, Some((reason, until)), now).await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), RevokeStyle::Delete, now).await?;
+    let mut meta = subject_meta(schema, &user);
+    meta["until"] = json!(until);
+    meta["sessions_ended"] = json!(ended.len());
+    let seq = audit::append(
+        &mut tx,
+        now,
+        admin.actor(),
+        Record::new(AuditAction::UserBanned)
+            .reason(reason)
+            .user(subject_uuid(SubjectKind::User, &user.id))
+            .meta(meta),
+    )
+    .await?;
+    store::record_ended(&mut tx, &ended, now, RevokeReason::Admin, seq).await?;
+    tx.commit().await?;
+    Ok(ended.len())
+}
+
+/// Lifts a ban. A security admin only; a user who is not banned is a clear error, and nothing is
+/// written.
+pub async fn unban(db: &Db, staff: &Staff, ident: &str, reason: &str, now: Millis) -> Result<()> {
+    let admin = staff.admin_for(Permission::BanUsers)?;
+    let reason = require_reason(reason)?;
+    let schema = store::schema(db)?;
+    let found = find(db, &admin, ident).await?;
+    let mut tx = db.begin().await?;
+    let user = store::user_for_update(&mut tx, schema, &found.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(ident.to_owned()))?;
+    if user.banned != Some(true) {
+        return Err(Error::invalid("user", format!("{} is not banned", user.email)));
+    }
+    store::set_ban(&mut tx, schema, &user.id, None, now).await?;
+    let mut meta = subject_meta(schema, &user);
+    meta["ban_reason"] = json!(user.ban_reason);
+    audit::append(
+        &mut tx,
+        now,
+        admin.actor(),
+        Record::new(AuditAction::UserUnbanned)
+            .reason(reason)
+            .user(subject_uuid(SubjectKind::User, &user.id))
+            .meta(meta),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Turns two-factor off for one user (Better Auth's twoFactor plugin): they sign in with the password
+/// alone until they enrol again. Needs ResetTotp; the application's staff need a security admin.
+/// Returns whether a secret was there.
+pub async fn reset_two_factor(db: &Db, staff: &Staff, ident: &str, reason: &str, now: Millis) -> Result<bool> {
+    let actor = staff.actor();
+    actor.require(Permission::ResetTotp)?;
+    let reason = require_reason(reason)?;
+    let schema = store::schema(db)?;
+    let found = find(db, staff, ident).await?;
+    require_over(staff, &found)?;
+    let mut tx = db.begin().await?;
+    let user = store::user_for_update(&mut tx, schema, &found.id)
+        .await?
+        .ok_or_else(|| Error::UserNotFound(ident.to_owned()))?;
+    let removed = store::reset_two_factor(&mut tx, schema, &user.id).await?;
+    let mut meta = subject_meta(schema, &user);
+    meta["secret_removed"] = json!(removed);
+    audit::append(
+        &mut tx,
+        now,
+        actor,
+        Record::new(AuditAction::UserTotpReset)
+            .reason(reason)
+            .user(subject_uuid(SubjectKind::User, &user.id))
+            .meta(meta),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}

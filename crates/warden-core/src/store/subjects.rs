@@ -1,0 +1,544 @@
+//! The users and sessions of a library's database that Warden adopted (Better Auth, Auth.js), read and
+//! changed in the library's own terms, so that the application, unchanged, obeys on its next request:
+//! a revoked session's row is deleted as the library deletes it (or its expiry set to now, Better
+//! Auth's `preserveSessionInDatabase` style), after a copy goes to Warden's `library_sessions_ended`;
+//! a ban sets Better Auth's admin-plugin fields and deletes the user's sessions as `banUser` does; a
+//! two-factor reset deletes the `twoFactor` row and clears `twoFactorEnabled`. Column names come from
+//! the schema found ([`LibrarySchema`]) and are always quoted; values are always bound.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::clock::Millis;
+use crate::model::error::{Error, Result};
+use crate::model::library::{EndedSession, LibrarySchema, SubjectSession, SubjectUser, TableRole};
+use crate::model::vocab::RevokeReason;
+use crate::store::library::{instant, instant_sql, millis_sql, quote, table, Instant};
+use crate::store::{Backend, Db, Tx};
+use crate::{with_db, with_tx};
+
+/// How a revocation leaves the library's session row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeStyle {
+    /// Delete it, as the library's own `revokeSession` does.
+    Delete,
+    /// Keep it with its expiry set to now (Better Auth's `preserveSessionInDatabase`).
+    Expire,
+}
+
+/// Which of the library's sessions a change takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Which<'a> {
+    /// The one with this key ([`SubjectSession::key`]).
+    Session(&'a str),
+    /// Every session row of this user.
+    User(&'a str),
+}
+
+/// The schema of a database Warden adopted, or a clear error on Warden's own.
+pub fn schema(db: &Db) -> Result<&LibrarySchema> {
+    db.library().ok_or_else(|| {
+        Error::SchemaIncompatible("this is Warden's own schema, not a library's database that Warden adopted".into())
+    })
+}
+
+/// The quoted column of `field` in the table of `role`, when the schema has it.
+fn column(schema: &LibrarySchema, role: TableRole, field: &str) -> Option<String> {
+    schema.table(role)?.columns.get(field).map(quote)
+}
+
+fn required(schema: &LibrarySchema, role: TableRole, field: &str) -> Result<String> {
+    column(schema, role, field).ok_or_else(|| {
+        Error::SchemaIncompatible(format!(
+            "this {} schema's {} table has no {field} column",
+            schema.library.name(),
+            role.key()
+        ))
+    })
+}
+
+/// The SQL that reads parameter `$n` as a user id of this schema (the ids are integers in Auth.js's
+/// PostgreSQL adapter, so a text parameter is cast, which keeps the index usable).
+fn user_id_param(schema: &LibrarySchema, backend: Backend, n: usize) -> String {
+    match (schema.user_id_type.as_str(), backend) {
+        ("integer" | "bigint" | "smallint" | "int" | "int4" | "int8", _) => format!("CAST(${n} AS BIGINT)"),
+        ("uuid", Backend::Postgres) => format!("CAST(${n} AS uuid)"),
+        _ => format!("${n}"),
+    }
+}
+
+/// The SQL of a session's key: its id as text, or the start of its token's SHA-256 where sessions
+/// have no id (never the token).
+fn session_key_sql(schema: &LibrarySchema) -> Result<String> {
+    if let Some(id) = column(schema, TableRole::Session, "id") {
+        return Ok(format!("CAST({id} AS TEXT)"));
+    }
+    let token = column(schema, TableRole::Session, "sessionToken")
+        .or_else(|| column(schema, TableRole::Session, "token"))
+        .ok_or_else(|| Error::SchemaIncompatible("the sessions have neither an id nor a token".into()))?;
+    Ok(format!(
+        "('sha256:' || substr(encode(sha256(convert_to({token}, 'UTF8')), 'hex'), 1, 16))"
+    ))
+}
+
+/// The key of a session that has no id, from its token: what [`session_key_sql`] computes.
+pub fn token_key(token: &str) -> String {
+    format!("sha256:{}", &hex::encode(Sha256::digest(token.as_bytes()))[..16])
+}
+
+fn millis_or_null(schema: &LibrarySchema, role: TableRole, field: &str) -> String {
+    match column(schema, role, field) {
+        Some(c) => millis_sql(schema.dates, &c),
+        None => "CAST(NULL AS BIGINT)".into(),
+    }
+}
+
+fn text_or_null(schema: &LibrarySchema, role: TableRole, field: &str) -> String {
+    column(schema, role, field).unwrap_or_else(|| "CAST(NULL AS TEXT)".into())
+}
+
+/// A boolean column as 0/1 (NULL when the schema lacks it): PostgreSQL's booleans and SQLite's integers
+/// read alike.
+fn flag_or_null(schema: &LibrarySchema, role: TableRole, field: &str) -> String {
+    match column(schema, role, field) {
+        Some(c) => format!("CAST(CASE WHEN {c} THEN 1 ELSE 0 END AS BIGINT)"),
+        None => "CAST(NULL AS BIGINT)".into(),
+    }
+}
+
+/// The select list of [`SubjectUser`], in its field order.
+fn user_columns(schema: &LibrarySchema) -> Result<String> {
+    let u = TableRole::User;
+    let verified = match (schema.library, column(schema, u, "emailVerified")) {
+        // Better Auth: a boolean. Auth.js: the instant it was verified.
+        (crate::model::library::Library::BetterAuth, Some(c)) => {
+            format!("CAST(CASE WHEN {c} THEN 1 ELSE 0 END AS BIGINT)")
+        }
+        (_, Some(c)) => format!("CAST(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END AS BIGINT)"),
+        (_, None) => "CAST(0 AS BIGINT)".into(),
+    };
+    Ok(format!(
+        "CAST({id} AS TEXT), {email}, {name}, {created}, {verified}, {role}, {banned}, {ban_reason}, {ban_expires}, {two_factor}",
+        id = required(schema, u, "id")?,
+        email = required(schema, u, "email")?,
+        name = text_or_null(schema, u, "name"),
+        created = millis_or_null(schema, u, "createdAt"),
+        role = text_or_null(schema, u, "role"),
+        banned = flag_or_null(schema, u, "banned"),
+        ban_reason = text_or_null(schema, u, "banReason"),
+        ban_expires = millis_or_null(schema, u, "banExpires"),
+        two_factor = flag_or_null(schema, u, "twoFactorEnabled"),
+    ))
+}
+
+type UserTuple = (
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn subject_user(t: UserTuple) -> SubjectUser {
+    let (id, email, name, created_at, verified, role, banned, ban_reason, ban_expires, two_factor) = t;
+    SubjectUser {
+        id,
+        email,
+        name,
+        created_at,
+        email_verified: verified != 0,
+        role,
+        banned: banned.map(|b| b != 0),
+        ban_reason,
+        ban_expires,
+        two_factor: two_factor.map(|b| b != 0),
+    }
+}
+
+/// A page of users by email, after the email `after`, whose email or name starts with `search`
+/// (lowercase); one more than `limit` tells there is a next page.
+pub async fn users_page(db: &Db, search: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<SubjectUser>> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let email = required(schema, TableRole::User, "email")?;
+    let name = column(schema, TableRole::User, "name");
+    let mut cond = vec!["1 = 1".to_owned()];
+    if search.is_some() {
+        cond.push(match &name {
+            Some(n) => format!("(lower({email}) LIKE $1 OR lower({n}) LIKE $1)"),
+            None => format!("lower({email}) LIKE $1"),
+        });
+    }
+    if after.is_some() {
+        cond.push(format!("{email} > $2"));
+    }
+    let sql = format!(
+        "SELECT {} FROM {t} WHERE {} ORDER BY {email} LIMIT $3",
+        user_columns(schema)?,
+        cond.join(" AND ")
+    );
+    let pattern = search.map(|s| format!("{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let rows: Vec<UserTuple> = with_db!(db, |p| sqlx::query_as(&sql)
+        .bind(pattern.as_deref().unwrap_or(""))
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(p)
+        .await?);
+    Ok(rows.into_iter().map(subject_user).collect())
+}
+
+/// The user with this id, or with this email (any case) when `ident` holds an `@`.
+pub async fn user(db: &Db, ident: &str) -> Result<Option<SubjectUser>> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let by = if ident.contains('@') {
+        format!("lower({}) = lower($1)", required(schema, TableRole::User, "email")?)
+    } else {
+        if schema.user_id_type.starts_with("int") || schema.user_id_type == "bigint" {
+            if ident.parse::<i64>().is_err() {
+                return Ok(None);
+            }
+        } else if schema.user_id_type == "uuid" && uuid::Uuid::parse_str(ident).is_err() {
+            return Ok(None);
+        }
+        format!(
+            "{} = {}",
+            required(schema, TableRole::User, "id")?,
+            user_id_param(schema, db.backend(), 1)
+        )
+    };
+    let sql = format!("SELECT {} FROM {t} WHERE {by}", user_columns(schema)?);
+    let row: Option<UserTuple> = with_db!(db, |p| sqlx::query_as(&sql).bind(ident).fetch_optional(p).await?);
+    Ok(row.map(subject_user))
+}
+
+/// The select list of [`SubjectSession`], in its field order.
+fn session_columns(schema: &LibrarySchema) -> Result<String> {
+    let s = TableRole::Session;
+    Ok(format!(
+        "{key}, CAST({user} AS TEXT), {created}, {expires}, {ip}, {ua}, {imp}",
+        key = session_key_sql(schema)?,
+        user = required(schema, s, "userId")?,
+        created = millis_or_null(schema, s, "createdAt"),
+        expires = millis_or_null(schema, s, schema.library.expiry_field()),
+        ip = text_or_null(schema, s, "ipAddress"),
+        ua = text_or_null(schema, s, "userAgent"),
+        imp = text_or_null(schema, s, "impersonatedBy"),
+    ))
+}
+
+type SessionTuple = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn subject_session(t: SessionTuple) -> SubjectSession {
+    let (key, user_id, created_at, expires_at, ip, user_agent, impersonated_by) = t;
+    SubjectSession {
+        key,
+        user_id,
+        created_at,
+        expires_at,
+        ip,
+        user_agent,
+        impersonated_by,
+    }
+}
+
+/// The condition on the session table that picks `which` (its parameter is `$1`).
+fn which_sql(schema: &LibrarySchema, backend: Backend, which: Which<'_>) -> Result<String> {
+    Ok(match which {
+        Which::User(_) => format!(
+            "{} = {}",
+            required(schema, TableRole::Session, "userId")?,
+            user_id_param(schema, backend, 1)
+        ),
+        Which::Session(_) => match column(schema, TableRole::Session, "id") {
+            Some(id) => format!("CAST({id} AS TEXT) = $1"),
+            None => format!("{} = $1", session_key_sql(schema)?),
+        },
+    })
+}
+
+fn which_value(which: Which<'_>) -> &str {
+    match which {
+        Which::User(v) | Which::Session(v) => v,
+    }
+}
+
+/// The session rows of one user whose expiry is after `now`, newest expiry first.
+pub async fn live_sessions_of(db: &Db, user_id: &str, now: Millis) -> Result<Vec<SubjectSession>> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
+    let sql = format!(
+        "SELECT {} FROM {t} WHERE {} AND {expires} > {} ORDER BY {expires} DESC",
+        session_columns(schema)?,
+        which_sql(schema, db.backend(), Which::User(user_id))?,
+        instant_sql(schema.dates, 2)
+    );
+    let rows: Vec<SessionTuple> = match instant(schema.dates, now) {
+        Instant::Int(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(user_id).bind(v).fetch_all(p).await?),
+        Instant::Text(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(user_id).bind(v).fetch_all(p).await?),
+    };
+    Ok(rows.into_iter().map(subject_session).collect())
+}
+
+/// The session with this key, live or not.
+pub async fn session(db: &Db, key: &str) -> Result<Option<SubjectSession>> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let sql = format!(
+        "SELECT {} FROM {t} WHERE {}",
+        session_columns(schema)?,
+        which_sql(schema, db.backend(), Which::Session(key))?
+    );
+    let row: Option<SessionTuple> = with_db!(db, |p| sqlx::query_as(&sql).bind(key).fetch_optional(p).await?);
+    Ok(row.map(subject_session))
+}
+
+/// Ends the sessions `which` takes, in `style`, and returns them as they were. Only sessions whose
+/// expiry is after `now` are taken by [`RevokeStyle::Expire`] (the others are over already).
+pub async fn end_sessions(
+    tx: &mut Tx,
+    schema: &LibrarySchema,
+    which: Which<'_>,
+    style: RevokeStyle,
+    now: Millis,
+) -> Result<Vec<SubjectSession>> {
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let cond = which_sql(schema, tx.backend(), which)?;
+    let cols = session_columns(schema)?;
+    let value = which_value(which);
+    let rows: Vec<SessionTuple> = match style {
+        RevokeStyle::Delete => {
+            let sql = format!("DELETE FROM {t} WHERE {cond} RETURNING {cols}");
+            with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).fetch_all(c).await?)
+        }
+        RevokeStyle::Expire => {
+            let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
+            let mut set = format!("{expires} = {}", instant_sql(schema.dates, 2));
+            if let Some(updated) = column(schema, TableRole::Session, "updatedAt") {
+                set.push_str(&format!(", {updated} = {}", instant_sql(schema.dates, 2)));
+            }
+            // RETURNING gives the new expiry; the old one is what the history keeps.
+            let sql = format!(
+                "WITH taken AS (SELECT {cols} FROM {t} WHERE {cond} AND {expires} > {at} FOR UPDATE) \
+                 , done AS (UPDATE {t} SET {set} WHERE {cond} AND {expires} > {at}) SELECT * FROM taken",
+                at = instant_sql(schema.dates, 2)
+            );
+            match instant(schema.dates, now) {
+                Instant::Int(v) => with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).bind(v).fetch_all(c).await?),
+                Instant::Text(v) => with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).bind(v).fetch_all(c).await?),
+            }
+        }
+    };
+    Ok(rows.into_iter().map(subject_session).collect())
+}
+
+/// Copies ended sessions into Warden's `library_sessions_ended`, with the audit event that ended them.
+pub async fn record_ended(
+    tx: &mut Tx,
+    ended: &[SubjectSession],
+    at: Millis,
+    reason: RevokeReason,
+    audit_seq: i64,
+) -> Result<()> {
+    for s in ended {
+        with_tx!(tx, |c| sqlx::query(
+            "INSERT INTO library_sessions_ended (session_key, user_key, created_at, expires_at, ip, user_agent, \
+             ended_at, reason, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )
+        .bind(&s.key)
+        .bind(&s.user_id)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .bind(at)
+        .bind(reason.as_str())
+        .bind(audit_seq)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// One row of `library_sessions_ended`: the session's fields, then when and why it ended.
+type EndedTuple = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+);
+
+/// The sessions of one user that Warden ended, newest first.
+pub async fn ended_of(db: &Db, user_id: &str, limit: u32) -> Result<Vec<EndedSession>> {
+    let rows: Vec<EndedTuple> = with_db!(db, |p| sqlx::query_as(
+        "SELECT session_key, user_key, created_at, expires_at, ip, user_agent, ended_at, reason \
+         FROM library_sessions_ended WHERE user_key = $1 ORDER BY ended_at DESC, id DESC LIMIT $2"
+    )
+    .bind(user_id)
+    .bind(i64::from(limit))
+    .fetch_all(p)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(key, user_id, created_at, expires_at, ip, user_agent, ended_at, reason)| EndedSession {
+                session: SubjectSession {
+                    key,
+                    user_id,
+                    created_at,
+                    expires_at,
+                    ip,
+                    user_agent,
+                    impersonated_by: None,
+                },
+                ended_at,
+                reason,
+            },
+        )
+        .collect())
+}
+
+/// Reads one user under a row lock (PostgreSQL) for a change computed from it.
+pub async fn user_for_update(tx: &mut Tx, schema: &LibrarySchema, user_id: &str) -> Result<Option<SubjectUser>> {
+    let t = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let lock = if tx.backend() == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {} FROM {t} WHERE {} = {}{lock}",
+        user_columns(schema)?,
+        required(schema, TableRole::User, "id")?,
+        user_id_param(schema, tx.backend(), 1)
+    );
+    let row: Option<UserTuple> = with_tx!(tx, |c| sqlx::query_as(&sql).bind(user_id).fetch_optional(c).await?);
+    Ok(row.map(subject_user))
+}
+
+/// Sets (or, with `ban: None`, lifts) Better Auth's admin-plugin ban on one user: `banned`,
+/// `banReason`, `banExpires`, and `updatedAt`, as its `banUser` and `unbanUser` do.
+pub async fn set_ban(
+    tx: &mut Tx,
+    schema: &LibrarySchema,
+    user_id: &str,
+    ban: Option<(&str, Option<Millis>)>,
+    now: Millis,
+) -> Result<()> {
+    if !schema.plugins.admin {
+        return Err(Error::SchemaIncompatible(format!(
+            "banning needs Better Auth's admin plugin (its `banned`, `banReason` and `banExpires` fields); this {} has none",
+            schema.title()
+        )));
+    }
+    let u = TableRole::User;
+    let t = table(schema, u).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let banned = required(schema, u, "banned")?;
+    let reason = required(schema, u, "banReason")?;
+    let expires = required(schema, u, "banExpires")?;
+    let updated = required(schema, u, "updatedAt")?;
+    let id = required(schema, u, "id")?;
+    let sql = format!(
+        "UPDATE {t} SET {banned} = $2, {reason} = $3, {expires} = CASE WHEN $4 THEN {at5} ELSE NULL END, \
+         {updated} = {at6} WHERE {id} = {param}",
+        at5 = instant_sql(schema.dates, 5),
+        at6 = instant_sql(schema.dates, 6),
+        param = user_id_param(schema, tx.backend(), 1)
+    );
+    let (on, why, until) = match ban {
+        Some((why, until)) => (true, Some(why), until),
+        None => (false, None, None),
+    };
+    // An unused expiry still binds a value of the right kind.
+    let until_value = instant(schema.dates, until.unwrap_or(now));
+    let now_value = instant(schema.dates, now);
+    let native_bool = tx.backend() == Backend::Postgres;
+    with_tx!(tx, |c| {
+        let q = sqlx::query(&sql).bind(user_id);
+        // PostgreSQL's boolean; SQLite's 0 or 1.
+        let q = if native_bool { q.bind(on) } else { q.bind(i64::from(on)) };
+        let q = q.bind(why).bind(until.is_some());
+        let q = match until_value {
+            Instant::Int(v) => q.bind(v),
+            Instant::Text(v) => q.bind(v),
+        };
+        let q = match now_value {
+            Instant::Int(v) => q.bind(v),
+            Instant::Text(v) => q.bind(v),
+        };
+        q.execute(c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+/// Turns two-factor off for one user as Better Auth's twoFactor plugin does: its `twoFactor` row goes
+/// and `twoFactorEnabled` is cleared. Returns whether a secret was there.
+pub async fn reset_two_factor(tx: &mut Tx, schema: &LibrarySchema, user_id: &str) -> Result<bool> {
+    if !schema.plugins.two_factor {
+        return Err(Error::SchemaIncompatible(format!(
+            "two-factor lives in Better Auth's twoFactor plugin (its `twoFactor` table and `twoFactorEnabled`); \
+             this {} has none",
+            schema.title()
+        )));
+    }
+    let tf = table(schema, TableRole::TwoFactor).ok_or_else(|| Error::Unexpected("no twoFactor table".into()))?;
+    let param = user_id_param(schema, tx.backend(), 1);
+    let delete = format!(
+        "DELETE FROM {tf} WHERE {} = {param}",
+        required(schema, TableRole::TwoFactor, "userId")?
+    );
+    let removed = with_tx!(tx, |c| sqlx::query(&delete)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    let u = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let clear = format!(
+        "UPDATE {u} SET {} = {} WHERE {} = {param}",
+        required(schema, TableRole::User, "twoFactorEnabled")?,
+        if tx.backend() == Backend::Postgres {
+            "false"
+        } else {
+            "0"
+        },
+        required(schema, TableRole::User, "id")?
+    );
+    with_tx!(tx, |c| sqlx::query(&clear)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(removed > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_key_is_the_start_of_its_hash_and_never_the_token() {
+        let k = token_key("secret-session-token");
+        assert!(k.starts_with("sha256:"));
+        assert_eq!(k.len(), "sha256:".len() + 16);
+        assert!(!k.contains("secret"));
+        assert_eq!(k, token_key("secret-session-token"));
+    }
+}

@@ -1,0 +1,165 @@
+//! A Better Auth database that Warden adopted, under many concurrent callers on PostgreSQL: every session
+//! is ended once — one history row, one count in one audit event — whoever races for it, and the audit
+//! chain stays whole. The database is made and filled by the real library (the fixture in
+//! `tests/libraries`).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use warden_core::model::authz::{Actor, Admin};
+use warden_core::ops::audit;
+use warden_core::ops::library::{self, TableNames};
+use warden_core::ops::subjects::{self, RevokeStyle};
+use warden_core::{with_db, Db, Error};
+use warden_testdb::libraries::{fixture_url, Libraries};
+use warden_testdb::TestDatabases;
+
+/// A Better Auth database (admin and twoFactor plugins) of `users` users with `sessions` sessions each,
+/// adopted; `None` (skipped) without PostgreSQL or the fixture.
+async fn adopted(users: u32, sessions: u32) -> Option<(Db, Admin, Value, TestDatabases)> {
+    let lib = Libraries::find()?;
+    let (dbs, url) = TestDatabases::postgres()?;
+    let fixture = fixture_url(&url);
+    let seeded = tokio::task::spawn_blocking(move || {
+        let base = [
+            "--url",
+            &fixture,
+            "--variant",
+            "default",
+            "--plugins",
+            "admin,twoFactor",
+        ];
+        let mut setup = vec!["better-auth", "setup"];
+        setup.extend(base);
+        lib.run(&setup);
+        let (u, s) = (users.to_string(), sessions.to_string());
+        let mut seed = vec!["better-auth", "seed"];
+        seed.extend(base);
+        seed.extend(["--users", &u, "--sessions-per-user", &s]);
+        lib.run(&seed)
+    })
+    .await
+    .expect("the fixture");
+    let now = chrono::Utc::now().timestamp_millis();
+    let admin = Admin::for_tests(Actor::cli(now));
+    let db = Db::connect(&url, false).await.expect("connect");
+    let adopted = library::adopt(&db, &admin, now, None, &TableNames::new())
+        .await
+        .expect("adopt");
+    db.close().await;
+    Some((adopted.db, admin, seeded, dbs))
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    with_db!(db, |p| sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[tokio::test]
+async fn racing_ends_of_one_users_sessions_end_each_once() {
+    for style in [RevokeStyle::Delete, RevokeStyle::Expire] {
+        let Some((db, admin, seeded, _dbs)) = adopted(2, 8).await else {
+            return;
+        };
+        let db = Arc::new(db);
+        let keys: Vec<String> = seeded["users"][1]["session_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(keys.len(), 8);
+        // Sixteen callers at once: eight end "everywhere", eight end one session each.
+        let start = Arc::new(tokio::sync::Barrier::new(16));
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let (db, admin, start, key) = (db.clone(), admin.clone(), start.clone(), keys[i % 8].clone());
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                if i % 2 == 0 {
+                    subjects::revoke_user(&db, &admin, "user2@example.test", "incident", style, now()).await
+                } else {
+                    match subjects::revoke_session(&db, &admin, &key, "incident", style, now()).await {
+                        Ok(_) => Ok(1),
+                        Err(Error::SessionNotFound) => Ok(0),
+                        Err(e) => Err(e),
+                    }
+                }
+            }));
+        }
+        let mut ended = 0;
+        for t in tasks {
+            ended += t.await.expect("a caller panicked").expect("every caller succeeds");
+        }
+        assert_eq!(ended, 8, "{style:?}: each session is counted by exactly one caller");
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM library_sessions_ended").await,
+            8,
+            "{style:?}: one history row per session"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(DISTINCT session_key) FROM library_sessions_ended").await,
+            8,
+            "{style:?}"
+        );
+        let live = subjects::detail(&db, &admin, "user2@example.test", now())
+            .await
+            .unwrap();
+        assert!(live.sessions.is_empty(), "{style:?}: {:?}", live.sessions);
+        let other = subjects::detail(&db, &admin, "user1@example.test", now())
+            .await
+            .unwrap();
+        assert_eq!(
+            other.sessions.len(),
+            8,
+            "{style:?}: another user's sessions are untouched"
+        );
+        let v = audit::verify(&db, &admin, now(), |_, _| {}).await.expect("verify");
+        assert!(v.is_intact(), "{style:?}: {v:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_ban_racing_with_ends_and_two_factor_resets_leaves_one_consistent_user() {
+    let Some((db, admin, seeded, _dbs)) = adopted(3, 6).await else {
+        return;
+    };
+    let db = Arc::new(db);
+    let tf = seeded["two_factor_user"]["email"].as_str().unwrap().to_owned();
+    let start = Arc::new(tokio::sync::Barrier::new(12));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (db, admin, start, tf) = (db.clone(), admin.clone(), start.clone(), tf.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            match i % 3 {
+                0 => subjects::ban(&db, &admin, &tf, "fraud", None, now()).await,
+                1 => subjects::revoke_user(&db, &admin, &tf, "fraud", RevokeStyle::Delete, now()).await,
+                _ => subjects::reset_two_factor(&db, &admin, &tf, "fraud", now())
+                    .await
+                    .map(usize::from),
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a caller panicked").expect("every caller succeeds");
+    }
+    let d = subjects::detail(&db, &admin, &tf, now()).await.unwrap();
+    assert_eq!(d.user.banned, Some(true));
+    assert_eq!(d.user.two_factor, Some(false));
+    assert!(d.sessions.is_empty());
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM library_sessions_ended").await,
+        6,
+        "six sessions, each recorded once"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM audit_events WHERE action = 'user.banned'").await,
+        4
+    );
+    let v = audit::verify(&db, &admin, now(), |_, _| {}).await.expect("verify");
+    assert!(v.is_intact(), "{v:?}");
+}
