@@ -8,7 +8,7 @@ use warden_core::model::authz::Admin;
 use warden_core::model::clock::{format_ms, Millis};
 use warden_core::model::policy::Duration;
 use warden_core::ops::library::{self, LibrarySchema};
-use warden_core::ops::subjects::{self, RevokeStyle, SubjectSession};
+use warden_core::ops::subjects::{self, Across, RevokeStyle, SubjectSession};
 use warden_core::{Db, Error, Result, Role};
 
 use crate::output::{opt, Table};
@@ -345,11 +345,89 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                 println!("Ended {n} session(s) of {user}.");
             }
         }
+        Command::Sessions(SessionsCmd::BulkRevoke {
+            filter,
+            ids,
+            everyone,
+            reason,
+            yes,
+            batch_size,
+        }) => {
+            let f = filter.filter("active")?;
+            let others = f.user.is_some()
+                || f.country.is_some()
+                || f.device.is_some()
+                || f.browser.is_some()
+                || f.os.is_some()
+                || f.auth_method.is_some()
+                || f.client.is_some()
+                || f.created_from.is_some()
+                || f.created_to.is_some()
+                || f.idle_for.is_some()
+                || f.privileged_only
+                || !ids.is_empty();
+            if others {
+                return Err(not_here(
+                    &schema,
+                    "sessions bulk-revoke with these filters",
+                    "it ends every session (--everyone) or those of one address (--ip); one user's with \
+                     `warden sessions revoke-user`",
+                ));
+            }
+            let across = match (&f.ip, everyone) {
+                (Some(ip), false) => Across::Ip(ip.trim().to_owned()),
+                (None, true) => Across::Everyone,
+                (Some(_), true) => return Err(Error::invalid("everyone", "give --everyone or --ip, not both")),
+                (None, false) => {
+                    return Err(Error::invalid(
+                        "everyone",
+                        "say which sessions: --everyone (the emergency sign-out) or --ip ADDRESS",
+                    ))
+                }
+            };
+            let (sessions, users) = subjects::count_across(db, staff, &across, now).await?;
+            if !yes {
+                if json_out {
+                    print_json(&json!({ "dry_run": true, "sessions": sessions, "users": users }));
+                } else {
+                    println!(
+                        "Would end {sessions} live session(s) of {users} user(s) in {}'s table. Run again with --yes \
+                         to do it.",
+                        schema.library.name()
+                    );
+                }
+                return Ok(true);
+            }
+            let quiet = json_out;
+            let done = subjects::end_across(
+                db,
+                staff,
+                &across,
+                reason,
+                batch_size.unwrap_or(1_000),
+                now,
+                |ended, of| {
+                    if !quiet {
+                        eprintln!("  {ended} of {of} ended");
+                    }
+                },
+                || false,
+            )
+            .await?;
+            if json_out {
+                print_json(&done);
+            } else {
+                println!(
+                    "Ended {} session(s) in {} batch(es); each batch and the run are in the audit log.",
+                    done.ended, done.batches
+                );
+            }
+        }
         Command::Sessions(_) => {
             return Err(not_here(
                 &schema,
-                "sessions count/bulk-revoke/bulk-status",
-                "end a user's sessions with `warden sessions revoke-user`",
+                "sessions count/bulk-status",
+                "see how many sessions a bulk end takes with `warden sessions bulk-revoke` without --yes",
             ))
         }
         Command::Unlock { .. } => {

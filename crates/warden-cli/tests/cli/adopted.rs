@@ -503,3 +503,81 @@ fn sessions_ended_by_warden_are_refused_by_authjs() {
     assert!(check(other), "another user's session is untouched");
     assert!(db.ok(&["audit", "verify"]).contains("intact"));
 }
+
+#[test]
+fn the_emergency_sign_out_ends_every_better_auth_session_in_batches() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let cookies: Vec<String> = seeded["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| {
+            u["cookies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(cookies.len(), 6);
+
+    // One address first: only its session ends.
+    let ip = user(&seeded, 1)["ip_addresses"][0].as_str().unwrap().to_owned();
+    let dry = db.json(&["sessions", "bulk-revoke", "--ip", &ip, "--reason", "bad address"]);
+    assert_eq!(
+        (dry["dry_run"].clone(), dry["sessions"].clone()),
+        (true.into(), 1.into()),
+        "{dry}"
+    );
+    assert!(cookies.iter().all(|c| valid(&lib, &db, c)), "a dry run ends nothing");
+    let done = db.json(&[
+        "sessions",
+        "bulk-revoke",
+        "--ip",
+        &ip,
+        "--reason",
+        "bad address",
+        "--yes",
+    ]);
+    assert_eq!(done["ended"], 1, "{done}");
+    assert_eq!(cookies.iter().filter(|c| valid(&lib, &db, c)).count(), 5);
+
+    // Everyone, two at a time.
+    let dry = db.json(&["sessions", "bulk-revoke", "--everyone", "--reason", "breach"]);
+    assert_eq!(dry["sessions"], 5, "{dry}");
+    assert_eq!(dry["users"], 3, "{dry}");
+    let done = db.json(&[
+        "sessions",
+        "bulk-revoke",
+        "--everyone",
+        "--reason",
+        "breach",
+        "--yes",
+        "--batch-size",
+        "2",
+    ]);
+    assert_eq!(
+        (done["ended"].clone(), done["batches"].clone()),
+        (5.into(), 3.into()),
+        "{done}"
+    );
+    assert!(
+        cookies.iter().all(|c| !valid(&lib, &db, c)),
+        "Better Auth refuses every session"
+    );
+    let actions = audit_actions(&db);
+    let batches = actions.iter().filter(|(a, _)| a == "session.bulk_batch").count();
+    assert_eq!(batches, 4, "one event per batch: {actions:?}");
+    assert!(
+        actions.iter().any(|(a, m)| a == "session.bulk_revoked"
+            && m.contains("\"target\":\"everyone\"")
+            && m.contains("\"terminated\":5")),
+        "{actions:?}"
+    );
+    // Filters the library's sessions cannot answer are refused in words.
+    let err = db.fails(&["sessions", "bulk-revoke", "--country", "FR", "--reason", "x"], 1);
+    assert!(err.contains("--everyone") && err.contains("--ip"), "{err}");
+    assert!(db.ok(&["audit", "verify"]).contains("intact"));
+}

@@ -8,6 +8,7 @@ use crate::model::audit::{Record, GENESIS_HASH};
 use crate::model::authz::{Admin, Permission, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::Result;
+use crate::model::library::{subject_uuid, SubjectKind};
 pub use crate::model::vocab::{AuditAction, AuditActionGroup};
 use crate::store::{audit, users, Db};
 
@@ -20,6 +21,24 @@ pub async fn list(db: &Db, staff: &Staff, filter: &AuditFilter, before: Option<i
     ids.sort_unstable();
     ids.dedup();
     page.target_emails = users::emails(db, &ids).await?.into_iter().collect();
+    if db.library().is_some() {
+        // A library's users are not in Warden's tables: each event about one names them in its metadata,
+        // under the library id whose audit id it targets.
+        for e in &page.events {
+            let Some(target) = e.target_user_id else { continue };
+            if page.target_emails.contains_key(&target) {
+                continue;
+            }
+            let Ok(meta) = serde_json::from_str::<serde_json::Value>(&e.metadata) else {
+                continue;
+            };
+            if let (Some(id), Some(email)) = (meta["user"].as_str(), meta["email"].as_str()) {
+                if subject_uuid(SubjectKind::User, id) == target {
+                    page.target_emails.insert(target, email.to_owned());
+                }
+            }
+        }
+    }
     Ok(page)
 }
 

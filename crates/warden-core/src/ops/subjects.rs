@@ -121,7 +121,7 @@ pub async fn revoke_session(
         .ok_or_else(|| Error::UserNotFound(found.user_id.clone()))?;
     require_over(staff, &user)?;
     let mut tx = db.begin().await?;
-    let ended = store::end_sessions(&mut tx, schema, Which::Session(key), style, now).await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::Session(key), style).await?;
     let Some(session) = ended.first().cloned() else {
         // Ended by someone else (or by the library) since it was read.
         return Err(Error::SessionNotFound);
@@ -161,7 +161,7 @@ pub async fn revoke_user(
     let user = find(db, staff, ident).await?;
     require_over(staff, &user)?;
     let mut tx = db.begin().await?;
-    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), style, now).await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), style).await?;
     let mut meta = subject_meta(schema, &user);
     meta["count"] = json!(ended.len());
     meta["row"] = json!(style_name(style));
@@ -203,7 +203,7 @@ pub async fn ban(
         .await?
         .ok_or_else(|| Error::UserNotFound(ident.to_owned()))?;
     store::set_ban(&mut tx, schema, &user.id, Some((reason, until)), now).await?;
-    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), RevokeStyle::Delete, now).await?;
+    let ended = store::end_sessions(&mut tx, schema, Which::User(&user.id), RevokeStyle::Delete).await?;
     let mut meta = subject_meta(schema, &user);
     meta["until"] = json!(until);
     meta["sessions_ended"] = json!(ended.len());
@@ -281,4 +281,120 @@ pub async fn reset_two_factor(db: &Db, staff: &Staff, ident: &str, reason: &str,
     .await?;
     tx.commit().await?;
     Ok(removed)
+}
+
+pub use crate::store::subjects::Across;
+
+/// What a bulk end across the library's users did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BulkEnded {
+    /// Live sessions it matched when it began.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub matched: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub ended: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub batches: i64,
+    /// Stopped by the caller before the end (what it ended stays ended, each batch with its audit).
+    pub cancelled: bool,
+}
+
+/// How many live sessions, of how many users, `across` would end now: the dry run.
+pub async fn count_across(db: &Db, staff: &Staff, across: &Across, now: Millis) -> Result<(i64, i64)> {
+    staff.actor().require(Permission::ViewSessions)?;
+    check_across(across)?;
+    store::count_across(db, across, now).await
+}
+
+fn check_across(across: &Across) -> Result<()> {
+    if let Across::Ip(ip) = across {
+        if ip.trim().parse::<std::net::IpAddr>().is_err() {
+            return Err(Error::invalid("ip", "must be one IP address, such as 203.0.113.7"));
+        }
+    }
+    Ok(())
+}
+
+/// Ends the live sessions `across` takes, across users, in batches of `batch` (1 to 5,000): each batch
+/// deletes its rows, copies them to Warden's history and appends a `session.bulk_batch` event in one
+/// transaction, and a `session.bulk_revoked` event sums the run up. `progress` hears the running total
+/// after each batch; `cancel` returning true stops the run between batches. A security admin only.
+#[allow(clippy::too_many_arguments)]
+pub async fn end_across(
+    db: &Db,
+    staff: &Staff,
+    across: &Across,
+    reason: &str,
+    batch: u32,
+    now: Millis,
+    mut progress: impl FnMut(i64, i64),
+    cancel: impl Fn() -> bool,
+) -> Result<BulkEnded> {
+    let admin = staff.admin_for(Permission::BulkRevokeSessions)?;
+    let reason = require_reason(reason)?;
+    check_across(across)?;
+    if !(1..=5_000).contains(&batch) {
+        return Err(Error::invalid("batch_size", "must be between 1 and 5000"));
+    }
+    let schema = store::schema(db)?;
+    let (matched, _) = store::count_across(db, across, now).await?;
+    let (target, why) = match across {
+        Across::Everyone => ("everyone".to_owned(), RevokeReason::Emergency),
+        Across::Ip(ip) => (format!("ip {ip}"), RevokeReason::Bulk),
+    };
+    let mut out = BulkEnded {
+        matched,
+        ended: 0,
+        batches: 0,
+        cancelled: false,
+    };
+    loop {
+        if cancel() {
+            out.cancelled = true;
+            break;
+        }
+        let mut tx = db.begin().await?;
+        let ended = store::end_batch(&mut tx, schema, across, batch, now).await?;
+        if ended.is_empty() {
+            break;
+        }
+        out.batches += 1;
+        out.ended += ended.len() as i64;
+        let users: std::collections::BTreeSet<&str> = ended.iter().map(|s| s.user_id.as_str()).collect();
+        let seq = audit::append(
+            &mut tx,
+            now,
+            admin.actor(),
+            Record::new(AuditAction::SessionBulkBatch).reason(reason).meta(json!({
+                "library": schema.library.slug(),
+                "target": target,
+                "batch": out.batches,
+                "ended": ended.len(),
+                "users": users.len(),
+                "sessions": ended.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),
+            })),
+        )
+        .await?;
+        store::record_ended(&mut tx, &ended, now, why, seq).await?;
+        tx.commit().await?;
+        progress(out.ended, matched);
+    }
+    let mut tx = db.begin().await?;
+    audit::append(
+        &mut tx,
+        now,
+        admin.actor(),
+        Record::new(AuditAction::SessionBulkRevoked).reason(reason).meta(json!({
+            "library": schema.library.slug(),
+            "target": target,
+            "matched": out.matched,
+            "terminated": out.ended,
+            "batches": out.batches,
+            "cancelled": out.cancelled,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
-use crate::model::library::{EndedSession, LibrarySchema, SubjectSession, SubjectUser, TableRole};
+use crate::model::library::{DateStyle, EndedSession, LibrarySchema, SubjectSession, SubjectUser, TableRole};
 use crate::model::vocab::RevokeReason;
 use crate::store::library::{instant, instant_sql, millis_sql, quote, table, Instant};
 use crate::store::{Backend, Db, Tx};
@@ -218,17 +218,29 @@ pub async fn user(db: &Db, ident: &str) -> Result<Option<SubjectUser>> {
 
 /// The select list of [`SubjectSession`], in its field order.
 fn session_columns(schema: &LibrarySchema) -> Result<String> {
+    Ok(session_column_list(schema)?.join(", "))
+}
+
+fn session_column_list(schema: &LibrarySchema) -> Result<Vec<String>> {
     let s = TableRole::Session;
-    Ok(format!(
-        "{key}, CAST({user} AS TEXT), {created}, {expires}, {ip}, {ua}, {imp}",
-        key = session_key_sql(schema)?,
-        user = required(schema, s, "userId")?,
-        created = millis_or_null(schema, s, "createdAt"),
-        expires = millis_or_null(schema, s, schema.library.expiry_field()),
-        ip = text_or_null(schema, s, "ipAddress"),
-        ua = text_or_null(schema, s, "userAgent"),
-        imp = text_or_null(schema, s, "impersonatedBy"),
-    ))
+    Ok(vec![
+        session_key_sql(schema)?,
+        format!("CAST({} AS TEXT)", required(schema, s, "userId")?),
+        millis_or_null(schema, s, "createdAt"),
+        millis_or_null(schema, s, schema.library.expiry_field()),
+        text_or_null(schema, s, "ipAddress"),
+        text_or_null(schema, s, "userAgent"),
+        text_or_null(schema, s, "impersonatedBy"),
+    ])
+}
+
+/// The column that tells one session row from another: its id, or its token (unique in both libraries;
+/// it never leaves the statement).
+fn session_identity(schema: &LibrarySchema) -> Result<String> {
+    column(schema, TableRole::Session, "id")
+        .or_else(|| column(schema, TableRole::Session, "sessionToken"))
+        .or_else(|| column(schema, TableRole::Session, "token"))
+        .ok_or_else(|| Error::SchemaIncompatible("the sessions have neither an id nor a token".into()))
 }
 
 type SessionTuple = (
@@ -306,14 +318,13 @@ pub async fn session(db: &Db, key: &str) -> Result<Option<SubjectSession>> {
     Ok(row.map(subject_session))
 }
 
-/// Ends the sessions `which` takes, in `style`, and returns them as they were. Only sessions whose
-/// expiry is after `now` are taken by [`RevokeStyle::Expire`] (the others are over already).
+/// Ends the sessions `which` takes, in `style`, and returns them as they were. [`RevokeStyle::Expire`]
+/// takes only sessions whose expiry is still ahead by the database's clock (the others are over).
 pub async fn end_sessions(
     tx: &mut Tx,
     schema: &LibrarySchema,
     which: Which<'_>,
     style: RevokeStyle,
-    now: Millis,
 ) -> Result<Vec<SubjectSession>> {
     let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
     let cond = which_sql(schema, tx.backend(), which)?;
@@ -325,21 +336,121 @@ pub async fn end_sessions(
             with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).fetch_all(c).await?)
         }
         RevokeStyle::Expire => {
+            if tx.backend() != Backend::Postgres {
+                return Err(Error::SchemaIncompatible(
+                    "keeping ended sessions' rows is done on PostgreSQL only; end them by deleting their rows".into(),
+                ));
+            }
             let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
-            let mut set = format!("{expires} = {}", instant_sql(schema.dates, 2));
+            // The database's own clock, read as each row is taken (after any wait for its lock): a row
+            // another caller expired a moment ago is never taken again, whatever this caller's `now`.
+            let clock = match schema.dates {
+                DateStyle::TimestampUtc => "(clock_timestamp() AT TIME ZONE 'UTC')",
+                _ => "clock_timestamp()",
+            };
+            let mut set = format!("{expires} = {clock}");
             if let Some(updated) = column(schema, TableRole::Session, "updatedAt") {
-                set.push_str(&format!(", {updated} = {}", instant_sql(schema.dates, 2)));
+                set.push_str(&format!(", {updated} = {clock}"));
             }
-            // RETURNING gives the new expiry; the old one is what the history keeps.
+            let list = session_column_list(schema)?;
+            let aliased: Vec<String> = list.iter().enumerate().map(|(i, c)| format!("{c} AS c{i}")).collect();
+            let names: Vec<String> = (0..list.len()).map(|i| format!("c{i}")).collect();
+            // The rows as they were before (the history keeps their real expiry), changed by `done`.
             let sql = format!(
-                "WITH taken AS (SELECT {cols} FROM {t} WHERE {cond} AND {expires} > {at} FOR UPDATE) \
-                 , done AS (UPDATE {t} SET {set} WHERE {cond} AND {expires} > {at}) SELECT * FROM taken",
-                at = instant_sql(schema.dates, 2)
+                "WITH taken AS (SELECT {key} AS k, {aliased} FROM {t} WHERE {cond} AND {expires} > {clock} FOR UPDATE), \
+                 done AS (UPDATE {t} SET {set} WHERE {key} IN (SELECT k FROM taken)) SELECT {names} FROM taken",
+                key = session_identity(schema)?,
+                aliased = aliased.join(", "),
+                names = names.join(", ")
             );
-            match instant(schema.dates, now) {
-                Instant::Int(v) => with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).bind(v).fetch_all(c).await?),
-                Instant::Text(v) => with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).bind(v).fetch_all(c).await?),
-            }
+            with_tx!(tx, |c| sqlx::query_as(&sql).bind(value).fetch_all(c).await?)
+        }
+    };
+    Ok(rows.into_iter().map(subject_session).collect())
+}
+
+/// Which live sessions a bulk end takes, across users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Across {
+    /// Every live session (the emergency sign-out).
+    Everyone,
+    /// Those whose recorded address is this one.
+    Ip(String),
+}
+
+/// The condition of `across` on live sessions (expiry after `$1`); its value, if any, is `$2`.
+fn across_sql(schema: &LibrarySchema, across: &Across) -> Result<String> {
+    let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
+    let live = format!("{expires} > {}", instant_sql(schema.dates, 1));
+    Ok(match across {
+        Across::Everyone => live,
+        Across::Ip(_) => format!("{live} AND {} = $2", required(schema, TableRole::Session, "ipAddress")?),
+    })
+}
+
+/// How many live sessions, of how many users, `across` takes now.
+pub async fn count_across(db: &Db, across: &Across, now: Millis) -> Result<(i64, i64)> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let sql = format!(
+        "SELECT count(*), count(DISTINCT {}) FROM {t} WHERE {}",
+        required(schema, TableRole::Session, "userId")?,
+        across_sql(schema, across)?
+    );
+    let ip = match across {
+        Across::Ip(ip) => ip.as_str(),
+        Across::Everyone => "",
+    };
+    Ok(match instant(schema.dates, now) {
+        Instant::Int(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(v).bind(ip).fetch_one(p).await?),
+        Instant::Text(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(v).bind(ip).fetch_one(p).await?),
+    })
+}
+
+/// Deletes up to `limit` of the live sessions `across` takes, and returns them as they were. Rows
+/// another transaction holds are left for a later batch (PostgreSQL's `SKIP LOCKED`), so concurrent
+/// batches never wait on each other nor end a session twice.
+pub async fn end_batch(
+    tx: &mut Tx,
+    schema: &LibrarySchema,
+    across: &Across,
+    limit: u32,
+    now: Millis,
+) -> Result<Vec<SubjectSession>> {
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    // The row's identity: its id, or its token (unique in both libraries; it never leaves the statement).
+    let key = session_identity(schema)?;
+    let skip = if tx.backend() == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond} LIMIT $3{skip}) RETURNING {cols}",
+        cond = across_sql(schema, across)?,
+        cols = session_columns(schema)?
+    );
+    let ip = match across {
+        Across::Ip(ip) => ip.as_str(),
+        Across::Everyone => "",
+    };
+    let limit = i64::from(limit);
+    let rows: Vec<SessionTuple> = match instant(schema.dates, now) {
+        Instant::Int(v) => {
+            with_tx!(tx, |c| sqlx::query_as(&sql)
+                .bind(v)
+                .bind(ip)
+                .bind(limit)
+                .fetch_all(c)
+                .await?)
+        }
+        Instant::Text(v) => {
+            with_tx!(tx, |c| sqlx::query_as(&sql)
+                .bind(v)
+                .bind(ip)
+                .bind(limit)
+                .fetch_all(c)
+                .await?)
         }
     };
     Ok(rows.into_iter().map(subject_session).collect())

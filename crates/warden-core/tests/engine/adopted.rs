@@ -163,3 +163,42 @@ async fn a_ban_racing_with_ends_and_two_factor_resets_leaves_one_consistent_user
     let v = audit::verify(&db, &admin, now(), |_, _| {}).await.expect("verify");
     assert!(v.is_intact(), "{v:?}");
 }
+
+#[tokio::test]
+async fn two_emergency_sign_outs_at_once_end_each_session_once() {
+    let Some((db, admin, _seeded, _dbs)) = adopted(4, 5).await else {
+        return;
+    };
+    let db = Arc::new(db);
+    let start = Arc::new(tokio::sync::Barrier::new(4));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (db, admin, start) = (db.clone(), admin.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            subjects::end_across(
+                &db,
+                &admin,
+                &subjects::Across::Everyone,
+                "breach",
+                3,
+                now(),
+                |_, _| {},
+                || false,
+            )
+            .await
+        }));
+    }
+    let mut ended = 0;
+    for t in tasks {
+        ended += t.await.expect("a caller panicked").expect("every run succeeds").ended;
+    }
+    assert_eq!(ended, 20, "each of the 20 sessions is ended by exactly one run");
+    assert_eq!(
+        count(&db, "SELECT count(DISTINCT session_key) FROM library_sessions_ended").await,
+        20
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM library_sessions_ended").await, 20);
+    let v = audit::verify(&db, &admin, now(), |_, _| {}).await.expect("verify");
+    assert!(v.is_intact(), "{v:?}");
+}
