@@ -38,6 +38,15 @@ const COMMANDS: &[&str] = &[
     "verify_audit",
     "list_flags",
     "resolve_flag",
+    "list_library_users",
+    "get_library_user",
+    "revoke_library_session",
+    "revoke_library_user",
+    "ban_library_user",
+    "unban_library_user",
+    "reset_library_two_factor",
+    "count_library_sessions",
+    "sign_out_library_everyone",
 ];
 
 fn main() {

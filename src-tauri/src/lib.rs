@@ -27,6 +27,7 @@ use warden_core::ops::overview::{self, Overview};
 use warden_core::ops::policy as policy_store;
 use warden_core::ops::policy::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
+use warden_core::ops::subjects::{self, Across, BulkEnded, RevokeStyle, SubjectUsersPage};
 use warden_core::ops::timeline::{self, UserTimeline};
 use warden_core::ops::users::UserView;
 use warden_core::rules::totp::DataKey;
@@ -260,6 +261,7 @@ async fn connect(
         backend: db.backend().name().into(),
         display,
         demo,
+        library: library_info(&db).await,
     };
     let mut inner = console.0.lock().await;
     if let Some(old) = inner.conn.take() {
@@ -275,6 +277,28 @@ async fn connect(
     connected
 }
 
+/// What the screens need to know of an adopted library's database; `None` on Warden's own schema (or
+/// when its counts cannot be read, which the first screen then says itself).
+async fn library_info(db: &Db) -> Option<LibraryInfo> {
+    let i = warden_core::ops::library::describe(db, now()).await.ok()??;
+    let has = |key: &str| i.capabilities.iter().any(|c| c.key == key && c.available);
+    Some(LibraryInfo {
+        name: i.schema.library.name().into(),
+        summary: i.summary(),
+        ban: has("ban"),
+        two_factor: has("two_factor"),
+        session_place: has("session_place"),
+        session_start: has("session_start"),
+        missing: i
+            .capabilities
+            .iter()
+            .filter(|c| !c.available)
+            .filter_map(|c| c.note.as_ref().map(|n| format!("No {}: {n}.", c.what)))
+            .collect(),
+        notes: i.notes.clone(),
+    })
+}
+
 /// Opens a database by URL: with `create_schema`, an empty database gets the Warden schema; otherwise an
 /// empty one answers `schema_missing` so the UI can offer to create it.
 async fn open_url(url: &str, password: Option<&Secret>, create_schema: bool) -> Result<Db, Error> {
@@ -286,7 +310,7 @@ async fn open_url(url: &str, password: Option<&Secret>, create_schema: bool) -> 
         warden_core::store::SchemaState::Current => Ok(db),
         _ => {
             db.close().await;
-            Db::open(url).await
+            Db::open_with(url, password).await
         }
     }
 }
@@ -626,6 +650,95 @@ async fn revoke_user_sessions(console: State<'_, Console>, user_id: String, reas
     Ok(admin::revoke_user_sessions(&db, &me.staff()?, now(), &user_id, &reason).await?)
 }
 
+/// A page of the adopted library's users, by email, whose email or name starts with `search`.
+#[tauri::command]
+async fn list_library_users(
+    console: State<'_, Console>,
+    search: Option<String>,
+    after: Option<String>,
+    limit: u32,
+) -> CommandResult<SubjectUsersPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::users_page(&db, &me.staff()?, search.as_deref(), after.as_deref(), limit).await?)
+}
+
+/// One of the library's users (by its id), with live sessions and those Warden ended.
+#[tauri::command]
+async fn get_library_user(console: State<'_, Console>, id: String) -> CommandResult<LibraryUserPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let staff = me.staff()?;
+    let detail = subjects::detail(&db, &staff, &id, now()).await?;
+    let ended = subjects::ended_sessions(&db, &staff, &detail.user.id, 50).await?;
+    Ok(LibraryUserPage { detail, ended })
+}
+
+/// Ends one of the library's sessions by deleting its row, as the library does.
+#[tauri::command]
+async fn revoke_library_session(console: State<'_, Console>, key: String, reason: String) -> CommandResult<()> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    subjects::revoke_session(&db, &me.staff()?, &key, &reason, RevokeStyle::Delete, now()).await?;
+    Ok(())
+}
+
+/// Ends every session of one of the library's users; returns how many.
+#[tauri::command]
+async fn revoke_library_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<u64> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let n = subjects::revoke_user(&db, &me.staff()?, &id, &reason, RevokeStyle::Delete, now()).await?;
+    Ok(n as u64)
+}
+
+/// Bans one of the library's users until `until` (unix milliseconds) or for good; returns how many
+/// sessions it ended.
+#[tauri::command]
+async fn ban_library_user(
+    console: State<'_, Console>,
+    id: String,
+    reason: String,
+    until: Option<i64>,
+) -> CommandResult<u64> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let n = subjects::ban(&db, &me.staff()?, &id, &reason, until, now()).await?;
+    Ok(n as u64)
+}
+
+#[tauri::command]
+async fn unban_library_user(console: State<'_, Console>, id: String, reason: String) -> CommandResult<()> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::unban(&db, &me.staff()?, &id, &reason, now()).await?)
+}
+
+/// How many live sessions, of how many users, the library's table holds: the emergency sign-out's dry run.
+#[tauri::command]
+async fn count_library_sessions(console: State<'_, Console>) -> CommandResult<LibrarySessionCount> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let (sessions, users) = subjects::count_across(&db, &me.staff()?, &Across::Everyone, now()).await?;
+    Ok(LibrarySessionCount { sessions, users })
+}
+
+/// The emergency sign-out on a library's database: ends every live session, in audited batches.
+#[tauri::command]
+async fn sign_out_library_everyone(console: State<'_, Console>, reason: String) -> CommandResult<BulkEnded> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::end_across(
+        &db,
+        &me.staff()?,
+        &Across::Everyone,
+        &reason,
+        1_000,
+        now(),
+        |_, _| {},
+        || false,
+    )
+    .await?)
+}
+
+#[tauri::command]
+async fn reset_library_two_factor(console: State<'_, Console>, id: String, reason: String) -> CommandResult<bool> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::reset_two_factor(&db, &me.staff()?, &id, &reason, now()).await?)
+}
+
 #[tauri::command]
 async fn list_sessions(console: State<'_, Console>, query: SessionQuery) -> CommandResult<SessionsPage> {
     let (db, me) = operator(&*console.0.lock().await).await?;
@@ -878,6 +991,15 @@ pub fn run() {
             verify_audit,
             list_flags,
             resolve_flag,
+            list_library_users,
+            get_library_user,
+            revoke_library_session,
+            revoke_library_user,
+            ban_library_user,
+            unban_library_user,
+            reset_library_two_factor,
+            count_library_sessions,
+            sign_out_library_everyone,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Warden console");
@@ -903,6 +1025,11 @@ mod bindings {
             CommandError,
             AppInfo,
             Connected,
+            LibraryInfo,
+            LibraryUserPage,
+            LibrarySessionCount,
+            warden_core::ops::subjects::SubjectUsersPage,
+            warden_core::ops::subjects::BulkEnded,
             Me,
             SignInStep,
             PolicyEntry,

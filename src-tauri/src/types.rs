@@ -80,6 +80,39 @@ pub struct Connected {
     pub backend: String,
     pub display: String,
     pub demo: Option<DemoCredentials>,
+    /// The library whose auth database this is, when Warden adopted one (Better Auth, Auth.js); `null` on
+    /// Warden's own schema.
+    pub library: Option<LibraryInfo>,
+}
+
+/// A library's auth database that Warden adopted, as the screens need it: what it is, which actions and
+/// columns its schema carries (the screens hide the rest, and say why), and what to know before relying
+/// on ending a session in it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct LibraryInfo {
+    /// `Better Auth` or `Auth.js`.
+    pub name: String,
+    /// "Better Auth schema with the admin and twoFactor plugins, 12,408 users, 3,112 sessions".
+    pub summary: String,
+    /// Ban and unban (Better Auth's admin plugin).
+    pub ban: bool,
+    /// Two-factor state and its reset (Better Auth's twoFactor plugin).
+    pub two_factor: bool,
+    /// Sessions record an address and a user agent.
+    pub session_place: bool,
+    /// Sessions record when they began.
+    pub session_start: bool,
+    /// What the schema does not carry, in words: each shown where its column or action would be.
+    pub missing: Vec<String>,
+    /// In the library's own terms: when ending a session here does not end it in the browser at once.
+    pub notes: Vec<String>,
+}
+
+/// One of the library's users with their live sessions and the sessions Warden ended.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LibraryUserPage {
+    pub detail: warden_core::ops::subjects::SubjectDetail,
+    pub ended: Vec<warden_core::ops::subjects::EndedSession>,
 }
 
 /// What the signed-in operator may do; the UI hides the rest (and the engine refuses it anyway).
@@ -127,4 +160,13 @@ pub enum SignInStep {
 pub struct PolicyEntry {
     pub key: String,
     pub value: String,
+}
+
+/// Live sessions in a library's table, and how many users hold them.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LibrarySessionCount {
+    #[ts(type = "number")]
+    pub sessions: i64,
+    #[ts(type = "number")]
+    pub users: i64,
 }

@@ -8,6 +8,7 @@ mod doors;
 mod flags;
 mod forms;
 mod layout;
+mod library;
 mod overview;
 mod policy;
 mod shortcuts;

@@ -10,6 +10,7 @@ import type {
   AuditPage,
   AuditProgress,
   AuditQuery,
+  BulkEnded,
   BulkPlan,
   BulkProgress,
   BulkRequest,
@@ -20,6 +21,8 @@ import type {
   FlagQuery,
   FlagsPage,
   FlagView,
+  LibrarySessionCount,
+  LibraryUserPage,
   Me,
   Overview,
   PolicyEntry,
@@ -33,6 +36,7 @@ import type {
   SessionQuery,
   SessionsPage,
   SignInStep,
+  SubjectUsersPage,
   UserDetail,
   UserQuery,
   UsersPage,
@@ -194,3 +198,29 @@ export const listFlags = (query: FlagQuery): Promise<FlagsPage> => call('list_fl
 /** Closes an open flag as dismissed or actioned, with the reason the audit log records. */
 export const resolveFlag = (id: string, resolution: Resolution, reason: string): Promise<FlagView> =>
   call('resolve_flag', { id, resolution, reason });
+
+// A library's auth database that Warden adopted (Better Auth, Auth.js): its users, in its own terms
+/** A page of the library's users by email, those whose email or name starts with `search`. */
+export const listLibraryUsers = (search: string | null, after: string | null, limit: number): Promise<SubjectUsersPage> =>
+  call('list_library_users', { search, after, limit });
+/** One of the library's users (by its id), with live sessions and those Warden ended. */
+export const getLibraryUser = (id: string): Promise<LibraryUserPage> => call('get_library_user', { id });
+/** Deletes one session row, as the library does. */
+export const revokeLibrarySession = (key: string, reason: string): Promise<void> =>
+  call('revoke_library_session', { key, reason });
+/** Deletes every session of the user; resolves to how many. */
+export const revokeLibraryUser = (id: string, reason: string): Promise<number> =>
+  call('revoke_library_user', { id, reason });
+/** Bans the user until `until` (unix ms) or until lifted; resolves to how many sessions ended. */
+export const banLibraryUser = (id: string, reason: string, until: number | null): Promise<number> =>
+  call('ban_library_user', { id, reason, until });
+export const unbanLibraryUser = (id: string, reason: string): Promise<void> =>
+  call('unban_library_user', { id, reason });
+/** Removes the user's twoFactor row and clears twoFactorEnabled; resolves to whether a secret was there. */
+export const resetLibraryTwoFactor = (id: string, reason: string): Promise<boolean> =>
+  call('reset_library_two_factor', { id, reason });
+/** Live sessions in the library's table and their users: the emergency sign-out's dry run. */
+export const countLibrarySessions = (): Promise<LibrarySessionCount> => call('count_library_sessions');
+/** Ends every live session in the library's table, in audited batches. */
+export const signOutLibraryEveryone = (reason: string): Promise<BulkEnded> =>
+  call('sign_out_library_everyone', { reason });

@@ -1,0 +1,164 @@
+//! A Better Auth database on PostgreSQL, made and filled by the real library and adopted by Warden: the
+//! console opens it, a security admin signs in with Warden's own staff account, finds a user and bans
+//! them, and Better Auth itself then refuses that user.
+
+use std::time::Duration;
+
+use thirtyfour::prelude::*;
+use warden_core::ops::auth::{self, NewAccount};
+use warden_core::ops::library::{self, TableNames};
+use warden_core::{Db, Role};
+use warden_testdb::libraries::{fixture_url, Libraries};
+use warden_testdb::TestDatabases;
+
+use crate::support::Console;
+
+const ADMIN: &str = "security@example.test";
+const ADMIN_PASSWORD: &str = "a long staff password 42";
+const PASSWORD: &str = "correct horse battery staple 1";
+
+fn ba(lib: &Libraries, url: &str, command: &str, more: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "better-auth",
+        command,
+        "--url",
+        url,
+        "--variant",
+        "default",
+        "--plugins",
+        "admin,twoFactor",
+    ];
+    args.extend_from_slice(more);
+    lib.run(&args)
+}
+
+#[tokio::test]
+async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverResult<()> {
+    let Some(lib) = Libraries::find() else { return Ok(()) };
+    let Some((_dbs, url)) = TestDatabases::postgres() else {
+        return Ok(());
+    };
+    let fixture = fixture_url(&url);
+    ba(&lib, &fixture, "setup", &[]);
+    let seeded = ba(&lib, &fixture, "seed", &["--users", "3", "--sessions-per-user", "2"]);
+    let now = chrono_now();
+    let db = Db::connect(&url, false).await.expect("connect");
+    let admin = warden_core::ops::operator::cli(now).expect("the operator");
+    let adopted = library::adopt(&db, &admin, now, None, &TableNames::new())
+        .await
+        .expect("adopt");
+    auth::sign_up(
+        &adopted.db,
+        now,
+        &NewAccount {
+            email: ADMIN,
+            name: "Security admin",
+            password: &ADMIN_PASSWORD.to_owned().into(),
+            role: Role::SecurityAdmin,
+            verified: true,
+            ip: None,
+        },
+    )
+    .await
+    .expect("the staff account");
+    adopted.db.close().await;
+    db.close().await;
+
+    // Saved in the app's data folder (found through XDG_DATA_HOME), as the connect screen saves it.
+    let xdg = tempfile::tempdir().expect("temp dir");
+    let store = xdg.path().join("dev.warden.console");
+    std::fs::create_dir_all(&store).expect("the store folder");
+    let saved = serde_json::json!({ "connections": [{
+        "id": "0197a2c4-0000-7000-8000-000000000002",
+        "label": "app",
+        "kind": "postgres",
+        "url": url,
+    }] });
+    std::fs::write(store.join("connections.json"), saved.to_string()).expect("write the store");
+    let c = Console::start_with(&[("XDG_DATA_HOME", xdg.path().to_str().expect("a UTF-8 path"))]).await?;
+    c.wait("saved-open").await?;
+    // No keyring here: the first Open asks for a password (none: the server trusts this machine).
+    c.click("saved-open").await?;
+    c.wait_css("[data-testid=saved-connection] input[type=password]")
+        .await?;
+    c.click("saved-open").await?;
+    c.fill("email", ADMIN).await?;
+    c.fill("password", ADMIN_PASSWORD).await?;
+    c.click("sign-in").await?;
+    c.wait_text("current-user", ADMIN).await?;
+    c.wait_text("library-badge", "Better Auth").await?;
+    c.wait_text("library-summary", "3 users").await?;
+    assert!(
+        c.absent("nav-overview").await?,
+        "Warden's own engine's screens are not shown"
+    );
+    assert!(c.absent("nav-policy").await?);
+    c.wait_css("[data-testid=library-user-row][data-email='user1@example.test']")
+        .await?;
+    c.shot("library-users").await;
+
+    // Find user 2, ban them for a week.
+    c.fill("library-search", "user2").await?;
+    c.wait_css("[data-testid=library-user-row][data-email='user2@example.test'] td")
+        .await?
+        .click()
+        .await?;
+    c.wait_text("user-email", "user2@example.test").await?;
+    c.wait_text("ban-status", "Not banned").await?;
+    c.wait_text("session-count", "2").await?;
+    c.wait_text("library-limits", "cookieCache").await?;
+    c.shot("library-user").await;
+    c.click("ban-button").await?;
+    c.select("ban-span", "7d").await?;
+    c.shot("library-ban-dialog").await;
+    c.confirm_with_reason("card fraud, ticket #77").await?;
+    c.wait_text("ban-status", "Banned until").await?;
+    c.wait_text("ban-reason", "card fraud").await?;
+    c.wait_text("no-sessions", "No live session").await?;
+    assert_eq!(
+        c.count("[data-testid=ended-session]").await?,
+        2,
+        "both sessions kept in Warden's history"
+    );
+    c.shot("library-user-banned").await;
+
+    // Better Auth itself refuses them now: their old cookie, and a new sign-in.
+    let cookie = seeded["users"][1]["cookies"][0].as_str().expect("a cookie");
+    assert_eq!(
+        ba(&lib, &fixture, "check-session", &["--cookie", cookie])["valid"],
+        false
+    );
+    let refused = ba(
+        &lib,
+        &fixture,
+        "sign-in",
+        &["--email", "user2@example.test", "--password", PASSWORD],
+    );
+    assert_eq!(refused["code"], "BANNED_USER", "{refused}");
+
+    // And the audit log says who did it and why.
+    c.click("nav-audit").await?;
+    c.wait_css_text("[data-testid=audit-row]", "user.banned").await?;
+    // The library's user is named by email, not by Warden's id for them (read from the DOM: WebDriver's
+    // visible text leaves out a cell cut by an ellipsis).
+    let targets: Vec<String> = c
+        .driver()
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=audit-target]')].map((e) => e.textContent);",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?
+        .convert()
+        .unwrap_or_default();
+    assert!(targets.iter().any(|t| t == "user2@example.test"), "{targets:?}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.shot("library-audit").await;
+    c.quit().await
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
