@@ -74,10 +74,10 @@ desktop-file-validate "$work/x/usr/share/applications/Warden.desktop" || fail "t
 grep -q '^Categories=System;Security;$' "$work/x/usr/share/applications/Warden.desktop" || fail "desktop category"
 say "  icons 16–512 px, desktop entry valid (Categories=System;Security;)"
 if [ "$server" = "1" ]; then
-  for f in usr/lib/systemd/system/warden-server.service usr/share/warden/server.toml; do
+  for f in usr/lib/systemd/system/warden-server.service usr/lib/systemd/system/warden-enforce.service usr/share/warden/server.toml; do
     [ -e "$work/x/$f" ] || fail "/$f is not in the package"
   done
-  say "  warden-server, its systemd unit and sample configuration are in the package"
+  say "  warden-server, its systemd unit, the enforce sweeper's unit and the sample configuration are in the package"
 else
   say "  NOTE: this package does not hold warden-server (built without it)"
 fi
@@ -137,8 +137,10 @@ if [ "$server" = "1" ]; then
   [ -f /etc/warden/server.toml ] || fail "/etc/warden/server.toml was not installed"
   [ "$(stat -c '%U:%G %a' /var/lib/warden)" = "warden:warden 750" ] || fail "/var/lib/warden: $(stat -c '%U:%G %a' /var/lib/warden)"
   # verify prints (and does not fail on) unknown keys and bad values: any line naming the unit is one.
-  problems=$(systemd-analyze verify /usr/lib/systemd/system/warden-server.service 2>&1 | grep "warden-server.service" || true)
-  [ -z "$problems" ] || fail "systemd-analyze verify: $problems"
+  for unit in warden-server warden-enforce; do
+    problems=$(systemd-analyze verify "/usr/lib/systemd/system/$unit.service" 2>&1 | grep "$unit.service" || true)
+    [ -z "$problems" ] || fail "systemd-analyze verify: $problems"
+  done
   # The sample configuration is one the server reads (here with an http origin it must refuse).
   out=$(timeout 10 /usr/bin/warden-server --config /etc/warden/server.toml --origin http://x.example 2>&1 || true)
   grep -qi "https\|production" <<<"$out" || fail "warden-server did not read the sample config as expected: $out"

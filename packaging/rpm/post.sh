@@ -11,5 +11,8 @@ if [ -d /run/systemd/system ]; then
     if [ "$1" -ge 2 ] && systemctl is-active --quiet warden-server.service; then
         systemctl restart warden-server.service || :
     fi
+    if [ "$1" -ge 2 ] && systemctl is-active --quiet warden-enforce.service; then
+        systemctl restart warden-enforce.service || :
+    fi
 fi
 exit 0

@@ -2,5 +2,7 @@
 if [ "$1" -eq 0 ] && [ -d /run/systemd/system ]; then
     systemctl stop warden-server.service >/dev/null 2>&1 || :
     systemctl disable warden-server.service >/dev/null 2>&1 || :
+    systemctl stop warden-enforce.service >/dev/null 2>&1 || :
+    systemctl disable warden-enforce.service >/dev/null 2>&1 || :
 fi
 exit 0

@@ -430,6 +430,39 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                 "see how many sessions a bulk end takes with `warden sessions bulk-revoke` without --yes",
             ))
         }
+        Command::Enforce { every, batch_size } => {
+            let every = every
+                .as_deref()
+                .map(|e| match Duration::parse(e) {
+                    Some(d) if d.as_millis() >= 1_000 => Ok(std::time::Duration::from_millis(d.as_millis() as u64)),
+                    _ => Err(Error::invalid(
+                        "every",
+                        "must be a span of at least one second, such as 30s, 1m or 1h",
+                    )),
+                })
+                .transpose()?;
+            loop {
+                let now = chrono::Utc::now().timestamp_millis();
+                let done = subjects::enforce(db, staff, now, *batch_size).await?;
+                if json_out {
+                    println!("{}", serde_json::to_string(&done).unwrap_or_default());
+                } else {
+                    println!(
+                        "{}: policy v{} (session.max_lifetime {}): ended {} session(s) past it, brought {} expiry(ies) \
+                         forward to it.",
+                        format_ms(now),
+                        done.policy_version,
+                        Duration::from_secs((done.max_lifetime_ms.max(0) / 1000) as u64),
+                        done.ended,
+                        done.shortened
+                    );
+                }
+                match every {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => break,
+                }
+            }
+        }
         Command::Unlock { .. } => {
             return Err(not_here(
                 &schema,

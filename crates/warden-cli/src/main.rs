@@ -128,6 +128,17 @@ enum Command {
     },
     /// Measure session validation and the admin pages on this database (see docs/PERFORMANCE.md)
     Bench(bench::BenchArgs),
+    /// On an adopted Better Auth database: apply the policy's session lifetime cap (session.max_lifetime)
+    /// to the library's sessions in place — end those past it, bring forward expiries beyond it — each
+    /// batch audited. Once, or with --every as a long-running sweeper (the package's warden-enforce unit)
+    Enforce {
+        /// Sweep again after this long (30s, 1m, 1h) until stopped; without it, sweep once
+        #[arg(long)]
+        every: Option<String>,
+        /// Sessions per transaction, 1 to 5000
+        #[arg(long, default_value_t = 1_000)]
+        batch_size: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1152,6 +1163,13 @@ async fn run(cli: Cli) -> Result<()> {
             return Err(Error::invalid(
                 "keep-row",
                 "applies to a Better Auth database that Warden adopted; Warden's own sessions always keep their rows",
+            ))
+        }
+        Command::Enforce { .. } => {
+            return Err(Error::SchemaIncompatible(
+                "Warden's own engine applies the session caps itself, at every validation: `warden enforce` is for \
+                 a Better Auth or Auth.js database that Warden adopted"
+                    .into(),
             ))
         }
         Command::Users(UsersCmd::Ban { .. }) | Command::Users(UsersCmd::Unban { .. }) => {

@@ -581,3 +581,90 @@ fn the_emergency_sign_out_ends_every_better_auth_session_in_batches() {
     assert!(err.contains("--everyone") && err.contains("--ip"), "{err}");
     assert!(db.ok(&["audit", "verify"]).contains("intact"));
 }
+
+#[test]
+fn enforce_applies_the_lifetime_cap_to_better_auths_sessions_in_place() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    db.ok(&[
+        "policy",
+        "set",
+        "session.max_lifetime=12h",
+        "session.ttl=8h",
+        "session.idle_timeout=3h",
+        "session.refresh_after=1h",
+        "--note",
+        "shorter sessions",
+    ]);
+    // One session began 13 hours ago (as if the application had kept it that long).
+    let old = user(&seeded, 0)["session_ids"][0].as_str().unwrap().to_owned();
+    run_sql(
+        &db.url,
+        &format!("UPDATE \"session\" SET \"createdAt\" = now() - interval '13 hours' WHERE id = '{old}'"),
+    );
+    let done = db.json(&["enforce"]);
+    assert_eq!(done["ended"], 1, "{done}");
+    assert_eq!(done["shortened"], 5, "every other session expired 7 days out: {done}");
+    assert_eq!(done["max_lifetime_ms"], 12 * 3_600_000);
+    let shown = db.json(&["users", "show", "user1@example.test"]);
+    let s = &shown["detail"]["sessions"][0];
+    let span = s["expires_at"].as_i64().unwrap() - s["created_at"].as_i64().unwrap();
+    assert!((span - 12 * 3_600_000).abs() < 1_000, "its expiry is its cap now: {s}");
+    assert_eq!(shown["ended_sessions"][0]["reason"], "absolute", "{shown}");
+    let cookies = user(&seeded, 0)["cookies"].as_array().unwrap();
+    assert!(
+        !valid(&lib, &db, cookies[0].as_str().unwrap()),
+        "Better Auth refuses the session past the cap"
+    );
+    assert!(
+        valid(&lib, &db, cookies[1].as_str().unwrap()),
+        "and keeps the others, for now"
+    );
+
+    // Using a session lets Better Auth slide its expiry out again (its updateAge refresh): the next sweep
+    // brings it back, and ends it once its cap has passed.
+    let again = db.json(&["enforce"]);
+    assert_eq!(
+        (again["ended"].clone(), again["shortened"].clone()),
+        (0.into(), 1.into()),
+        "{again}"
+    );
+    let quiet = db.json(&["enforce"]);
+    assert_eq!(
+        (quiet["ended"].clone(), quiet["shortened"].clone()),
+        (0.into(), 0.into()),
+        "{quiet}"
+    );
+    let actions: Vec<String> = audit_actions(&db).into_iter().map(|(a, _)| a).collect();
+    assert!(actions.contains(&"session.ended".to_owned()), "{actions:?}");
+    assert!(db.ok(&["audit", "verify"]).contains("intact"));
+
+    // A malformed period is bad input; Warden's own schema needs no sweeper.
+    let err = db.fails(&["enforce", "--every", "soon"], 2);
+    assert!(err.contains("every"), "{err}");
+    let own = TestDb::postgres().expect("configured");
+    own.ok(&["migrate"]);
+    let err = own.fails(&["enforce"], 1);
+    assert!(err.contains("applies the session caps itself"), "{err}");
+}
+
+#[test]
+fn enforce_says_why_authjs_sessions_cannot_be_capped() {
+    let Some((db, lib)) = postgres() else { return };
+    let url = fixture_url(&db.url);
+    lib.run(&["authjs", "setup", "--url", &url]);
+    lib.run(&[
+        "authjs",
+        "seed",
+        "--url",
+        &url,
+        "--users",
+        "1",
+        "--sessions-per-user",
+        "1",
+    ]);
+    adopted_json(&db, &[]);
+    let err = db.fails(&["enforce"], 1);
+    assert!(err.contains("Auth.js sessions record no creation time"), "{err}");
+}

@@ -398,3 +398,86 @@ pub async fn end_across(
     tx.commit().await?;
     Ok(out)
 }
+
+/// What one sweep of [`enforce`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Enforced {
+    /// The policy version whose cap it applied.
+    pub policy_version: i64,
+    /// The cap: `session.max_lifetime`, in milliseconds.
+    pub max_lifetime_ms: i64,
+    /// Live sessions past the cap, ended (their rows deleted, copies in Warden's history).
+    pub ended: i64,
+    /// Live sessions whose expiry lay beyond the cap, brought forward to it.
+    pub shortened: i64,
+}
+
+/// Applies the policy's session lifetime cap (`session.max_lifetime`) to the library's sessions, in
+/// place: a live session begun longer ago than the cap is ended as the library ends one, and one whose
+/// expiry lies beyond its creation plus the cap has its expiry brought forward to that instant, so the
+/// library refuses it when the cap comes even between sweeps. In batches of `batch`, each with its audit
+/// event in one transaction. A security admin only (the CLI's `warden enforce`).
+pub async fn enforce(db: &Db, staff: &Staff, now: Millis, batch: u32) -> Result<Enforced> {
+    let admin = staff.admin_for(Permission::BulkRevokeSessions)?;
+    if !(1..=5_000).contains(&batch) {
+        return Err(Error::invalid("batch_size", "must be between 1 and 5000"));
+    }
+    let schema = store::schema(db)?;
+    let (version, policy) = crate::store::policy_versions::current(db).await?;
+    let cap = policy.session.max_lifetime.as_millis();
+    let mut out = Enforced {
+        policy_version: version,
+        max_lifetime_ms: cap,
+        ended: 0,
+        shortened: 0,
+    };
+    loop {
+        let mut tx = db.begin().await?;
+        let ended = store::end_past_cap(&mut tx, schema, now - cap, now, batch).await?;
+        if ended.is_empty() {
+            break;
+        }
+        out.ended += ended.len() as i64;
+        let users: std::collections::BTreeSet<&str> = ended.iter().map(|s| s.user_id.as_str()).collect();
+        let seq = audit::append(
+            &mut tx,
+            now,
+            admin.actor(),
+            Record::new(AuditAction::SessionEnded).meta(json!({
+                "library": schema.library.slug(),
+                "rule": "absolute",
+                "policy_version": version,
+                "max_lifetime_ms": cap,
+                "ended": ended.len(),
+                "users": users.len(),
+                "sessions": ended.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),
+            })),
+        )
+        .await?;
+        store::record_ended(&mut tx, &ended, now, RevokeReason::Absolute, seq).await?;
+        tx.commit().await?;
+    }
+    loop {
+        let mut tx = db.begin().await?;
+        let n = store::shorten_to_cap(&mut tx, schema, cap, now, batch).await?;
+        if n == 0 {
+            break;
+        }
+        out.shortened += n as i64;
+        audit::append(
+            &mut tx,
+            now,
+            admin.actor(),
+            Record::new(AuditAction::SessionBulkBatch).meta(json!({
+                "library": schema.library.slug(),
+                "rule": "absolute",
+                "policy_version": version,
+                "max_lifetime_ms": cap,
+                "shortened": n,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(out)
+}

@@ -456,6 +456,82 @@ pub async fn end_batch(
     Ok(rows.into_iter().map(subject_session).collect())
 }
 
+/// The condition of live sessions begun at or before `$1` (an instant in the library's form), expiring
+/// after `$2`.
+fn past_cap_sql(schema: &LibrarySchema) -> Result<String> {
+    let created = column(schema, TableRole::Session, "createdAt").ok_or_else(|| {
+        Error::SchemaIncompatible(format!(
+            "{} sessions record no creation time: a lifetime cap cannot be told from them",
+            schema.library.name()
+        ))
+    })?;
+    let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
+    Ok(format!(
+        "{created} <= {} AND {expires} > {}",
+        instant_sql(schema.dates, 1),
+        instant_sql(schema.dates, 2)
+    ))
+}
+
+/// Deletes up to `limit` live sessions begun at or before `born_by` (past their lifetime cap), as the
+/// library deletes a session, and returns them as they were.
+pub async fn end_past_cap(
+    tx: &mut Tx,
+    schema: &LibrarySchema,
+    born_by: Millis,
+    now: Millis,
+    limit: u32,
+) -> Result<Vec<SubjectSession>> {
+    if tx.backend() != Backend::Postgres {
+        return Err(Error::SchemaIncompatible(
+            "the caps are enforced on PostgreSQL databases".into(),
+        ));
+    }
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let key = session_identity(schema)?;
+    let sql = format!(
+        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond} LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         RETURNING {cols}",
+        cond = past_cap_sql(schema)?,
+        cols = session_columns(schema)?
+    );
+    let rows: Vec<SessionTuple> = with_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(born_by)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?);
+    Ok(rows.into_iter().map(subject_session).collect())
+}
+
+/// Brings forward, for up to `limit` live sessions, an expiry later than their creation plus `cap_ms`
+/// to exactly that, so the library itself refuses each one when its cap comes, between sweeps. Returns
+/// how many it changed.
+pub async fn shorten_to_cap(tx: &mut Tx, schema: &LibrarySchema, cap_ms: i64, now: Millis, limit: u32) -> Result<u64> {
+    if tx.backend() != Backend::Postgres {
+        return Err(Error::SchemaIncompatible(
+            "the caps are enforced on PostgreSQL databases".into(),
+        ));
+    }
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let key = session_identity(schema)?;
+    let created = required(schema, TableRole::Session, "createdAt")?;
+    let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
+    let cap = format!("({created} + make_interval(secs => $1::float8 / 1000))");
+    let sql = format!(
+        "UPDATE {t} SET {expires} = {cap} WHERE {key} IN (SELECT {key} FROM {t} WHERE {expires} > {cap} \
+         AND {expires} > {now} LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        now = instant_sql(schema.dates, 2)
+    );
+    Ok(with_tx!(tx, |c| sqlx::query(&sql)
+        .bind(cap_ms)
+        .bind(now)
+        .bind(i64::from(limit))
+        .execute(c)
+        .await?
+        .rows_affected()))
+}
+
 /// Copies ended sessions into Warden's `library_sessions_ended`, with the audit event that ended them.
 pub async fn record_ended(
     tx: &mut Tx,
