@@ -14,11 +14,15 @@ use warden_core::model::session_filter::SessionFilter;
 use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::ops::audit::{self, AuditFilter};
 use warden_core::ops::sessions::{self, ClientInfo};
-use warden_core::ops::{overview, timeline};
+use warden_core::ops::subjects::{self, Across, RevokeStyle};
+use warden_core::ops::{library, overview, timeline};
 use warden_core::{Clock, Db, Result, Secret, SystemClock};
 
 /// The heavy account whose timeline is measured.
 const BUSY_EMAIL: &str = "busy-bench@warden.demo";
+
+/// The account of the Better Auth demo with a thousand live sessions.
+const BUSY_LIBRARY_EMAIL: &str = "busy@example.test";
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -31,6 +35,10 @@ pub struct BenchArgs {
     /// Sessions of the heavy account whose timeline is measured (made on the first run only)
     #[arg(long, default_value_t = 5_000)]
     busy_sessions: u32,
+    /// On an adopted library's database: also time ending every live session (the emergency sign-out),
+    /// once. It ends them for good: for a demo database only
+    #[arg(long)]
+    emergency: bool,
 }
 
 #[derive(Serialize)]
@@ -332,6 +340,12 @@ pub async fn run(db: &Db, actor: &Admin, args: BenchArgs, json: bool) -> Result<
         }
     }
 
+    print(db, &figures, n, json);
+    Ok(())
+}
+
+/// The figures, as a table or JSON.
+fn print(db: &Db, figures: &[Figure], n: u32, json: bool) {
     if json {
         println!("{}", serde_json::to_string_pretty(&figures).unwrap_or_default());
     } else {
@@ -345,9 +359,84 @@ pub async fn run(db: &Db, actor: &Admin, args: BenchArgs, json: bool) -> Result<
             "{:<40} {:>10} {:>10} {:>10}",
             "MEASUREMENT", "p50 µs", "p95 µs", "p99 µs"
         );
-        for f in &figures {
+        for f in figures {
             println!("{:<40} {:>10} {:>10} {:>10}", f.name, f.p50_us, f.p95_us, f.p99_us);
         }
     }
+}
+
+/// On a library's database that Warden adopted (`warden demo --schema better-auth` makes one): the users
+/// page at the first and a deep position and with a search, the page of an account with a thousand
+/// sessions, then — once each, since they end sessions for good — signing that account out everywhere
+/// and, with `--emergency`, signing everyone out.
+pub async fn run_library(db: &Db, actor: &Admin, args: BenchArgs, json: bool) -> Result<()> {
+    let now = SystemClock.now();
+    let n = args.iterations.max(10);
+    let mut figures = Vec::new();
+    let users = library::describe(db, now).await?.map(|i| i.users).unwrap_or(0);
+    figures.push(figure(
+        &format!("users page, first 100 (of {users})"),
+        time(n, |_| async {
+            subjects::users_page(db, actor, None, None, 100).await.map(|_| ())
+        })
+        .await?,
+    ));
+    // Keyset paging by email: the last page of the demo's emails is as deep as it goes.
+    figures.push(figure(
+        "users page, 100 after user99999@…",
+        time(n, |_| async {
+            subjects::users_page(db, actor, None, Some("user99999@example.test"), 100)
+                .await
+                .map(|_| ())
+        })
+        .await?,
+    ));
+    figures.push(figure(
+        "users search \"user12345\"",
+        time(n, |_| async {
+            subjects::users_page(db, actor, Some("user12345"), None, 100)
+                .await
+                .map(|_| ())
+        })
+        .await?,
+    ));
+    let busy = subjects::detail(db, actor, BUSY_LIBRARY_EMAIL, now).await?;
+    figures.push(figure(
+        &format!("user page ({} live sessions)", busy.sessions.len()),
+        time(n.min(50), |_| async {
+            subjects::detail(db, actor, BUSY_LIBRARY_EMAIL, now).await.map(|_| ())
+        })
+        .await?,
+    ));
+    let t = Instant::now();
+    let ended = subjects::revoke_user(db, actor, BUSY_LIBRARY_EMAIL, "benchmark", RevokeStyle::Delete, now).await?;
+    figures.push(figure(
+        &format!("sign out everywhere ({ended} sessions)"),
+        vec![t.elapsed().as_micros()],
+    ));
+    if args.emergency {
+        let t = Instant::now();
+        let done = subjects::end_across(
+            db,
+            actor,
+            &Across::Everyone,
+            "benchmark",
+            5_000,
+            now,
+            |_, _| {},
+            || false,
+        )
+        .await?;
+        let us = t.elapsed().as_micros();
+        figures.push(figure(
+            &format!(
+                "emergency sign-out ({} sessions, {}/s)",
+                done.ended,
+                (done.ended as u128 * 1_000_000).checked_div(us).unwrap_or(0)
+            ),
+            vec![us],
+        ));
+    }
+    print(db, &figures, n, json);
     Ok(())
 }

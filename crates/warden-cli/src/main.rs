@@ -93,6 +93,16 @@ enum Command {
         /// Reference time the 90 days of history lead up to (RFC 3339); default now
         #[arg(long)]
         at: Option<String>,
+        /// Make the data set in a library's shape instead, and adopt it: better-auth (its own tables,
+        /// filled on an empty PostgreSQL database; for the benchmarks of an adopted database)
+        #[arg(long, value_name = "LIBRARY")]
+        schema: Option<String>,
+        /// With --schema: sessions per user (begun over the past 30 days, each lasting 7)
+        #[arg(long, default_value_t = 5, requires = "schema")]
+        sessions_per_user: u32,
+        /// With --schema: live sessions of busy@example.test
+        #[arg(long, default_value_t = 1_000, requires = "schema")]
+        busy_sessions: u32,
     },
     /// Print a new random data key for WARDEN_DATA_KEY
     Keygen,
@@ -773,7 +783,46 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await;
         }
-        Command::Demo { users, seed, at } => {
+        Command::Demo {
+            users,
+            schema: Some(schema),
+            sessions_per_user,
+            busy_sessions,
+            at,
+            ..
+        } => {
+            if library::Library::parse(schema) != Some(library::Library::BetterAuth) {
+                return Err(Error::invalid("schema", "the demo is made in better-auth's shape only"));
+            }
+            let db = Db::connect(need_db(&cli)?, false).await?;
+            if db.schema_state().await? != warden_core::store::SchemaState::Empty {
+                return Err(Error::SchemaIncompatible(
+                    "the Better Auth demo is made in an empty database: this one holds tables already".into(),
+                ));
+            }
+            let at = at.as_deref().map(|s| parse_time("--at", s)).transpose()?.unwrap_or(now);
+            let actor = warden_core::ops::operator::cli(now)?;
+            let report =
+                demo::better_auth::generate(&db, &actor, *users, *sessions_per_user, *busy_sessions, at).await?;
+            if cli.json {
+                print_json(&report);
+            } else {
+                println!(
+                    "Better Auth demo ready in {:.1} s: {} users, {} sessions (busy@example.test holds {} live ones); \
+                     adopted by Warden.",
+                    report.elapsed_ms as f64 / 1000.0,
+                    report.users,
+                    report.sessions,
+                    report.busy_sessions
+                );
+                println!(
+                    "Console sign-in (demo data only): {}  password {}",
+                    report.admin_email, report.admin_password
+                );
+            }
+            return Ok(());
+        }
+        Command::Demo { users, seed, at, .. } => {
             let db = Db::connect(need_db(&cli)?, true).await?;
             let at = at.as_deref().map(|s| parse_time("--at", s)).transpose()?.unwrap_or(now);
             let quiet = cli.json;
@@ -827,6 +876,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Migrate | Command::Inspect { .. } | Command::Adopt { .. } | Command::Demo { .. } | Command::Keygen => {
             unreachable!("handled above")
         }
+        Command::Bench(args) if db.library().is_some() => bench::run_library(&db, &actor, args, cli.json).await?,
         Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,
         Command::Users(UsersCmd::List {
             search,

@@ -6,6 +6,8 @@
 //! policy versions; and a hash-chained audit log of it all, in time order. Deterministic for a seed and a
 //! reference time (password hash salts aside). Rows go in with multi-row inserts in large transactions.
 
+pub mod better_auth;
+
 use std::time::Instant;
 
 use rand::rngs::StdRng;

@@ -30,6 +30,7 @@ pub mod bulk_load;
 pub mod flags;
 pub mod hash_gate;
 pub mod library;
+pub mod library_demo;
 pub mod login_attempts;
 pub mod mail_outbox;
 pub mod meta;
