@@ -73,106 +73,115 @@ pub fn fixture_url(url: &str) -> String {
 /// compare before and after: Warden must never change a library's tables.
 pub fn schema_dump(url: &str) -> String {
     let url = url.to_owned();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        rt.block_on(async move {
-            use sqlx::Connection;
-            let mut lines: Vec<String> = Vec::new();
-            if url.starts_with("sqlite:") {
-                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open the SQLite file");
-                let rows: Vec<(String, String, Option<String>)> =
-                    sqlx::query_as("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
-                        .fetch_all(&mut c)
+    on_own_runtime(move || async move {
+        use sqlx::Connection;
+        let mut lines: Vec<String> = Vec::new();
+        if url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("open the SQLite file");
+            let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            )
+            .fetch_all(&mut c)
+            .await
+            .expect("read sqlite_master");
+            for (ty, name, sql) in rows {
+                if ty == "table" {
+                    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{name}\""))
+                        .fetch_one(&mut c)
                         .await
-                        .expect("read sqlite_master");
-                for (ty, name, sql) in rows {
-                    if ty == "table" {
-                        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{name}\""))
-                            .fetch_one(&mut c)
-                            .await
-                            .expect("count");
-                        lines.push(format!("{ty} {name} rows={n}: {}", sql.unwrap_or_default()));
-                    } else {
-                        lines.push(format!("{ty} {name}: {}", sql.unwrap_or_default()));
-                    }
+                        .expect("count");
+                    lines.push(format!("{ty} {name} rows={n}: {}", sql.unwrap_or_default()));
+                } else {
+                    lines.push(format!("{ty} {name}: {}", sql.unwrap_or_default()));
                 }
-            } else {
-                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
-                let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT table_schema::text || '.' || table_name::text, column_name::text, data_type::text, \
+            }
+        } else {
+            let mut c = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+            let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT table_schema::text || '.' || table_name::text, column_name::text, data_type::text, \
                      is_nullable::text, column_default::text FROM information_schema.columns \
                      WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
                      ORDER BY table_schema, table_name, ordinal_position",
-                )
-                .fetch_all(&mut c)
-                .await
-                .expect("read the columns");
-                for (t, col, ty, null, default) in columns {
-                    lines.push(format!("column {t}.{col} {ty} null={null} default={}", default.unwrap_or_default()));
-                }
-                let indexes: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT schemaname::text || '.' || indexname::text, indexdef FROM pg_indexes \
+            )
+            .fetch_all(&mut c)
+            .await
+            .expect("read the columns");
+            for (t, col, ty, null, default) in columns {
+                lines.push(format!(
+                    "column {t}.{col} {ty} null={null} default={}",
+                    default.unwrap_or_default()
+                ));
+            }
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT schemaname::text || '.' || indexname::text, indexdef FROM pg_indexes \
                      WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
-                )
-                .fetch_all(&mut c)
-                .await
-                .expect("read the indexes");
-                lines.extend(indexes.into_iter().map(|(n, d)| format!("index {n}: {d}")));
-                let constraints: Vec<(String, String)> = sqlx::query_as(
+            )
+            .fetch_all(&mut c)
+            .await
+            .expect("read the indexes");
+            lines.extend(indexes.into_iter().map(|(n, d)| format!("index {n}: {d}")));
+            let constraints: Vec<(String, String)> = sqlx::query_as(
                     "SELECT conrelid::regclass::text || '.' || conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
                      WHERE connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) ORDER BY 1",
                 )
                 .fetch_all(&mut c)
                 .await
                 .expect("read the constraints");
-                lines.extend(constraints.into_iter().map(|(n, d)| format!("constraint {n}: {d}")));
-                let tables: Vec<String> = sqlx::query_scalar(
+            lines.extend(constraints.into_iter().map(|(n, d)| format!("constraint {n}: {d}")));
+            let tables: Vec<String> = sqlx::query_scalar(
                     "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables \
                      WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1",
                 )
                 .fetch_all(&mut c)
                 .await
                 .expect("read the tables");
-                for t in tables {
-                    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
-                        .fetch_one(&mut c)
-                        .await
-                        .expect("count");
-                    lines.push(format!("rows {t}={n}"));
-                }
+            for t in tables {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("count");
+                lines.push(format!("rows {t}={n}"));
             }
-            lines.join("\n")
-        })
+        }
+        lines.join("\n")
+    })
+}
+
+/// Runs `work` to its end on a runtime of its own, on a thread of its own: the callers are plain tests
+/// and async tests alike, and neither may block a runtime they are on.
+fn on_own_runtime<T, F, Fut>(work: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(work())
     })
     .join()
-    .expect("the dump thread")
+    .expect("the database thread")
 }
 
 /// Runs `sql` (one or more statements) on the database at `url` (a Warden URL): tables of an
 /// application that are neither Warden's nor a library's, for the refusals to be tested on.
 pub fn run_sql(url: &str, sql: &str) {
     let (url, sql) = (url.to_owned(), sql.to_owned());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        rt.block_on(async move {
-            use sqlx::Connection;
-            if url.starts_with("sqlite:") {
-                let mut c = sqlx::SqliteConnection::connect(&url)
-                    .await
-                    .expect("open the SQLite file");
-                sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
-            } else {
-                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
-                sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
-            }
-        })
+    on_own_runtime(move || async move {
+        use sqlx::Connection;
+        if url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("open the SQLite file");
+            sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
+        } else {
+            let mut c = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+            sqlx::raw_sql(&sql).execute(&mut c).await.expect("run the SQL");
+        }
     })
-    .join()
-    .expect("the SQL thread")
 }

@@ -672,11 +672,23 @@ fn enforce_says_why_authjs_sessions_cannot_be_capped() {
 #[test]
 fn the_better_auth_demo_is_made_adopted_and_benchmarked() {
     let Some(db) = TestDb::postgres() else { return };
-    let made = db.json(&["demo", "--schema", "better-auth", "--users", "40", "--busy-sessions", "30"]);
+    let made = db.json(&[
+        "demo",
+        "--schema",
+        "better-auth",
+        "--users",
+        "40",
+        "--busy-sessions",
+        "30",
+    ]);
     assert_eq!(made["users"], 40, "{made}");
     assert_eq!(made["sessions"], 40 * 5 + 30, "{made}");
     let page = db.json(&["users", "list", "--limit", "100"]);
-    assert_eq!(page["users"].as_array().unwrap().len(), 41, "the users and the busy account: {page}");
+    assert_eq!(
+        page["users"].as_array().unwrap().len(),
+        41,
+        "the users and the busy account: {page}"
+    );
     let busy = db.json(&["users", "show", "busy@example.test"]);
     assert_eq!(busy["detail"]["sessions"].as_array().unwrap().len(), 30, "all live");
     // The console's security admin signs in to Warden's own tables.
@@ -685,8 +697,16 @@ fn the_better_auth_demo_is_made_adopted_and_benchmarked() {
     assert!(err.contains("empty database"), "{err}");
 
     let figures = db.json(&["bench", "--iterations", "10", "--emergency"]);
-    let names: Vec<&str> = figures.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert!(names.iter().any(|n| n.starts_with("users page, first 100")), "{names:?}");
+    let names: Vec<&str> = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("users page, first 100")),
+        "{names:?}"
+    );
     assert!(names.contains(&"sign out everywhere (30 sessions)"), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("emergency sign-out (")), "{names:?}");
     let after = db.json(&["sessions", "bulk-revoke", "--everyone", "--reason", "x"]);
