@@ -400,6 +400,15 @@ pub async fn run_library(db: &Db, actor: &Admin, args: BenchArgs, json: bool) ->
         })
         .await?,
     ));
+    figures.push(figure(
+        "users search \"user12345@example.test\"",
+        time(n, |_| async {
+            subjects::users_page(db, actor, Some("user12345@example.test"), None, 100)
+                .await
+                .map(|_| ())
+        })
+        .await?,
+    ));
     let busy = subjects::detail(db, actor, BUSY_LIBRARY_EMAIL, now).await?;
     figures.push(figure(
         &format!("user page ({} live sessions)", busy.sessions.len()),

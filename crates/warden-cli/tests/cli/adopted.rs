@@ -163,7 +163,19 @@ fn adopting_better_auth_changes_none_of_its_tables_and_a_second_time_changes_not
             ["user1@example.test", "user2@example.test", "user3@example.test"],
             "{variant}"
         );
-        let shown = db.json(&["users", "show", "user2@example.test"]);
+        let found = db.json(&["users", "list", "--search", "USER2@example.test"]);
+        assert_eq!(
+            found["users"].as_array().unwrap().len(),
+            1,
+            "{variant}: a whole address: {found}"
+        );
+        let found = db.json(&["users", "list", "--search", "user2@exa"]);
+        assert_eq!(
+            found["users"].as_array().unwrap().len(),
+            1,
+            "{variant}: the start of one: {found}"
+        );
+        let shown = db.json(&["users", "show", "User2@Example.test"]);
         assert_eq!(
             shown["detail"]["sessions"].as_array().unwrap().len(),
             2,

@@ -162,6 +162,13 @@ fn subject_user(t: UserTuple) -> SubjectUser {
 /// A page of users by email, after the email `after`, whose email or name starts with `search`
 /// (lowercase); one more than `limit` tells there is a next page.
 pub async fn users_page(db: &Db, search: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<SubjectUser>> {
+    // A whole address is found on the email's index; a start of one or of a name reads the table (Warden
+    // adds no index to the library's tables).
+    if let (Some(whole), None) = (search.filter(|s| s.contains('@')), after) {
+        if let Some(u) = user(db, whole).await? {
+            return Ok(vec![u]);
+        }
+    }
     let schema = schema(db)?;
     let t = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
     let email = required(schema, TableRole::User, "email")?;
@@ -196,7 +203,11 @@ pub async fn user(db: &Db, ident: &str) -> Result<Option<SubjectUser>> {
     let schema = schema(db)?;
     let t = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
     let by = if ident.contains('@') {
-        format!("lower({}) = lower($1)", required(schema, TableRole::User, "email")?)
+        // The libraries keep emails as typed at sign-up, which Better Auth lowercases: an exact match or
+        // the lowercased one, both on the email's unique index (a case-insensitive scan would read every
+        // user of a million-user table).
+        let email = required(schema, TableRole::User, "email")?;
+        format!("({email} = $1 OR {email} = lower($1))")
     } else {
         if schema.user_id_type.starts_with("int") || schema.user_id_type == "bigint" {
             if ident.parse::<i64>().is_err() {
@@ -540,6 +551,32 @@ pub async fn record_ended(
     reason: RevokeReason,
     audit_seq: i64,
 ) -> Result<()> {
+    if ended.is_empty() {
+        return Ok(());
+    }
+    if let Tx::Postgres(t) = tx {
+        // One statement for the whole batch: a row per session, from arrays.
+        let col = |f: fn(&SubjectSession) -> Option<String>| ended.iter().map(f).collect::<Vec<_>>();
+        let num = |f: fn(&SubjectSession) -> Option<i64>| ended.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(
+            "INSERT INTO library_sessions_ended (session_key, user_key, created_at, expires_at, ip, user_agent, \
+             ended_at, reason, audit_seq) \
+             SELECT k, u, c, e, i, a, $7, $8, $9 FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], \
+             $5::text[], $6::text[]) AS s(k, u, c, e, i, a)",
+        )
+        .bind(col(|s| Some(s.key.clone())))
+        .bind(col(|s| Some(s.user_id.clone())))
+        .bind(num(|s| s.created_at))
+        .bind(num(|s| s.expires_at))
+        .bind(col(|s| s.ip.clone()))
+        .bind(col(|s| s.user_agent.clone()))
+        .bind(at)
+        .bind(reason.as_str())
+        .bind(audit_seq)
+        .execute(&mut **t)
+        .await?;
+        return Ok(());
+    }
     for s in ended {
         with_tx!(tx, |c| sqlx::query(
             "INSERT INTO library_sessions_ended (session_key, user_key, created_at, expires_at, ip, user_agent, \
