@@ -645,7 +645,7 @@ fn print_policy_preview(p: &policy_store::PolicyPreview) {
 }
 
 /// What `warden inspect` found, as sentences (or JSON with `--json`).
-fn print_inspection(json: bool, db: &Db, found: &Found) {
+fn print_inspection(json: bool, db: &Db, found: &Found, adopted: bool) {
     let backend = db.backend().name();
     if json {
         let v = match found {
@@ -656,6 +656,7 @@ fn print_inspection(json: bool, db: &Db, found: &Found) {
                 "backend": backend,
                 "summary": i.summary(),
                 "inspection": i,
+                "adopted": adopted,
             }),
             Found::Unknown(tables) => json!({ "kind": "unknown", "backend": backend, "tables": tables }),
         };
@@ -703,7 +704,15 @@ fn print_inspection(json: bool, db: &Db, found: &Found) {
                 }
             }
             println!();
-            println!("Nothing was written.");
+            if adopted {
+                println!(
+                    "Warden has adopted it: its own tables are in the `{}` schema, and every command works on it. \
+                     Nothing was written.",
+                    warden_core::store::WARDEN_SCHEMA
+                );
+            } else {
+                println!("Nothing was written. `warden adopt` puts Warden's own tables beside the library's.");
+            }
         }
     }
 }
@@ -759,7 +768,8 @@ async fn run(cli: Cli) -> Result<()> {
             let named = library::parse_table_names(tables.as_deref().unwrap_or(""))
                 .map_err(|rule| Error::invalid("tables", rule))?;
             let found = library::inspect(&db, now, library, &named).await?;
-            print_inspection(cli.json, &db, &found);
+            let adopted = matches!(found, Found::Library(_)) && db.is_adopted().await?;
+            print_inspection(cli.json, &db, &found, adopted);
             return Ok(());
         }
         Command::Adopt {

@@ -120,6 +120,11 @@ fn adopting_better_auth_changes_none_of_its_tables_and_a_second_time_changes_not
         if !tables.is_empty() {
             args.extend(["--tables", tables]);
         }
+        assert_eq!(db.json(&["inspect"])["adopted"], false, "{variant}");
+        assert!(
+            db.ok(&["inspect"]).contains("`warden adopt` puts Warden's own tables"),
+            "{variant}"
+        );
         let first = adopted_json(&db, &args);
         assert_eq!(first["adopted"], true, "{variant}: {first}");
         assert_eq!(first["staff"]["created"], true, "{variant}: {first}");
@@ -150,6 +155,8 @@ fn adopting_better_auth_changes_none_of_its_tables_and_a_second_time_changes_not
             .count();
         assert_eq!(adoptions, 1, "{variant}");
 
+        assert_eq!(db.json(&["inspect"])["adopted"], true, "{variant}");
+        assert!(db.ok(&["inspect"]).contains("Warden has adopted it"), "{variant}");
         // Every command now opens it, on the library's users.
         let page = db.json(&["users", "list"]);
         let emails: Vec<&str> = page["users"]

@@ -290,17 +290,21 @@ impl Db {
     /// Warden's own tables of a library's database it adopted, on connections of their own; `None`
     /// when it has not been adopted.
     async fn adopted(&self) -> Result<Option<Db>> {
-        let Pool::Postgres(p) = &self.pool else {
-            return Ok(None);
-        };
-        let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("{WARDEN_SCHEMA}.warden_meta"))
-            .fetch_one(p)
-            .await?;
-        if !there {
+        if !self.is_adopted().await? {
             return Ok(None);
         }
         Ok(Some(self.in_warden_schema().await?))
+    }
+
+    /// Whether Warden's own tables are beside a library's here (its [`WARDEN_SCHEMA`] schema exists).
+    pub async fn is_adopted(&self) -> Result<bool> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Ok(false);
+        };
+        Ok(sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("{WARDEN_SCHEMA}.warden_meta"))
+            .fetch_one(p)
+            .await?)
     }
 
     /// A handle on the same PostgreSQL database whose connections see only the [`WARDEN_SCHEMA`] schema.
