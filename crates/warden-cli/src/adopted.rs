@@ -448,11 +448,12 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                     println!("{}", serde_json::to_string(&done).unwrap_or_default());
                 } else {
                     println!(
-                        "{}: policy v{} (session.max_lifetime {}): ended {} session(s) past it, brought {} expiry(ies) \
-                         forward to it.",
+                        "{}: policy v{} (session.max_lifetime {}, the application's admins {}): ended {} session(s) past \
+                         it, brought {} expiry(ies) forward to it.",
                         format_ms(now),
                         done.policy_version,
                         Duration::from_secs((done.max_lifetime_ms.max(0) / 1000) as u64),
+                        Duration::from_secs((done.privileged_max_lifetime_ms.max(0) / 1000) as u64),
                         done.ended,
                         done.shortened
                     );

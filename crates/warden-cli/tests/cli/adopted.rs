@@ -732,3 +732,34 @@ fn the_better_auth_demo_is_made_adopted_and_benchmarked() {
     assert_eq!(after["sessions"], 0, "the emergency ended every live session: {after}");
     assert!(db.ok(&["audit", "verify"]).contains("intact"));
 }
+
+#[test]
+fn enforce_gives_the_applications_admins_the_privileged_cap() {
+    let Some((db, lib)) = postgres() else { return };
+    better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    db.ok(&[
+        "policy",
+        "set",
+        "privileged.max_lifetime=2h",
+        "privileged.ttl=1h",
+        "--note",
+        "admins: 2 hours",
+    ]);
+    let done = db.json(&["enforce"]);
+    assert_eq!(done["privileged_max_lifetime_ms"], 2 * 3_600_000, "{done}");
+    assert_eq!(
+        done["shortened"], 2,
+        "the admin's two to 2 h; the others' expire within the 30-day cap: {done}"
+    );
+    let span = |email: &str| {
+        let shown = db.json(&["users", "show", email]);
+        let s = &shown["detail"]["sessions"][0];
+        s["expires_at"].as_i64().unwrap() - s["created_at"].as_i64().unwrap()
+    };
+    assert!(
+        (span("user1@example.test") - 2 * 3_600_000).abs() < 1_000,
+        "user1 is an admin"
+    );
+    assert!(span("user2@example.test") > 2 * 3_600_000, "user2 is not");
+}

@@ -402,21 +402,24 @@ pub async fn end_across(
 /// What one sweep of [`enforce`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Enforced {
-    /// The policy version whose cap it applied.
+    /// The policy version whose caps it applied.
     pub policy_version: i64,
     /// The cap: `session.max_lifetime`, in milliseconds.
     pub max_lifetime_ms: i64,
-    /// Live sessions past the cap, ended (their rows deleted, copies in Warden's history).
+    /// The cap of the application's staff (Better Auth's `admin` role): `privileged.max_lifetime`.
+    pub privileged_max_lifetime_ms: i64,
+    /// Live sessions past their cap, ended (their rows deleted, copies in Warden's history).
     pub ended: i64,
-    /// Live sessions whose expiry lay beyond the cap, brought forward to it.
+    /// Live sessions whose expiry lay beyond their cap, brought forward to it.
     pub shortened: i64,
 }
 
-/// Applies the policy's session lifetime cap (`session.max_lifetime`) to the library's sessions, in
-/// place: a live session begun longer ago than the cap is ended as the library ends one, and one whose
-/// expiry lies beyond its creation plus the cap has its expiry brought forward to that instant, so the
-/// library refuses it when the cap comes even between sweeps. In batches of `batch`, each with its audit
-/// event in one transaction. A security admin only (the CLI's `warden enforce`).
+/// Applies the policy's session lifetime caps to the library's sessions, in place: `session.max_lifetime`
+/// to everyone's and the shorter `privileged.max_lifetime` to the application's staff's (Better Auth's
+/// `admin` role). A live session begun longer ago than its cap is ended as the library ends one, and one
+/// whose expiry lies beyond its creation plus its cap has its expiry brought forward to that instant, so
+/// the library refuses it when the cap comes even between sweeps. In batches of `batch`, each with its
+/// audit event in one transaction. A security admin only (the CLI's `warden enforce`).
 pub async fn enforce(db: &Db, staff: &Staff, now: Millis, batch: u32) -> Result<Enforced> {
     let admin = staff.admin_for(Permission::BulkRevokeSessions)?;
     if !(1..=5_000).contains(&batch) {
@@ -424,60 +427,68 @@ pub async fn enforce(db: &Db, staff: &Staff, now: Millis, batch: u32) -> Result<
     }
     let schema = store::schema(db)?;
     let (version, policy) = crate::store::policy_versions::current(db).await?;
-    let cap = policy.session.max_lifetime.as_millis();
     let mut out = Enforced {
         policy_version: version,
-        max_lifetime_ms: cap,
+        max_lifetime_ms: policy.session.max_lifetime.as_millis(),
+        privileged_max_lifetime_ms: policy.privileged.max_lifetime.as_millis(),
         ended: 0,
         shortened: 0,
     };
-    loop {
-        let mut tx = db.begin().await?;
-        let ended = store::end_past_cap(&mut tx, schema, now - cap, now, batch).await?;
-        if ended.is_empty() {
-            break;
-        }
-        out.ended += ended.len() as i64;
-        let users: std::collections::BTreeSet<&str> = ended.iter().map(|s| s.user_id.as_str()).collect();
-        let seq = audit::append(
-            &mut tx,
-            now,
-            admin.actor(),
-            Record::new(AuditAction::SessionEnded).meta(json!({
-                "library": schema.library.slug(),
-                "rule": "absolute",
-                "policy_version": version,
-                "max_lifetime_ms": cap,
-                "ended": ended.len(),
-                "users": users.len(),
-                "sessions": ended.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),
-            })),
-        )
-        .await?;
-        store::record_ended(&mut tx, &ended, now, RevokeReason::Absolute, seq).await?;
-        tx.commit().await?;
+    // The staff's shorter cap first (with Better Auth's admin plugin, which gives them their role), then
+    // everyone's.
+    let mut passes = Vec::new();
+    if schema.plugins.admin {
+        passes.push((out.privileged_max_lifetime_ms, true));
     }
-    loop {
-        let mut tx = db.begin().await?;
-        let n = store::shorten_to_cap(&mut tx, schema, cap, now, batch).await?;
-        if n == 0 {
-            break;
+    passes.push((out.max_lifetime_ms, false));
+    for (cap, staff_only) in passes {
+        let rule = json!({
+            "library": schema.library.slug(),
+            "rule": "absolute",
+            "policy_version": version,
+            "max_lifetime_ms": cap,
+            "privileged": staff_only,
+        });
+        loop {
+            let mut tx = db.begin().await?;
+            let ended = store::end_past_cap(&mut tx, schema, now - cap, now, batch, staff_only).await?;
+            if ended.is_empty() {
+                break;
+            }
+            out.ended += ended.len() as i64;
+            let users: std::collections::BTreeSet<&str> = ended.iter().map(|s| s.user_id.as_str()).collect();
+            let mut meta = rule.clone();
+            meta["ended"] = json!(ended.len());
+            meta["users"] = json!(users.len());
+            meta["sessions"] = json!(ended.iter().map(|s| s.key.as_str()).collect::<Vec<_>>());
+            let seq = audit::append(
+                &mut tx,
+                now,
+                admin.actor(),
+                Record::new(AuditAction::SessionEnded).meta(meta),
+            )
+            .await?;
+            store::record_ended(&mut tx, &ended, now, RevokeReason::Absolute, seq).await?;
+            tx.commit().await?;
         }
-        out.shortened += n as i64;
-        audit::append(
-            &mut tx,
-            now,
-            admin.actor(),
-            Record::new(AuditAction::SessionBulkBatch).meta(json!({
-                "library": schema.library.slug(),
-                "rule": "absolute",
-                "policy_version": version,
-                "max_lifetime_ms": cap,
-                "shortened": n,
-            })),
-        )
-        .await?;
-        tx.commit().await?;
+        loop {
+            let mut tx = db.begin().await?;
+            let n = store::shorten_to_cap(&mut tx, schema, cap, now, batch, staff_only).await?;
+            if n == 0 {
+                break;
+            }
+            out.shortened += n as i64;
+            let mut meta = rule.clone();
+            meta["shortened"] = json!(n);
+            audit::append(
+                &mut tx,
+                now,
+                admin.actor(),
+                Record::new(AuditAction::SessionBulkBatch).meta(meta),
+            )
+            .await?;
+            tx.commit().await?;
+        }
     }
     Ok(out)
 }

@@ -484,14 +484,31 @@ fn past_cap_sql(schema: &LibrarySchema) -> Result<String> {
     ))
 }
 
+/// With `staff_only`, the condition that a session is one of the application's staff (Better Auth's
+/// admin-plugin role holding `admin`, as [`SubjectUser::is_staff`] reads it); otherwise nothing.
+fn staff_sql(schema: &LibrarySchema, staff_only: bool) -> Result<String> {
+    if !staff_only {
+        return Ok(String::new());
+    }
+    let users = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    Ok(format!(
+        " AND {} IN (SELECT {} FROM {users} WHERE {} ~* '(^|,)\\s*admin\\s*(,|$)')",
+        required(schema, TableRole::Session, "userId")?,
+        required(schema, TableRole::User, "id")?,
+        required(schema, TableRole::User, "role")?
+    ))
+}
+
 /// Deletes up to `limit` live sessions begun at or before `born_by` (past their lifetime cap), as the
-/// library deletes a session, and returns them as they were.
+/// library deletes a session, and returns them as they were; with `staff_only`, only the application's
+/// staff's (their cap is the privileged one).
 pub async fn end_past_cap(
     tx: &mut Tx,
     schema: &LibrarySchema,
     born_by: Millis,
     now: Millis,
     limit: u32,
+    staff_only: bool,
 ) -> Result<Vec<SubjectSession>> {
     if tx.backend() != Backend::Postgres {
         return Err(Error::SchemaIncompatible(
@@ -501,9 +518,10 @@ pub async fn end_past_cap(
     let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
     let key = session_identity(schema)?;
     let sql = format!(
-        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond} LIMIT $3 FOR UPDATE SKIP LOCKED) \
+        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond}{staff} LIMIT $3 FOR UPDATE SKIP LOCKED) \
          RETURNING {cols}",
         cond = past_cap_sql(schema)?,
+        staff = staff_sql(schema, staff_only)?,
         cols = session_columns(schema)?
     );
     let rows: Vec<SessionTuple> = with_tx!(tx, |c| sqlx::query_as(&sql)
@@ -517,8 +535,15 @@ pub async fn end_past_cap(
 
 /// Brings forward, for up to `limit` live sessions, an expiry later than their creation plus `cap_ms`
 /// to exactly that, so the library itself refuses each one when its cap comes, between sweeps. Returns
-/// how many it changed.
-pub async fn shorten_to_cap(tx: &mut Tx, schema: &LibrarySchema, cap_ms: i64, now: Millis, limit: u32) -> Result<u64> {
+/// how many it changed; with `staff_only`, only the application's staff's sessions.
+pub async fn shorten_to_cap(
+    tx: &mut Tx,
+    schema: &LibrarySchema,
+    cap_ms: i64,
+    now: Millis,
+    limit: u32,
+    staff_only: bool,
+) -> Result<u64> {
     if tx.backend() != Backend::Postgres {
         return Err(Error::SchemaIncompatible(
             "the caps are enforced on PostgreSQL databases".into(),
@@ -531,8 +556,9 @@ pub async fn shorten_to_cap(tx: &mut Tx, schema: &LibrarySchema, cap_ms: i64, no
     let cap = format!("({created} + make_interval(secs => $1::float8 / 1000))");
     let sql = format!(
         "UPDATE {t} SET {expires} = {cap} WHERE {key} IN (SELECT {key} FROM {t} WHERE {expires} > {cap} \
-         AND {expires} > {now} LIMIT $3 FOR UPDATE SKIP LOCKED)",
-        now = instant_sql(schema.dates, 2)
+         AND {expires} > {now}{staff} LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        now = instant_sql(schema.dates, 2),
+        staff = staff_sql(schema, staff_only)?
     );
     Ok(with_tx!(tx, |c| sqlx::query(&sql)
         .bind(cap_ms)
