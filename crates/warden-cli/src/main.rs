@@ -138,9 +138,10 @@ enum Command {
     },
     /// Measure session validation and the admin pages on this database (see docs/PERFORMANCE.md)
     Bench(bench::BenchArgs),
-    /// On an adopted Better Auth database: apply the policy's session lifetime cap (session.max_lifetime)
-    /// to the library's sessions in place — end those past it, bring forward expiries beyond it — each
-    /// batch audited. Once, or with --every as a long-running sweeper (the package's warden-enforce unit)
+    /// On an adopted Better Auth database: apply the policy's session lifetime caps (session.max_lifetime;
+    /// privileged.max_lifetime for the application's admins) to the library's sessions in place — end
+    /// those past them, bring forward expiries beyond them — each batch audited. Once, or with --every as a
+    /// long-running sweeper (the package's warden-enforce unit)
     Enforce {
         /// Sweep again after this long (30s, 1m, 1h) until stopped; without it, sweep once
         #[arg(long)]
