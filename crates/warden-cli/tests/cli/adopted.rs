@@ -226,6 +226,8 @@ fn what_is_not_a_library_database_or_not_on_postgresql_is_not_adopted() {
         err.contains("adopting a Better Auth database in a SQLite file is not supported yet"),
         "{err}"
     );
+    let err = db.fails(&["users", "list"], 1);
+    assert!(err.contains("a SQLite file is not adopted yet"), "{err}");
     assert_eq!(schema_dump(&db.url), before, "nothing was written");
 }
 

@@ -363,13 +363,22 @@ impl Db {
         };
         match found {
             Some(schema) => {
+                let adopt = match self.backend() {
+                    Backend::Postgres => "`warden adopt --db <url>` puts Warden's own tables beside the library's",
+                    Backend::Sqlite => "Warden adopts such a database on PostgreSQL; a SQLite file is not adopted yet",
+                };
                 Error::SchemaIncompatible(format!(
-                "this is a {} database ({}; tables {}), not a Warden one: `warden inspect --db <url>` says what it \
-                 holds and carries, and `warden adopt --db <url>` puts Warden's own tables beside the library's",
-                schema.library.name(),
-                schema.title(),
-                schema.tables.values().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-            ))
+                    "this is a {} database ({}; tables {}), not a Warden one: `warden inspect --db <url>` says what \
+                     it holds and carries, and {adopt}",
+                    schema.library.name(),
+                    schema.title(),
+                    schema
+                        .tables
+                        .values()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             }
             None => foreign(tables),
         }
