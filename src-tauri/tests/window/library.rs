@@ -153,6 +153,42 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     assert!(targets.iter().any(|t| t == "user2@example.test"), "{targets:?}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     c.shot("library-audit").await;
+
+    // One session of user 1 ended from its row: Better Auth refuses that cookie and keeps the other.
+    let valid = |cookie: &str| ba(&lib, &fixture, "check-session", &["--cookie", cookie])["valid"] == true;
+    let user1 = &seeded["users"][0];
+    let (first, second) = (
+        user1["cookies"][0].as_str().expect("a cookie"),
+        user1["cookies"][1].as_str().expect("a cookie"),
+    );
+    let first_id = user1["session_ids"][0].as_str().expect("an id");
+    c.click("nav-users").await?;
+    c.fill("library-search", "user1@example.test").await?;
+    c.wait_css("[data-testid=library-user-row][data-email='user1@example.test'] td")
+        .await?
+        .click()
+        .await?;
+    c.wait_text("user-email", "user1@example.test").await?;
+    c.wait_css(&format!(
+        "[data-testid=library-session-row][data-session-key='{first_id}'] button"
+    ))
+    .await?
+    .click()
+    .await?;
+    c.confirm_with_reason("laptop stolen").await?;
+    c.wait_text("session-count", "1").await?;
+    assert!(!valid(first), "Better Auth refuses the ended session");
+    assert!(valid(second), "and keeps the other");
+
+    // The emergency: every live session, after a dialog that says how many.
+    c.click("back").await?;
+    c.click("sign-out-everyone").await?;
+    c.wait_css_text("dialog", "3 sessions of 2 users").await?;
+    c.shot("library-sign-out-everyone").await;
+    c.confirm_with_reason("breach drill").await?;
+    c.wait_text("toast", "3 sessions ended").await?;
+    let user3 = seeded["users"][2]["cookies"][0].as_str().expect("a cookie");
+    assert!(!valid(second) && !valid(user3), "Better Auth refuses every session");
     c.quit().await
 }
 
