@@ -135,26 +135,26 @@ pub async fn count(db: &Db, schema: &LibrarySchema, role: TableRole) -> Result<i
         .await?))
 }
 
-/// An instant as the library stores it, to bind to the parameter that [`instant_sql`] reads.
-pub enum Instant {
-    Int(i64),
-    Text(String),
-}
-
-pub fn instant(style: DateStyle, at: Millis) -> Instant {
+/// An instant as the library's form of it is bound: Unix milliseconds, or seconds where the library
+/// stores seconds; [`instant_sql`] turns the parameter into the stored form.
+pub fn instant(style: DateStyle, at: Millis) -> i64 {
     match style {
-        DateStyle::Timestamptz | DateStyle::TimestampUtc | DateStyle::EpochMillis => Instant::Int(at),
-        DateStyle::EpochSeconds => Instant::Int(at.div_euclid(1000)),
-        DateStyle::IsoText => Instant::Text(iso(at)),
+        DateStyle::EpochSeconds => at.div_euclid(1000),
+        DateStyle::Timestamptz | DateStyle::TimestampUtc | DateStyle::EpochMillis | DateStyle::IsoText => at,
     }
 }
 
-/// The SQL that turns parameter `$n`, bound to an [`instant`], into the library's stored form.
+/// The SQL that turns parameter `$n`, bound to an [`instant`], into the library's stored form. ISO text is
+/// `2026-12-07T13:52:20.666Z`, as JavaScript's `toISOString` writes it (so text compares as time), made
+/// from the integer milliseconds exactly.
 pub fn instant_sql(style: DateStyle, n: usize) -> String {
     match style {
         DateStyle::Timestamptz => format!("to_timestamp(${n}::float8 / 1000)"),
         DateStyle::TimestampUtc => format!("(to_timestamp(${n}::float8 / 1000) AT TIME ZONE 'UTC')"),
-        DateStyle::EpochMillis | DateStyle::EpochSeconds | DateStyle::IsoText => format!("${n}"),
+        DateStyle::EpochMillis | DateStyle::EpochSeconds => format!("${n}"),
+        DateStyle::IsoText => format!(
+            "(strftime('%Y-%m-%dT%H:%M:%S', ${n} / 1000, 'unixepoch') || '.' || printf('%03d', ${n} % 1000) || 'Z')"
+        ),
     }
 }
 
@@ -171,14 +171,6 @@ pub fn millis_sql(style: DateStyle, column: &str) -> String {
     }
 }
 
-/// `2026-12-07T13:52:20.666Z`, as JavaScript's `toISOString` writes it (so text compares as time).
-pub fn iso(at: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(at)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
 /// How many sessions expire after `now`.
 pub async fn live_sessions(db: &Db, schema: &LibrarySchema, now: Millis) -> Result<i64> {
     let Some(t) = schema.table(TableRole::Session) else {
@@ -193,20 +185,34 @@ pub async fn live_sessions(db: &Db, schema: &LibrarySchema, now: Millis) -> Resu
         quote(col),
         instant_sql(schema.dates, 1)
     );
-    Ok(match instant(schema.dates, now) {
-        Instant::Int(v) => with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(v).fetch_one(p).await?),
-        Instant::Text(v) => with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql).bind(&v).fetch_one(p).await?),
-    })
+    let at = instant(schema.dates, now);
+    Ok(with_db!(db, |p| sqlx::query_scalar::<_, i64>(&sql)
+        .bind(at)
+        .fetch_one(p)
+        .await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn instants_are_written_as_javascript_writes_them() {
-        assert_eq!(iso(1_765_115_540_666), "2025-12-07T13:52:20.666Z");
-        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
+    /// An instant as SQLite writes it in the ISO-text style from its bound milliseconds.
+    async fn iso(at: Millis) -> String {
+        let db = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory SQLite");
+        let sql = format!("SELECT {}", instant_sql(DateStyle::IsoText, 1));
+        sqlx::query_scalar(&sql)
+            .bind(instant(DateStyle::IsoText, at))
+            .fetch_one(&db)
+            .await
+            .expect("the ISO text")
+    }
+
+    #[tokio::test]
+    async fn instants_are_written_as_javascript_writes_them() {
+        assert_eq!(iso(1_765_115_540_666).await, "2025-12-07T13:52:20.666Z");
+        assert_eq!(iso(0).await, "1970-01-01T00:00:00.000Z");
         assert_eq!(quote("user"), "\"user\"");
         assert_eq!(quote("a\"b"), "\"a\"\"b\"");
     }

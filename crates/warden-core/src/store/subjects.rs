@@ -12,7 +12,7 @@ use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::library::{DateStyle, EndedSession, LibrarySchema, SubjectSession, SubjectUser, TableRole};
 use crate::model::vocab::RevokeReason;
-use crate::store::library::{instant, instant_sql, millis_sql, quote, table, Instant};
+use crate::store::library::{instant, instant_sql, millis_sql, quote, table};
 use crate::store::{Backend, Db, Tx};
 use crate::{with_db, with_tx};
 
@@ -309,10 +309,8 @@ pub async fn live_sessions_of(db: &Db, user_id: &str, now: Millis) -> Result<Vec
         which_sql(schema, db.backend(), Which::User(user_id))?,
         instant_sql(schema.dates, 2)
     );
-    let rows: Vec<SessionTuple> = match instant(schema.dates, now) {
-        Instant::Int(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(user_id).bind(v).fetch_all(p).await?),
-        Instant::Text(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(user_id).bind(v).fetch_all(p).await?),
-    };
+    let at = instant(schema.dates, now);
+    let rows: Vec<SessionTuple> = with_db!(db, |p| sqlx::query_as(&sql).bind(user_id).bind(at).fetch_all(p).await?);
     Ok(rows.into_iter().map(subject_session).collect())
 }
 
@@ -412,10 +410,12 @@ pub async fn count_across(db: &Db, across: &Across, now: Millis) -> Result<(i64,
         Across::Ip(ip) => ip.as_str(),
         Across::Everyone => "",
     };
-    Ok(match instant(schema.dates, now) {
-        Instant::Int(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(v).bind(ip).fetch_one(p).await?),
-        Instant::Text(v) => with_db!(db, |p| sqlx::query_as(&sql).bind(v).bind(ip).fetch_one(p).await?),
-    })
+    let at = instant(schema.dates, now);
+    Ok(with_db!(db, |p| sqlx::query_as(&sql)
+        .bind(at)
+        .bind(ip)
+        .fetch_one(p)
+        .await?))
 }
 
 /// Deletes up to `limit` of the live sessions `across` takes, and returns them as they were. Rows
@@ -446,24 +446,13 @@ pub async fn end_batch(
         Across::Everyone => "",
     };
     let limit = i64::from(limit);
-    let rows: Vec<SessionTuple> = match instant(schema.dates, now) {
-        Instant::Int(v) => {
-            with_tx!(tx, |c| sqlx::query_as(&sql)
-                .bind(v)
-                .bind(ip)
-                .bind(limit)
-                .fetch_all(c)
-                .await?)
-        }
-        Instant::Text(v) => {
-            with_tx!(tx, |c| sqlx::query_as(&sql)
-                .bind(v)
-                .bind(ip)
-                .bind(limit)
-                .fetch_all(c)
-                .await?)
-        }
-    };
+    let at = instant(schema.dates, now);
+    let rows: Vec<SessionTuple> = with_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(at)
+        .bind(ip)
+        .bind(limit)
+        .fetch_all(c)
+        .await?);
     Ok(rows.into_iter().map(subject_session).collect())
 }
 
@@ -524,6 +513,7 @@ pub async fn end_past_cap(
         staff = staff_sql(schema, staff_only)?,
         cols = session_columns(schema)?
     );
+    let (born_by, now) = (instant(schema.dates, born_by), instant(schema.dates, now));
     let rows: Vec<SessionTuple> = with_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(born_by)
         .bind(now)
@@ -560,6 +550,7 @@ pub async fn shorten_to_cap(
         now = instant_sql(schema.dates, 2),
         staff = staff_sql(schema, staff_only)?
     );
+    let now = instant(schema.dates, now);
     Ok(with_tx!(tx, |c| sqlx::query(&sql)
         .bind(cap_ms)
         .bind(now)
@@ -718,22 +709,14 @@ pub async fn set_ban(
         None => (false, None, None),
     };
     // An unused expiry still binds a value of the right kind.
-    let until_value = instant(schema.dates, until.unwrap_or(now));
-    let now_value = instant(schema.dates, now);
+    let until_at = instant(schema.dates, until.unwrap_or(now));
+    let now_at = instant(schema.dates, now);
     let native_bool = tx.backend() == Backend::Postgres;
     with_tx!(tx, |c| {
         let q = sqlx::query(&sql).bind(user_id);
         // PostgreSQL's boolean; SQLite's 0 or 1.
         let q = if native_bool { q.bind(on) } else { q.bind(i64::from(on)) };
-        let q = q.bind(why).bind(until.is_some());
-        let q = match until_value {
-            Instant::Int(v) => q.bind(v),
-            Instant::Text(v) => q.bind(v),
-        };
-        let q = match now_value {
-            Instant::Int(v) => q.bind(v),
-            Instant::Text(v) => q.bind(v),
-        };
+        let q = q.bind(why).bind(until.is_some()).bind(until_at).bind(now_at);
         q.execute(c).await?.rows_affected()
     });
     Ok(())
