@@ -155,3 +155,14 @@ class ConsoleState {
 }
 
 export const app = new ConsoleState();
+
+/**
+ * Escape on a page opened from a list goes back to the list, unless a dialog, the lock screen or the
+ * re-authentication prompt is open, or the page has an action of its own in progress (`busy`).
+ */
+export function backOnEscape(e: KeyboardEvent, busy: boolean, onback: () => void): void {
+  if (e.key !== 'Escape' || busy || app.locked || app.reauthOpen) return;
+  if (document.querySelector('dialog[open]')) return;
+  e.preventDefault();
+  onback();
+}
