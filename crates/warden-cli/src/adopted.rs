@@ -472,7 +472,7 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                  unban with `warden users ban`",
             ))
         }
-        Command::Bench(_) => return Ok(false),
+        Command::Bench(args) => crate::bench::run_library(db, actor, args, json_out).await?,
         _ => return Ok(false),
     }
     Ok(true)

@@ -369,7 +369,7 @@ fn print(db: &Db, figures: &[Figure], n: u32, json: bool) {
 /// page at the first and a deep position and with a search, the page of an account with a thousand
 /// sessions, then — once each, since they end sessions for good — signing that account out everywhere
 /// and, with `--emergency`, signing everyone out.
-pub async fn run_library(db: &Db, actor: &Admin, args: BenchArgs, json: bool) -> Result<()> {
+pub async fn run_library(db: &Db, actor: &Admin, args: &BenchArgs, json: bool) -> Result<()> {
     let now = SystemClock.now();
     let n = args.iterations.max(10);
     let mut figures = Vec::new();

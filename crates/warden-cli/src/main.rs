@@ -887,7 +887,6 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Migrate | Command::Inspect { .. } | Command::Adopt { .. } | Command::Demo { .. } | Command::Keygen => {
             unreachable!("handled above")
         }
-        Command::Bench(args) if db.library().is_some() => bench::run_library(&db, &actor, args, cli.json).await?,
         Command::Bench(args) => bench::run(&db, &actor, args, cli.json).await?,
         Command::Users(UsersCmd::List {
             search,
