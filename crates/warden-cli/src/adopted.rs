@@ -8,7 +8,7 @@ use warden_core::model::authz::Admin;
 use warden_core::model::clock::{format_ms, Millis};
 use warden_core::model::policy::Duration;
 use warden_core::ops::library::{self, LibrarySchema};
-use warden_core::ops::subjects::{self, Across, RevokeStyle, SubjectSession};
+use warden_core::ops::subjects::{self, RevokeStyle, SubjectSession};
 use warden_core::{Db, Error, Result, Role};
 
 use crate::output::{opt, Table};
@@ -141,21 +141,22 @@ fn not_here(schema: &LibrarySchema, what: &str, why: &str) -> Error {
     ))
 }
 
+/// A session's expiry for a table, marked when it has passed.
+fn expiry(at: Option<Millis>, now: Millis) -> String {
+    match at {
+        Some(e) if e > now => format_ms(e),
+        Some(e) => format!("{} (over)", format_ms(e)),
+        None => "-".into(),
+    }
+}
+
 fn sessions_table(sessions: &[SubjectSession], now: Millis) -> Table {
     let mut t = Table::new(&["SESSION", "CREATED", "EXPIRES", "IP", "USER AGENT"]);
     for s in sessions {
         t.row(vec![
             s.key.clone(),
             s.created_at.map(format_ms).unwrap_or_else(|| "-".into()),
-            s.expires_at
-                .map(|e| {
-                    if e > now {
-                        format_ms(e)
-                    } else {
-                        format!("{} (over)", format_ms(e))
-                    }
-                })
-                .unwrap_or_else(|| "-".into()),
+            expiry(s.expires_at, now),
             opt(&s.ip),
             opt(&s.user_agent),
         ]);
@@ -312,21 +313,52 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                  `warden adopt --admin-email`",
             ))
         }
-        Command::Sessions(SessionsCmd::List { filter, .. }) => {
-            let Some(user) = &filter.user else {
-                return Err(Error::invalid(
-                    "user",
-                    format!(
-                        "on a {} database, sessions are listed per user: give --user EMAIL",
-                        schema.library.name()
-                    ),
+        Command::Sessions(SessionsCmd::List {
+            filter,
+            status,
+            sort,
+            limit,
+            after,
+        }) => {
+            if sort != "created" {
+                return Err(not_here(
+                    &schema,
+                    "sessions list --sort last-active",
+                    "the library records no last activity Warden can rely on; its sessions are listed newest first",
                 ));
-            };
-            let d = subjects::detail(db, staff, user, now).await?;
+            }
+            let (f, status) = subjects::from_session_filter(&schema, &filter.filter(status)?)?;
+            let page = subjects::sessions_page(db, staff, &f, status, after.as_deref(), *limit, now).await?;
             if json_out {
-                print_json(&d.sessions);
+                print_json(&page);
+                return Ok(true);
+            }
+            let mut t = Table::new(&["SESSION", "USER", "CREATED", "EXPIRES", "IP", "USER AGENT"]);
+            for r in &page.sessions {
+                let s = &r.session;
+                t.row(vec![
+                    s.key.clone(),
+                    r.email.clone().unwrap_or_else(|| s.user_id.clone()),
+                    s.created_at.map(format_ms).unwrap_or_else(|| "-".into()),
+                    expiry(s.expires_at, now),
+                    opt(&s.ip),
+                    opt(&s.user_agent),
+                ]);
+            }
+            t.print();
+            match &page.next_cursor {
+                Some(c) => println!("\nmore: --after '{c}'"),
+                None => println!("\n{} session(s)", page.sessions.len()),
+            }
+        }
+        Command::Sessions(SessionsCmd::Count { filter, status }) => {
+            let (f, status) = subjects::from_session_filter(&schema, &filter.filter(status)?)?;
+            let across = subjects::across(db, staff, &f).await?;
+            let (sessions, users) = subjects::count(db, staff, &across, status, now).await?;
+            if json_out {
+                print_json(&json!({ "sessions": sessions, "users": users }));
             } else {
-                sessions_table(&d.sessions, now).print();
+                println!("{sessions} session(s) of {users} user(s)");
             }
         }
         Command::Sessions(SessionsCmd::Revoke { id, reason, keep_row }) => {
@@ -353,38 +385,30 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
             yes,
             batch_size,
         }) => {
-            let f = filter.filter("active")?;
-            let others = f.user.is_some()
-                || f.country.is_some()
-                || f.device.is_some()
-                || f.browser.is_some()
-                || f.os.is_some()
-                || f.auth_method.is_some()
-                || f.client.is_some()
-                || f.created_from.is_some()
-                || f.created_to.is_some()
-                || f.idle_for.is_some()
-                || f.privileged_only
-                || !ids.is_empty();
-            if others {
+            if !ids.is_empty() {
                 return Err(not_here(
                     &schema,
-                    "sessions bulk-revoke with these filters",
-                    "it ends every session (--everyone) or those of one address (--ip); one user's with \
-                     `warden sessions revoke-user`",
+                    "sessions bulk-revoke --ids",
+                    "end one session with `warden sessions revoke`, or take them by filter",
                 ));
             }
-            let across = match (&f.ip, everyone) {
-                (Some(ip), false) => Across::Ip(ip.trim().to_owned()),
-                (None, true) => Across::Everyone,
-                (Some(_), true) => return Err(Error::invalid("everyone", "give --everyone or --ip, not both")),
-                (None, false) => {
+            let (f, _) = subjects::from_session_filter(&schema, &filter.filter("active")?)?;
+            match (f.is_empty(), everyone) {
+                (false, true) => {
                     return Err(Error::invalid(
                         "everyone",
-                        "say which sessions: --everyone (the emergency sign-out) or --ip ADDRESS",
+                        "give --everyone or filters (--ip, --user, --created-from/--created-to, --privileged), not both",
                     ))
                 }
-            };
+                (true, false) => {
+                    return Err(Error::invalid(
+                        "everyone",
+                        "say which sessions: --everyone (the emergency sign-out), or filters such as --ip ADDRESS",
+                    ))
+                }
+                _ => {}
+            }
+            let across = subjects::across(db, staff, &f).await?;
             let (sessions, users) = subjects::count_across(db, staff, &across, now).await?;
             if !yes {
                 if json_out {
@@ -423,11 +447,11 @@ pub async fn run(db: &Db, actor: &Admin, command: &Command, json_out: bool, now:
                 );
             }
         }
-        Command::Sessions(_) => {
+        Command::Sessions(SessionsCmd::BulkStatus { .. }) => {
             return Err(not_here(
                 &schema,
-                "sessions count/bulk-status",
-                "see how many sessions a bulk end takes with `warden sessions bulk-revoke` without --yes",
+                "sessions bulk-status",
+                "its bulk ends run in audited batches, each in the audit log: `warden audit list --action session.bulk_batch`",
             ))
         }
         Command::Enforce { every, batch_size } => {

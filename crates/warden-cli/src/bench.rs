@@ -428,7 +428,7 @@ pub async fn run_library(db: &Db, actor: &Admin, args: &BenchArgs, json: bool) -
         let done = subjects::end_across(
             db,
             actor,
-            &Across::Everyone,
+            &Across::everyone(),
             "benchmark",
             5_000,
             now,

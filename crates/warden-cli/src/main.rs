@@ -1276,19 +1276,49 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Policy(PolicyCmd::Show) => {
             let (version, policy) = policy_store::current(&db).await?;
+            // On an adopted database, where each key applies: to the application's own sessions, or only to
+            // what goes through Warden (the console's staff).
+            let scope = |key: &str| db.library().map(|l| warden_core::rules::library::policy_scope(l, key));
             if cli.json {
-                print_json(&json!({ "version": version, "policy": policy }));
+                let scopes: serde_json::Map<String, serde_json::Value> = policy
+                    .entries()
+                    .iter()
+                    .filter_map(|(k, _)| Some((k.to_string(), serde_json::to_value(scope(k)?).ok()?)))
+                    .collect();
+                print_json(&json!({ "version": version, "policy": policy, "scope": scopes }));
                 return Ok(());
             }
             println!(
                 "Policy version {version}{}",
                 if version == 0 { " (defaults; never changed)" } else { "" }
             );
-            let mut t = Table::new(&["KEY", "VALUE"]);
-            for (k, v) in policy.entries() {
-                t.row(vec![k.to_string(), v]);
+            match db.library() {
+                None => {
+                    let mut t = Table::new(&["KEY", "VALUE"]);
+                    for (k, v) in policy.entries() {
+                        t.row(vec![k.to_string(), v]);
+                    }
+                    t.print();
+                }
+                Some(l) => {
+                    let mut t = Table::new(&["KEY", "VALUE", "ON THIS DATABASE"]);
+                    for (k, v) in policy.entries() {
+                        let s = warden_core::rules::library::policy_scope(l, k);
+                        let here = if s.applies {
+                            "applied to the application's sessions (warden enforce)"
+                        } else {
+                            "the console's staff only"
+                        };
+                        t.row(vec![k.to_string(), v, here.into()]);
+                    }
+                    t.print();
+                    println!(
+                        "\nOn this {} database only the keys applied to the application's sessions reach its users; \
+                         the others govern the console's own staff accounts, whose sign-ins go through Warden.",
+                        l.library.name()
+                    );
+                }
             }
-            t.print();
         }
         Command::Policy(PolicyCmd::Set {
             assignments,

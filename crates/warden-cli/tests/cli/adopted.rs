@@ -598,7 +598,12 @@ fn the_emergency_sign_out_ends_every_better_auth_session_in_batches() {
         "{actions:?}"
     );
     // Filters the library's sessions cannot answer are refused in words.
-    let err = db.fails(&["sessions", "bulk-revoke", "--country", "FR", "--reason", "x"], 1);
+    let err = db.fails(&["sessions", "bulk-revoke", "--country", "FR", "--reason", "x"], 2);
+    assert!(
+        err.contains("country") && err.contains("Better Auth records no country"),
+        "{err}"
+    );
+    let err = db.fails(&["sessions", "bulk-revoke", "--reason", "x"], 2);
     assert!(err.contains("--everyone") && err.contains("--ip"), "{err}");
     assert!(db.ok(&["audit", "verify"]).contains("intact"));
 }
@@ -764,4 +769,139 @@ fn enforce_gives_the_applications_admins_the_privileged_cap() {
         "user1 is an admin"
     );
     assert!(span("user2@example.test") > 2 * 3_600_000, "user2 is not");
+}
+
+#[test]
+fn better_auths_sessions_are_listed_counted_and_ended_across_users_by_filter() {
+    let Some((db, lib)) = postgres() else { return };
+    let seeded = better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let keys = |page: &Value| -> Vec<String> {
+        page["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .map(|r| r["session"]["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // Every live session, newest first, each with its user's email, in keyset pages.
+    let all = db.json(&["sessions", "list"]);
+    assert_eq!(keys(&all).len(), 6, "{all}");
+    let began: Vec<i64> = all["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session"]["created_at"].as_i64().unwrap())
+        .collect();
+    assert!(began.windows(2).all(|w| w[0] >= w[1]), "newest first: {began:?}");
+    assert!(all["sessions"][0]["email"].as_str().unwrap().ends_with("@example.test"));
+    let first = db.json(&["sessions", "list", "--limit", "4"]);
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
+    let second = db.json(&["sessions", "list", "--limit", "4", "--after", &cursor]);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let mut paged = [keys(&first), keys(&second)].concat();
+    assert_eq!(paged.len(), 6);
+    paged.sort();
+    paged.dedup();
+    assert_eq!(paged.len(), 6, "no session on two pages");
+
+    // By user, by address, by the application's admins; counted with their users.
+    let email = user(&seeded, 2)["email"].as_str().unwrap().to_owned();
+    assert_eq!(keys(&db.json(&["sessions", "list", "--user", &email])).len(), 2);
+    let ip = user(&seeded, 0)["ip_addresses"][0].as_str().unwrap().to_owned();
+    assert_eq!(keys(&db.json(&["sessions", "list", "--ip", &ip])).len(), 1);
+    let admins = db.json(&["sessions", "list", "--privileged"]);
+    assert!(
+        admins["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["email"] == "user1@example.test")
+            && keys(&admins).len() == 2,
+        "user1 is the application's admin: {admins}"
+    );
+    let count = db.json(&["sessions", "count"]);
+    assert_eq!(
+        (count["sessions"].as_i64(), count["users"].as_i64()),
+        (Some(6), Some(3)),
+        "{count}"
+    );
+    let count = db.json(&["sessions", "count", "--user", &email]);
+    assert_eq!(
+        (count["sessions"].as_i64(), count["users"].as_i64()),
+        (Some(2), Some(1)),
+        "{count}"
+    );
+    let future = db.json(&["sessions", "list", "--created-from", "2099-01-01"]);
+    assert_eq!(keys(&future).len(), 0, "{future}");
+
+    // What the library's rows cannot answer is refused, naming the field.
+    let err = db.fails(&["sessions", "list", "--browser", "Firefox"], 2);
+    assert!(err.contains("browser"), "{err}");
+    let err = db.fails(&["sessions", "list", "--ip", "10.0.0.0/8"], 2);
+    assert!(err.contains("not a range"), "{err}");
+    let err = db.fails(&["sessions", "list", "--ip", "not-an-address"], 2);
+    assert!(err.contains("ip") && err.contains("one IP address"), "{err}");
+    let err = db.fails(&["sessions", "list", "--user", "nobody@example.test"], 1);
+    assert!(err.contains("nobody@example.test"), "{err}");
+
+    // A bulk end by user takes that user's sessions only, and Better Auth refuses them.
+    let dry = db.json(&["sessions", "bulk-revoke", "--user", &email, "--reason", "stolen laptop"]);
+    assert_eq!(
+        (dry["dry_run"].clone(), dry["sessions"].clone()),
+        (true.into(), 2.into()),
+        "{dry}"
+    );
+    let done = db.json(&[
+        "sessions",
+        "bulk-revoke",
+        "--user",
+        &email,
+        "--reason",
+        "stolen laptop",
+        "--yes",
+    ]);
+    assert_eq!(done["ended"], 2, "{done}");
+    for (i, live) in [(0, true), (1, true), (2, false)] {
+        for c in user(&seeded, i)["cookies"].as_array().unwrap() {
+            assert_eq!(valid(&lib, &db, c.as_str().unwrap()), live, "user {i}");
+        }
+    }
+    assert_eq!(keys(&db.json(&["sessions", "list", "--status", "all"])).len(), 4);
+    let actions = audit_actions(&db);
+    assert!(
+        actions.iter().any(|(a, m)| a == "session.bulk_revoked"
+            && m.contains("\"target\":\"user ")
+            && m.contains("\"terminated\":2")),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn the_policy_says_which_keys_reach_better_auths_sessions() {
+    let Some((db, lib)) = postgres() else { return };
+    better_auth(&lib, &db, "default", "admin,twoFactor");
+    adopted_json(&db, &[]);
+    let shown = db.json(&["policy", "show"]);
+    let applies = |key: &str| shown["scope"][key]["applies"].as_bool();
+    assert_eq!(applies("session.max_lifetime"), Some(true), "{shown}");
+    assert_eq!(applies("privileged.max_lifetime"), Some(true), "{shown}");
+    for key in [
+        "session.idle_timeout",
+        "session.ttl",
+        "lockout.threshold",
+        "password.min_length",
+    ] {
+        assert_eq!(applies(key), Some(false), "{key}: {shown}");
+    }
+    assert!(shown["scope"]["lockout.threshold"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("sign-ins go through Better Auth"));
+    let text = db.ok(&["policy", "show"]);
+    assert!(
+        text.contains("ON THIS DATABASE") && text.contains("the console's staff only"),
+        "{text}"
+    );
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::clock::Millis;
 
@@ -280,6 +280,66 @@ pub struct EndedSession {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubjectUsersPage {
     pub users: Vec<SubjectUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// Which of the library's session rows, by their expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum SubjectSessionStatus {
+    /// Expiry still ahead: the library would accept the session now.
+    #[default]
+    Live,
+    /// Expiry passed (rows the library has not deleted yet, or kept with `preserveSessionInDatabase`).
+    Over,
+    All,
+}
+
+/// The filters of the library's sessions across users: each one the schema can answer (the screens
+/// offer only those). Empty: every session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectSessionFilter {
+    /// One user's sessions: an email (any case) or the library's id.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Those whose recorded address is this one (schemas that record it: Better Auth's).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Begun at or after this instant (unix ms; schemas that record when a session began).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_from: Option<Millis>,
+    /// Begun before this instant (unix ms).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub created_to: Option<Millis>,
+    /// Only the sessions of the application's admins (Better Auth's admin plugin's `admin` role).
+    #[serde(default)]
+    pub admins_only: bool,
+}
+
+impl SubjectSessionFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == SubjectSessionFilter::default()
+    }
+}
+
+/// One of the library's sessions in the list across users, with its user's email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectSessionRow {
+    pub session: SubjectSession,
+    /// `None` when the user row is gone (the library deletes sessions with their user, so rarely).
+    pub email: Option<String>,
+}
+
+/// A page of the library's sessions across users, newest first; `next_cursor` continues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectSessionsPage {
+    pub sessions: Vec<SubjectSessionRow>,
     pub next_cursor: Option<String>,
 }
 

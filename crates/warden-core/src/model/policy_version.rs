@@ -72,6 +72,21 @@ pub struct PolicyField {
     pub info: FieldInfo,
     /// The display form of the current value (`7d`, `5`, `true`, `evict_oldest`).
     pub value: String,
+    /// On a library's database that Warden adopted: whether this key applies to the application's own
+    /// users and sessions there, and how, or only to what goes through Warden's own engine (the
+    /// console's staff sign-ins). `None` on Warden's own schema, where every key applies.
+    #[serde(default)]
+    pub scope: Option<FieldScope>,
+}
+
+/// Where a policy key applies on a library's database that Warden adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldScope {
+    /// It governs the application's own users or sessions here.
+    pub applies: bool,
+    /// How it is applied here, or why it is not, in a sentence.
+    pub note: String,
 }
 
 /// The policy in force as the editor shows it.

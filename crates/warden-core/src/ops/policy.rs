@@ -211,7 +211,11 @@ pub async fn form(db: &Db, admin: &Admin) -> Result<PolicyForm> {
         fields: policy::fields()
             .into_iter()
             .zip(values)
-            .map(|(info, (_, value))| PolicyField { info, value })
+            .map(|(info, (_, value))| PolicyField {
+                scope: db.library().map(|l| crate::rules::library::policy_scope(l, &info.key)),
+                info,
+                value,
+            })
             .collect(),
     })
 }

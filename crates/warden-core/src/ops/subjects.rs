@@ -12,7 +12,11 @@ use crate::model::authz::{Permission, Role, Staff};
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::library::{subject_uuid, LibrarySchema, SubjectKind};
-pub use crate::model::library::{EndedSession, SubjectDetail, SubjectSession, SubjectUser, SubjectUsersPage};
+pub use crate::model::library::{
+    EndedSession, SubjectDetail, SubjectSession, SubjectSessionFilter, SubjectSessionRow, SubjectSessionStatus,
+    SubjectSessionsPage, SubjectUser, SubjectUsersPage,
+};
+use crate::model::session_filter::{SessionFilter, SessionState};
 use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::ops::admin::require_reason;
 pub use crate::store::subjects::RevokeStyle;
@@ -300,6 +304,136 @@ pub struct BulkEnded {
     pub cancelled: bool,
 }
 
+/// The sessions `filter` takes, as the store reads them: its user found (by email or id), each value
+/// checked, and each condition one this schema can answer.
+pub async fn across(db: &Db, staff: &Staff, filter: &SubjectSessionFilter) -> Result<Across> {
+    let user_id = match filter.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(find(db, staff, u).await?.id),
+        None => None,
+    };
+    let across = Across {
+        user_id,
+        ip: filter
+            .ip
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned),
+        created_from: filter.created_from,
+        created_to: filter.created_to,
+        admins_only: filter.admins_only,
+    };
+    check_across(&across)?;
+    Ok(across)
+}
+
+/// A page of the library's sessions across users, newest first (by when they began, or by their
+/// expiry where the schema records no start), each with its user's email; `after` is the
+/// `next_cursor` of the page before.
+pub async fn sessions_page(
+    db: &Db,
+    staff: &Staff,
+    filter: &SubjectSessionFilter,
+    status: SubjectSessionStatus,
+    after: Option<&str>,
+    limit: u32,
+    now: Millis,
+) -> Result<SubjectSessionsPage> {
+    staff.actor().require(Permission::ViewSessions)?;
+    let limit = check_limit(limit)?;
+    let across = across(db, staff, filter).await?;
+    let after = after
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(parse_cursor)
+        .transpose()?;
+    let mut rows = store::sessions_page(db, &across, status, now, after, limit).await?;
+    let schema = store::schema(db)?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .and_then(|(s, _)| Some(format!("{}|{}", store::page_instant(schema, s)?, s.key)))
+    } else {
+        None
+    };
+    Ok(SubjectSessionsPage {
+        sessions: rows
+            .into_iter()
+            .map(|(session, email)| SubjectSessionRow { session, email })
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// A cursor of [`sessions_page`]: the last session's instant in the page's order and its key.
+fn parse_cursor(c: &str) -> Result<(Millis, &str)> {
+    c.split_once('|')
+        .and_then(|(at, key)| Some((at.parse::<Millis>().ok()?, key)))
+        .filter(|(_, key)| !key.is_empty())
+        .ok_or_else(|| Error::invalid("after", "must be the next_cursor of the page before"))
+}
+
+/// How many sessions, of how many users, `across` and `status` take now.
+pub async fn count(
+    db: &Db,
+    staff: &Staff,
+    across: &Across,
+    status: SubjectSessionStatus,
+    now: Millis,
+) -> Result<(i64, i64)> {
+    staff.actor().require(Permission::ViewSessions)?;
+    check_across(across)?;
+    store::count(db, across, status, now).await
+}
+
+/// The filter and status of the console's and the CLI's sessions filters (Warden's own
+/// [`SessionFilter`]) on a library's sessions, refusing in words each criterion they cannot answer:
+/// the library keeps no country, device, browser, sign-in method, client or activity of a session.
+pub fn from_session_filter(
+    schema: &LibrarySchema,
+    f: &SessionFilter,
+) -> Result<(SubjectSessionFilter, SubjectSessionStatus)> {
+    let lib = schema.library.name();
+    let unanswerable = [
+        ("country", f.country.is_some(), "no country"),
+        ("device", f.device.is_some(), "no device kind"),
+        ("browser", f.browser.is_some(), "no browser"),
+        ("os", f.os.is_some(), "no operating system"),
+        ("auth_method", f.auth_method.is_some(), "no sign-in method"),
+        ("client", f.client.is_some(), "no client"),
+        ("idle_for", f.idle_for.is_some(), "no last activity Warden can rely on"),
+    ];
+    if let Some((field, _, what)) = unanswerable.iter().find(|(_, set, _)| *set) {
+        return Err(Error::invalid(
+            *field,
+            format!("{lib} records {what} for a session, so it cannot filter by it here"),
+        ));
+    }
+    if let Some(ip) = &f.ip {
+        if ip.contains('/') {
+            return Err(Error::invalid(
+                "ip",
+                format!("{lib} keeps addresses as text: give one address, such as 203.0.113.7, not a range"),
+            ));
+        }
+    }
+    let status = match f.status {
+        SessionState::Active => SubjectSessionStatus::Live,
+        SessionState::Ended => SubjectSessionStatus::Over,
+        SessionState::All => SubjectSessionStatus::All,
+    };
+    Ok((
+        SubjectSessionFilter {
+            user: f.user.clone(),
+            ip: f.ip.clone(),
+            created_from: f.created_from,
+            created_to: f.created_to,
+            admins_only: f.privileged_only,
+        },
+        status,
+    ))
+}
+
 /// How many live sessions, of how many users, `across` would end now: the dry run.
 pub async fn count_across(db: &Db, staff: &Staff, across: &Across, now: Millis) -> Result<(i64, i64)> {
     staff.actor().require(Permission::ViewSessions)?;
@@ -308,12 +442,41 @@ pub async fn count_across(db: &Db, staff: &Staff, across: &Across, now: Millis) 
 }
 
 fn check_across(across: &Across) -> Result<()> {
-    if let Across::Ip(ip) = across {
+    if let Some(ip) = &across.ip {
         if ip.trim().parse::<std::net::IpAddr>().is_err() {
             return Err(Error::invalid("ip", "must be one IP address, such as 203.0.113.7"));
         }
     }
+    if let (Some(from), Some(to)) = (across.created_from, across.created_to) {
+        if from >= to {
+            return Err(Error::invalid("created_from", "must be before created_to"));
+        }
+    }
     Ok(())
+}
+
+/// What a bulk end took, in the audit record's words: `everyone`, `ip 203.0.113.7`, or each condition.
+fn target(across: &Across) -> String {
+    if across.is_everyone() {
+        return "everyone".into();
+    }
+    let mut parts = Vec::new();
+    if let Some(ip) = &across.ip {
+        parts.push(format!("ip {ip}"));
+    }
+    if let Some(u) = &across.user_id {
+        parts.push(format!("user {u}"));
+    }
+    if let Some(t) = across.created_from {
+        parts.push(format!("created from {}", crate::model::clock::format_ms(t)));
+    }
+    if let Some(t) = across.created_to {
+        parts.push(format!("created before {}", crate::model::clock::format_ms(t)));
+    }
+    if across.admins_only {
+        parts.push("admins only".into());
+    }
+    parts.join(", ")
 }
 
 /// Ends the live sessions `across` takes, across users, in batches of `batch` (1 to 5,000): each batch
@@ -339,10 +502,14 @@ pub async fn end_across(
     }
     let schema = store::schema(db)?;
     let (matched, _) = store::count_across(db, across, now).await?;
-    let (target, why) = match across {
-        Across::Everyone => ("everyone".to_owned(), RevokeReason::Emergency),
-        Across::Ip(ip) => (format!("ip {ip}"), RevokeReason::Bulk),
-    };
+    let (target, why) = (
+        target(across),
+        if across.is_everyone() {
+            RevokeReason::Emergency
+        } else {
+            RevokeReason::Bulk
+        },
+    );
     let mut out = BulkEnded {
         matched,
         ended: 0,

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::policy_version::FieldScope;
+
 use crate::model::library::{
     Capability, Columns, DateStyle, FoundTable, Library, LibrarySchema, Plugins, TableNames, TableRole,
 };
@@ -413,6 +415,68 @@ pub fn notes(schema: &LibrarySchema, users: i64, sessions: i64) -> Vec<String> {
     }
 }
 
+/// Where the policy key `key` applies on a database of `schema` that Warden adopted: the application's
+/// sign-ins and sessions are the library's, so only the lifetime caps reach them (applied in place by
+/// `warden enforce`); every other key governs what goes through Warden's own engine, the console's
+/// staff accounts and their sign-ins.
+pub fn policy_scope(schema: &LibrarySchema, key: &str) -> FieldScope {
+    let lib = schema.library.name();
+    let ba = schema.library == Library::BetterAuth;
+    let started = schema
+        .table(TableRole::Session)
+        .is_some_and(|t| t.columns.has("createdAt"));
+    let roles = schema.table(TableRole::User).is_some_and(|t| t.columns.has("role"));
+    let console = "it governs this console's own staff accounts, whose sign-ins go through Warden";
+    let (applies, note) = match key {
+        "session.max_lifetime" if started => (
+            true,
+            format!(
+                "Applied in place by `warden enforce`: {lib} sessions begun longer ago are ended, and expiries \
+                 beyond it are brought forward to it."
+            ),
+        ),
+        "session.max_lifetime" => (
+            false,
+            format!("Not applied to the application's sessions: {lib} records no session creation time, so a cap cannot be told from them."),
+        ),
+        "privileged.max_lifetime" if started && roles => (
+            true,
+            format!(
+                "Applied in place by `warden enforce` to the sessions of the application's admins (the admin \
+                 plugin's admin role); {console} too."
+            ),
+        ),
+        k if k.starts_with("session.") => {
+            let settings = if ba {
+                "its session.expiresIn and session.updateAge settings"
+            } else {
+                "its session.maxAge and session.updateAge settings"
+            };
+            (
+                false,
+                format!(
+                    "Not applied to the application's sessions: {lib} sets their length and renewal itself ({settings}), \
+                     and Warden does not see their sign-ins; only the lifetime cap is applied in place."
+                ),
+            )
+        }
+        k if k.starts_with("privileged.") => (false, format!("Not applied to the application's sessions; {console}.")),
+        k if k.starts_with("password.") => (
+            false,
+            format!("Not applied to the application's passwords, which {lib} checks itself; {console}."),
+        ),
+        k if k.starts_with("email_verification.") => (
+            false,
+            format!("Not applied to the application's users, whose emails {lib} verifies itself; {console}."),
+        ),
+        _ => (
+            false,
+            format!("Not applied to the application's users: their sign-ins go through {lib}, not Warden; {console}."),
+        ),
+    };
+    FieldScope { applies, note }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,5 +631,48 @@ mod tests {
             DateStyle::EpochSeconds
         );
         assert_eq!(date_style(true, "integer", None), DateStyle::EpochMillis);
+    }
+
+    #[test]
+    fn only_the_lifetime_caps_reach_a_librarys_sessions_and_only_where_they_can_be_told() {
+        let none = TableNames::new();
+        let ba = detect(&better_auth("user", "session", false), None, &none)
+            .unwrap()
+            .unwrap();
+        let applies = |s: &LibrarySchema, k: &str| policy_scope(s, k).applies;
+        assert!(applies(&ba, "session.max_lifetime"));
+        assert!(
+            applies(&ba, "privileged.max_lifetime"),
+            "the admin plugin's role tells the admins"
+        );
+        for k in [
+            "session.ttl",
+            "session.idle_timeout",
+            "privileged.ttl",
+            "lockout.threshold",
+            "password.min_length",
+        ] {
+            assert!(!applies(&ba, k), "{k}");
+        }
+        assert!(policy_scope(&ba, "session.ttl").note.contains("session.expiresIn"));
+        let authjs = detect(
+            &[
+                table("users", &["id", "name", "email", "emailVerified", "image"]),
+                table("sessions", &["id", "userId", "expires", "sessionToken"]),
+            ],
+            None,
+            &none,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            !applies(&authjs, "session.max_lifetime"),
+            "Auth.js records no creation time"
+        );
+        assert!(!applies(&authjs, "privileged.max_lifetime"));
+        assert!(policy_scope(&authjs, "session.max_lifetime")
+            .note
+            .contains("no session creation time"));
+        assert!(policy_scope(&authjs, "session.ttl").note.contains("session.maxAge"));
     }
 }

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
-use crate::model::library::{DateStyle, EndedSession, LibrarySchema, SubjectSession, SubjectUser, TableRole};
+use crate::model::library::{
+    DateStyle, EndedSession, LibrarySchema, SubjectSession, SubjectSessionStatus, SubjectUser, TableRole,
+};
 use crate::model::vocab::RevokeReason;
 use crate::store::library::{instant, instant_sql, millis_sql, quote, table};
 use crate::store::{Backend, Db, Tx};
@@ -378,44 +380,236 @@ pub async fn end_sessions(
     Ok(rows.into_iter().map(subject_session).collect())
 }
 
-/// Which live sessions a bulk end takes, across users.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Across {
-    /// Every live session (the emergency sign-out).
-    Everyone,
+/// Which of the library's sessions a listing, a count or a bulk end takes, across users: every
+/// condition set must hold. The default takes every session (the emergency sign-out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Across {
+    /// One user's, by the library's id.
+    pub user_id: Option<String>,
     /// Those whose recorded address is this one.
-    Ip(String),
+    pub ip: Option<String>,
+    /// Begun at or after this instant.
+    pub created_from: Option<Millis>,
+    /// Begun before this instant.
+    pub created_to: Option<Millis>,
+    /// Only the application's staff's (Better Auth's admin-plugin role holding `admin`).
+    pub admins_only: bool,
 }
 
-/// The condition of `across` on live sessions (expiry after `$1`); its value, if any, is `$2`.
-fn across_sql(schema: &LibrarySchema, across: &Across) -> Result<String> {
-    let expires = required(schema, TableRole::Session, schema.library.expiry_field())?;
-    let live = format!("{expires} > {}", instant_sql(schema.dates, 1));
-    Ok(match across {
-        Across::Everyone => live,
-        Across::Ip(_) => format!("{live} AND {} = $2", required(schema, TableRole::Session, "ipAddress")?),
+impl Across {
+    /// Every session: the emergency sign-out.
+    pub fn everyone() -> Across {
+        Across::default()
+    }
+
+    /// Those of one address.
+    pub fn ip(ip: impl Into<String>) -> Across {
+        Across {
+            ip: Some(ip.into()),
+            ..Across::default()
+        }
+    }
+
+    pub fn is_everyone(&self) -> bool {
+        *self == Across::default()
+    }
+}
+
+/// A statement's bound values, numbered `$1`, `$2`, … in the order they are added.
+#[derive(Default)]
+struct Args(Vec<Arg>);
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl Args {
+    /// Adds a text value; returns its number.
+    fn text(&mut self, v: &str) -> usize {
+        self.0.push(Arg::Text(v.to_owned()));
+        self.0.len()
+    }
+
+    /// Adds an integer value; returns its number.
+    fn int(&mut self, v: i64) -> usize {
+        self.0.push(Arg::Int(v));
+        self.0.len()
+    }
+}
+
+/// Binds every value of an [`Args`] to a query, in order.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in &$args.0 {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+/// The condition on the session table of `across` and `status` (by the expiry against `now`), its
+/// values added to `args`.
+fn across_sql(
+    schema: &LibrarySchema,
+    backend: Backend,
+    across: &Across,
+    status: SubjectSessionStatus,
+    now: Millis,
+    args: &mut Args,
+) -> Result<String> {
+    let s = TableRole::Session;
+    let mut cond = Vec::new();
+    let expires = required(schema, s, schema.library.expiry_field())?;
+    let at = |args: &mut Args, t: Millis| instant_sql(schema.dates, args.int(instant(schema.dates, t)));
+    match status {
+        SubjectSessionStatus::Live => cond.push(format!("{expires} > {}", at(args, now))),
+        SubjectSessionStatus::Over => cond.push(format!("{expires} <= {}", at(args, now))),
+        SubjectSessionStatus::All => {}
+    }
+    if let Some(ip) = &across.ip {
+        let ip_col = column(schema, s, "ipAddress").ok_or_else(|| {
+            Error::invalid(
+                "ip",
+                format!(
+                    "{} sessions record no address: they cannot be told apart by it",
+                    schema.library.name()
+                ),
+            )
+        })?;
+        cond.push(format!("{ip_col} = ${}", args.text(ip)));
+    }
+    if let Some(user) = &across.user_id {
+        let n = args.text(user);
+        cond.push(format!(
+            "{} = {}",
+            required(schema, s, "userId")?,
+            user_id_param(schema, backend, n)
+        ));
+    }
+    if across.created_from.is_some() || across.created_to.is_some() {
+        let created = column(schema, s, "createdAt").ok_or_else(|| {
+            Error::invalid(
+                "created_from",
+                format!(
+                    "{} sessions record no creation time: they cannot be chosen by when they began",
+                    schema.library.name()
+                ),
+            )
+        })?;
+        if let Some(from) = across.created_from {
+            cond.push(format!("{created} >= {}", at(args, from)));
+        }
+        if let Some(to) = across.created_to {
+            cond.push(format!("{created} < {}", at(args, to)));
+        }
+    }
+    if across.admins_only {
+        cond.push(staff_sql(schema)?);
+    }
+    Ok(if cond.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        cond.join(" AND ")
     })
 }
 
 /// How many live sessions, of how many users, `across` takes now.
 pub async fn count_across(db: &Db, across: &Across, now: Millis) -> Result<(i64, i64)> {
+    count(db, across, SubjectSessionStatus::Live, now).await
+}
+
+/// How many sessions, of how many users, `across` and `status` take now.
+pub async fn count(db: &Db, across: &Across, status: SubjectSessionStatus, now: Millis) -> Result<(i64, i64)> {
     let schema = schema(db)?;
     let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let mut args = Args::default();
     let sql = format!(
         "SELECT count(*), count(DISTINCT {}) FROM {t} WHERE {}",
         required(schema, TableRole::Session, "userId")?,
-        across_sql(schema, across)?
+        across_sql(schema, db.backend(), across, status, now, &mut args)?
     );
-    let ip = match across {
-        Across::Ip(ip) => ip.as_str(),
-        Across::Everyone => "",
-    };
-    let at = instant(schema.dates, now);
-    Ok(with_db!(db, |p| sqlx::query_as(&sql)
-        .bind(at)
-        .bind(ip)
+    Ok(with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args)
         .fetch_one(p)
         .await?))
+}
+
+/// How a page of sessions across users is ordered: newest first by when they began, where the schema
+/// records it, else by their expiry; the key breaks ties.
+fn page_order(schema: &LibrarySchema) -> Result<String> {
+    match column(schema, TableRole::Session, "createdAt") {
+        Some(c) => Ok(c),
+        None => required(schema, TableRole::Session, schema.library.expiry_field()),
+    }
+}
+
+/// Up to `limit` sessions `across` and `status` take, newest first, after the session at `after`
+/// (its instant in the page's order, and its key), each with its user's email.
+pub async fn sessions_page(
+    db: &Db,
+    across: &Across,
+    status: SubjectSessionStatus,
+    now: Millis,
+    after: Option<(Millis, &str)>,
+    limit: u32,
+) -> Result<Vec<(SubjectSession, Option<String>)>> {
+    let schema = schema(db)?;
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let u = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let mut args = Args::default();
+    let mut cond = across_sql(schema, db.backend(), across, status, now, &mut args)?;
+    let order = page_order(schema)?;
+    let key = session_key_sql(schema)?;
+    if let Some((at, k)) = after {
+        let at = instant_sql(schema.dates, args.int(instant(schema.dates, at)));
+        let k = args.text(k);
+        cond = format!("{cond} AND ({order} < {at} OR ({order} = {at} AND {key} < ${k}))");
+    }
+    let limit = args.int(i64::from(limit) + 1);
+    // The email by a lookup per row on the user table's primary key (the names of the two tables' columns
+    // overlap, so no join: each column here is the session table's).
+    let sql = format!(
+        "SELECT {cols}, (SELECT w.{email} FROM {u} w WHERE w.{uid} = {t}.{user_id}) FROM {t} WHERE {cond} \
+         ORDER BY {order} DESC, {key} DESC LIMIT ${limit}",
+        cols = session_columns(schema)?,
+        email = required(schema, TableRole::User, "email")?,
+        uid = required(schema, TableRole::User, "id")?,
+        user_id = required(schema, TableRole::Session, "userId")?,
+    );
+    let rows: Vec<RowTuple> = with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args).fetch_all(p).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(k, u, c, e, i, a, imp, email)| (subject_session((k, u, c, e, i, a, imp)), email))
+        .collect())
+}
+
+/// A [`SessionTuple`] and the user's email.
+type RowTuple = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The instant a session stands at in [`sessions_page`]'s order: its start, or its expiry where the
+/// schema records no start.
+pub fn page_instant(schema: &LibrarySchema, s: &SubjectSession) -> Option<Millis> {
+    if schema
+        .table(TableRole::Session)
+        .is_some_and(|t| t.columns.has("createdAt"))
+    {
+        s.created_at
+    } else {
+        s.expires_at
+    }
 }
 
 /// Deletes up to `limit` of the live sessions `across` takes, and returns them as they were. Rows
@@ -436,23 +630,14 @@ pub async fn end_batch(
     } else {
         ""
     };
+    let mut args = Args::default();
+    let cond = across_sql(schema, tx.backend(), across, SubjectSessionStatus::Live, now, &mut args)?;
+    let limit = args.int(i64::from(limit));
     let sql = format!(
-        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond} LIMIT $3{skip}) RETURNING {cols}",
-        cond = across_sql(schema, across)?,
+        "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond} LIMIT ${limit}{skip}) RETURNING {cols}",
         cols = session_columns(schema)?
     );
-    let ip = match across {
-        Across::Ip(ip) => ip.as_str(),
-        Across::Everyone => "",
-    };
-    let limit = i64::from(limit);
-    let at = instant(schema.dates, now);
-    let rows: Vec<SessionTuple> = with_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(at)
-        .bind(ip)
-        .bind(limit)
-        .fetch_all(c)
-        .await?);
+    let rows: Vec<SessionTuple> = with_tx!(tx, |c| bind_args!(sqlx::query_as(&sql), args).fetch_all(c).await?);
     Ok(rows.into_iter().map(subject_session).collect())
 }
 
@@ -475,16 +660,31 @@ fn past_cap_sql(schema: &LibrarySchema) -> Result<String> {
 
 /// With `staff_only`, the condition that a session is one of the application's staff (Better Auth's
 /// admin-plugin role holding `admin`, as [`SubjectUser::is_staff`] reads it); otherwise nothing.
-fn staff_sql(schema: &LibrarySchema, staff_only: bool) -> Result<String> {
-    if !staff_only {
-        return Ok(String::new());
-    }
+fn staff_only_sql(schema: &LibrarySchema, staff_only: bool) -> Result<String> {
+    Ok(if staff_only {
+        format!(" AND {}", staff_sql(schema)?)
+    } else {
+        String::new()
+    })
+}
+
+/// The condition that a session is one of the application's staff: its user's role, a comma-separated
+/// list, holds `admin` (in any case, spaces aside), as [`SubjectUser::is_staff`] reads it.
+fn staff_sql(schema: &LibrarySchema) -> Result<String> {
     let users = table(schema, TableRole::User).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let role = column(schema, TableRole::User, "role").ok_or_else(|| {
+        Error::invalid(
+            "admins_only",
+            format!(
+                "this {} schema has no role column (Better Auth's admin plugin): its admins cannot be told apart",
+                schema.library.name()
+            ),
+        )
+    })?;
     Ok(format!(
-        " AND {} IN (SELECT {} FROM {users} WHERE {} ~* '(^|,)\\s*admin\\s*(,|$)')",
+        "{} IN (SELECT {} FROM {users} WHERE (',' || replace(lower({role}), ' ', '') || ',') LIKE '%,admin,%')",
         required(schema, TableRole::Session, "userId")?,
         required(schema, TableRole::User, "id")?,
-        required(schema, TableRole::User, "role")?
     ))
 }
 
@@ -510,7 +710,7 @@ pub async fn end_past_cap(
         "DELETE FROM {t} WHERE {key} IN (SELECT {key} FROM {t} WHERE {cond}{staff} LIMIT $3 FOR UPDATE SKIP LOCKED) \
          RETURNING {cols}",
         cond = past_cap_sql(schema)?,
-        staff = staff_sql(schema, staff_only)?,
+        staff = staff_only_sql(schema, staff_only)?,
         cols = session_columns(schema)?
     );
     let (born_by, now) = (instant(schema.dates, born_by), instant(schema.dates, now));
@@ -548,7 +748,7 @@ pub async fn shorten_to_cap(
         "UPDATE {t} SET {expires} = {cap} WHERE {key} IN (SELECT {key} FROM {t} WHERE {expires} > {cap} \
          AND {expires} > {now}{staff} LIMIT $3 FOR UPDATE SKIP LOCKED)",
         now = instant_sql(schema.dates, 2),
-        staff = staff_sql(schema, staff_only)?
+        staff = staff_only_sql(schema, staff_only)?
     );
     let now = instant(schema.dates, now);
     Ok(with_tx!(tx, |c| sqlx::query(&sql)

@@ -179,7 +179,7 @@ async fn two_emergency_sign_outs_at_once_end_each_session_once() {
             subjects::end_across(
                 &db,
                 &admin,
-                &subjects::Across::Everyone,
+                &subjects::Across::everyone(),
                 "breach",
                 3,
                 now(),
