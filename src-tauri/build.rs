@@ -46,6 +46,8 @@ const COMMANDS: &[&str] = &[
     "unban_library_user",
     "reset_library_two_factor",
     "count_library_sessions",
+    "list_library_sessions",
+    "end_library_sessions",
     "sign_out_library_everyone",
 ];
 

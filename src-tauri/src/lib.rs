@@ -27,7 +27,10 @@ use warden_core::ops::overview::{self, Overview};
 use warden_core::ops::policy as policy_store;
 use warden_core::ops::policy::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
-use warden_core::ops::subjects::{self, Across, BulkEnded, RevokeStyle, SubjectUsersPage};
+use warden_core::ops::subjects::{
+    self, Across, BulkEnded, RevokeStyle, SubjectSessionFilter, SubjectSessionStatus, SubjectSessionsPage,
+    SubjectUsersPage,
+};
 use warden_core::ops::timeline::{self, UserTimeline};
 use warden_core::ops::users::UserView;
 use warden_core::rules::totp::DataKey;
@@ -289,6 +292,10 @@ async fn library_info(db: &Db) -> Option<LibraryInfo> {
         two_factor: has("two_factor"),
         session_place: has("session_place"),
         session_start: has("session_start"),
+        admin_role: i
+            .schema
+            .table(warden_core::model::library::TableRole::User)
+            .is_some_and(|t| t.columns.has("role")),
         missing: i
             .capabilities
             .iter()
@@ -708,12 +715,47 @@ async fn unban_library_user(console: State<'_, Console>, id: String, reason: Str
     Ok(subjects::unban(&db, &me.staff()?, &id, &reason, now()).await?)
 }
 
-/// How many live sessions, of how many users, the library's table holds: the emergency sign-out's dry run.
+/// How many live sessions, of how many users, `filter` takes in the library's table (every one without
+/// a filter): the dry run of a bulk end and of the emergency sign-out.
 #[tauri::command]
-async fn count_library_sessions(console: State<'_, Console>) -> CommandResult<LibrarySessionCount> {
+async fn count_library_sessions(
+    console: State<'_, Console>,
+    filter: Option<SubjectSessionFilter>,
+) -> CommandResult<LibrarySessionCount> {
     let (db, me) = operator(&*console.0.lock().await).await?;
-    let (sessions, users) = subjects::count_across(&db, &me.staff()?, &Across::Everyone, now()).await?;
+    let staff = me.staff()?;
+    let across = match filter {
+        Some(f) => subjects::across(&db, &staff, &f).await?,
+        None => Across::everyone(),
+    };
+    let (sessions, users) = subjects::count_across(&db, &staff, &across, now()).await?;
     Ok(LibrarySessionCount { sessions, users })
+}
+
+/// A page of the library's sessions across users, newest first, with the filters its schema answers.
+#[tauri::command]
+async fn list_library_sessions(
+    console: State<'_, Console>,
+    filter: SubjectSessionFilter,
+    status: SubjectSessionStatus,
+    after: Option<String>,
+    limit: u32,
+) -> CommandResult<SubjectSessionsPage> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::sessions_page(&db, &me.staff()?, &filter, status, after.as_deref(), limit, now()).await?)
+}
+
+/// Ends every live session `filter` takes in the library's table, in audited batches.
+#[tauri::command]
+async fn end_library_sessions(
+    console: State<'_, Console>,
+    filter: SubjectSessionFilter,
+    reason: String,
+) -> CommandResult<BulkEnded> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    let staff = me.staff()?;
+    let across = subjects::across(&db, &staff, &filter).await?;
+    Ok(subjects::end_across(&db, &staff, &across, &reason, 1_000, now(), |_, _| {}, || false).await?)
 }
 
 /// The emergency sign-out on a library's database: ends every live session, in audited batches.
@@ -723,7 +765,7 @@ async fn sign_out_library_everyone(console: State<'_, Console>, reason: String) 
     Ok(subjects::end_across(
         &db,
         &me.staff()?,
-        &Across::Everyone,
+        &Across::everyone(),
         &reason,
         1_000,
         now(),
@@ -999,6 +1041,8 @@ pub fn run() {
             unban_library_user,
             reset_library_two_factor,
             count_library_sessions,
+            list_library_sessions,
+            end_library_sessions,
             sign_out_library_everyone,
         ])
         .run(tauri::generate_context!())
@@ -1030,6 +1074,9 @@ mod bindings {
             LibrarySessionCount,
             warden_core::ops::subjects::SubjectUsersPage,
             warden_core::ops::subjects::BulkEnded,
+            warden_core::ops::subjects::SubjectSessionsPage,
+            warden_core::ops::subjects::SubjectSessionFilter,
+            warden_core::ops::subjects::SubjectSessionStatus,
             Me,
             SignInStep,
             PolicyEntry,

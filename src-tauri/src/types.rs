@@ -102,6 +102,9 @@ pub struct LibraryInfo {
     pub session_place: bool,
     /// Sessions record when they began.
     pub session_start: bool,
+    /// Users carry Better Auth's admin-plugin role, so the sessions of the application's admins can be
+    /// told apart.
+    pub admin_role: bool,
     /// What the schema does not carry, in words: each shown where its column or action would be.
     pub missing: Vec<String>,
     /// In the library's own terms: when ending a session here does not end it in the browser at once.

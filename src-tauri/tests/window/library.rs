@@ -32,11 +32,22 @@ fn ba(lib: &Libraries, url: &str, command: &str, more: &[&str]) -> serde_json::V
     lib.run(&args)
 }
 
-#[tokio::test]
-async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverResult<()> {
-    let Some(lib) = Libraries::find() else { return Ok(()) };
-    let Some((_dbs, url)) = TestDatabases::postgres() else {
-        return Ok(());
+/// A Better Auth database made and filled by the library (3 users, 2 sessions each), adopted, with a
+/// Warden security admin; the console opened on it and signed in. What the caller keeps alive with it:
+/// the fixture, its URL, what the library seeded, and the database and data folder.
+struct Opened {
+    c: Console,
+    lib: Libraries,
+    fixture: String,
+    seeded: serde_json::Value,
+    _xdg: tempfile::TempDir,
+    _dbs: TestDatabases,
+}
+
+async fn open_adopted() -> WebDriverResult<Option<Opened>> {
+    let Some(lib) = Libraries::find() else { return Ok(None) };
+    let Some((dbs, url)) = TestDatabases::postgres() else {
+        return Ok(None);
     };
     let fixture = fixture_url(&url);
     ba(&lib, &fixture, "setup", &[]);
@@ -88,11 +99,37 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     c.wait_text("current-user", ADMIN).await?;
     c.wait_text("library-badge", "Better Auth").await?;
     c.wait_text("library-summary", "3 users").await?;
+    Ok(Some(Opened {
+        c,
+        lib,
+        fixture,
+        seeded,
+        _xdg: xdg,
+        _dbs: dbs,
+    }))
+}
+
+#[tokio::test]
+async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverResult<()> {
+    let Some(Opened {
+        c,
+        lib,
+        fixture,
+        seeded,
+        _xdg,
+        _dbs,
+    }) = open_adopted().await?
+    else {
+        return Ok(());
+    };
     assert!(
         c.absent("nav-overview").await?,
         "Warden's own engine's screens are not shown"
     );
-    assert!(c.absent("nav-policy").await?);
+    assert!(
+        !c.absent("nav-policy").await?,
+        "the policy, with where each key applies here"
+    );
     c.wait_css("[data-testid=library-user-row][data-email='user1@example.test']")
         .await?;
     c.shot("library-users").await;
@@ -189,6 +226,73 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     c.wait_text("toast", "3 sessions ended").await?;
     let user3 = seeded["users"][2]["cookies"][0].as_str().expect("a cookie");
     assert!(!valid(second) && !valid(user3), "Better Auth refuses every session");
+    c.quit().await
+}
+
+#[tokio::test]
+async fn sessions_ended_across_users_by_address_are_refused_by_better_auth() -> WebDriverResult<()> {
+    let Some(Opened {
+        c,
+        lib,
+        fixture,
+        seeded,
+        _xdg,
+        _dbs,
+    }) = open_adopted().await?
+    else {
+        return Ok(());
+    };
+    let valid = |cookie: &str| ba(&lib, &fixture, "check-session", &["--cookie", cookie])["valid"] == true;
+    let user1 = &seeded["users"][0];
+    let (first, second) = (
+        user1["cookies"][0].as_str().expect("a cookie"),
+        user1["cookies"][1].as_str().expect("a cookie"),
+    );
+    let ip = user1["ip_addresses"][0].as_str().expect("an address");
+
+    // Every live session across users, then those of one address.
+    c.click("nav-sessions").await?;
+    c.wait("library-sessions").await?;
+    c.wait_text("ls-count", "6 live sessions of 3 users").await?;
+    assert_eq!(c.count("[data-testid=ls-row]").await?, 6);
+    c.shot("library-sessions").await;
+    c.fill("ls-filter-ip", ip).await?;
+    c.click("ls-apply").await?;
+    c.wait_text("ls-count", "Matching: 1 live session of 1 user").await?;
+    assert_eq!(c.count("[data-testid=ls-row]").await?, 1);
+
+    // End them, after a dialog that says how many and what Better Auth may still accept.
+    c.click("ls-end-matching").await?;
+    c.wait_css_text("dialog", "1 live session of 1 user").await?;
+    c.wait_css_text("dialog", "cookieCache").await?;
+    c.shot("library-sessions-end-matching").await;
+    c.confirm_with_reason("address seen in a credential-stuffing run")
+        .await?;
+    c.wait_text("ls-result", "Ended 1 session").await?;
+    assert!(!valid(first), "Better Auth refuses the session from that address");
+    assert!(valid(second), "and keeps the user's other one");
+
+    // A row opens its user; back returns to the sessions.
+    c.click("ls-clear").await?;
+    c.wait_text("ls-count", "5 live sessions of 3 users").await?;
+    c.wait_css("[data-testid=ls-row][data-email='user2@example.test'] [data-testid=ls-user]")
+        .await?
+        .click()
+        .await?;
+    c.wait_text("user-email", "user2@example.test").await?;
+    c.click("back").await?;
+    c.wait("library-sessions").await?;
+
+    // The policy says which keys reach the application's sessions here.
+    c.click("nav-policy").await?;
+    c.wait_text("policy-library-scope", "Better Auth").await?;
+    assert_eq!(
+        c.count("[data-testid=policy-scope][data-applies=true]").await?,
+        2,
+        "session.max_lifetime and privileged.max_lifetime, applied by warden enforce"
+    );
+    assert!(c.count("[data-testid=policy-scope][data-applies=false]").await? > 10);
+    c.shot("library-policy").await;
     c.quit().await
 }
 

@@ -4,9 +4,12 @@ import {
   Latest,
   changeText,
   changedEntries,
+  codeSpans,
   draftOf,
   errorsByField,
+  libraryScopeSentence,
   otherErrors,
+  scopeMark,
   sections,
   simulationLines,
 } from './policy';
@@ -23,7 +26,7 @@ function field(key: string, value: string, over: Partial<PolicyField> = {}): Pol
           : section === 'lockout'
             ? 'lockout'
             : 'email_verification';
-  return { key, value, group, kind: 'duration', choices: [], label: key, help: 'help', ...over };
+  return { key, value, group, kind: 'duration', choices: [], label: key, help: 'help', scope: null, ...over };
 }
 
 const FIELDS: PolicyField[] = [
@@ -133,5 +136,43 @@ describe('Latest', () => {
 describe('changeText', () => {
   it('reads key, old and new value', () => {
     expect(changeText({ key: 'session.ttl', from: '7d', to: '12h' })).toBe('session.ttl: 7d → 12h');
+  });
+});
+
+describe('where a key applies on an adopted library database', () => {
+  it('marks nothing on Warden’s own schema, where every key applies', () => {
+    expect(scopeMark(field('session.ttl', '7d'))).toBeNull();
+  });
+
+  it('marks a key that governs the application, and one that governs only the console, each with its note', () => {
+    const applies = field('session.ttl', '7d', {
+      scope: { applies: true, note: 'Applied in place by `warden enforce`: sessions are cut to it.' },
+    });
+    const console = field('lockout.threshold', '5', {
+      scope: { applies: false, note: "Only this console's own staff sign-ins: the application's sign-ins do not go through Warden" },
+    });
+    expect(scopeMark(applies)).toEqual({
+      applies: true,
+      label: 'Applies here',
+      note: 'Applied in place by `warden enforce`: sessions are cut to it.',
+    });
+    expect(scopeMark(console)).toMatchObject({ applies: false, label: 'Warden sign-ins only' });
+    expect(scopeMark(console)?.note).toMatch(/^Only this console's own staff sign-ins/);
+  });
+
+  it('shows the code a note names as code', () => {
+    expect(codeSpans('Applied in place by `warden enforce`: sessions past it are cut.')).toEqual([
+      { code: false, text: 'Applied in place by ' },
+      { code: true, text: 'warden enforce' },
+      { code: false, text: ': sessions past it are cut.' },
+    ]);
+    expect(codeSpans('No code here')).toEqual([{ code: false, text: 'No code here' }]);
+  });
+
+  it('says at the top which keys govern the application', () => {
+    const text = libraryScopeSentence('Better Auth');
+    expect(text).toBe(
+      "On this Better Auth database, only the keys marked 'Applies here' govern the application's own users and sessions; the others govern only what signs in through Warden itself, such as this console's own staff accounts.",
+    );
   });
 });

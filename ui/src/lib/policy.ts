@@ -79,6 +79,41 @@ export function otherErrors(violations: readonly Violation[], fields: readonly P
   return violations.filter((v) => !keys.has(v.field));
 }
 
+/** Where a key applies on a library's database that Warden adopted, as the editor marks it. */
+export interface ScopeMark {
+  applies: boolean;
+  label: 'Applies here' | 'Warden sign-ins only';
+  /** How it is applied there, or why not: shown under the key's help. */
+  note: string;
+}
+
+/**
+ * The mark of a key whose scope the engine gave (an adopted library's database); null on Warden's own
+ * schema, where every key applies. A key marked "Warden sign-ins only" still governs what signs in
+ * through Warden itself, the console's own staff accounts among them: it stays editable.
+ */
+export function scopeMark(f: Pick<PolicyField, 'scope'>): ScopeMark | null {
+  if (!f.scope) return null;
+  return { applies: f.scope.applies, label: f.scope.applies ? 'Applies here' : 'Warden sign-ins only', note: f.scope.note };
+}
+
+/** A note's text cut at its backticks: the odd pieces are code (`warden enforce`), shown as such. */
+export function codeSpans(text: string): { code: boolean; text: string }[] {
+  return text
+    .split('`')
+    .map((t, i) => ({ code: i % 2 === 1, text: t }))
+    .filter((p) => p.text !== '');
+}
+
+/** The sentence at the top of the editor on an adopted library's database. */
+export function libraryScopeSentence(library: string): string {
+  return (
+    `On this ${library} database, only the keys marked 'Applies here' govern the application's own users ` +
+    "and sessions; the others govern only what signs in through Warden itself, such as this console's own staff " +
+    'accounts.'
+  );
+}
+
 /** A diff line: `session.ttl: 7d → 12h`. */
 export function changeText(c: PolicyChange): string {
   return `${c.key}: ${c.from} → ${c.to}`;

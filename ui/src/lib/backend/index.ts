@@ -36,6 +36,9 @@ import type {
   SessionQuery,
   SessionsPage,
   SignInStep,
+  SubjectSessionFilter,
+  SubjectSessionsPage,
+  SubjectSessionStatus,
   SubjectUsersPage,
   UserDetail,
   UserQuery,
@@ -219,8 +222,22 @@ export const unbanLibraryUser = (id: string, reason: string): Promise<void> =>
 /** Removes the user's twoFactor row and clears twoFactorEnabled; resolves to whether a secret was there. */
 export const resetLibraryTwoFactor = (id: string, reason: string): Promise<boolean> =>
   call('reset_library_two_factor', { id, reason });
-/** Live sessions in the library's table and their users: the emergency sign-out's dry run. */
-export const countLibrarySessions = (): Promise<LibrarySessionCount> => call('count_library_sessions');
+/** A page of the library's sessions across users, newest first; pass `next_cursor` as `after` to go on. */
+export const listLibrarySessions = (
+  filter: SubjectSessionFilter,
+  status: SubjectSessionStatus,
+  after: string | null,
+  limit: number,
+): Promise<SubjectSessionsPage> => call('list_library_sessions', { filter, status, after, limit });
+/**
+ * The live sessions the filter takes and their users (null: every live session in the library's table):
+ * the dry run of ending them, or of the emergency sign-out.
+ */
+export const countLibrarySessions = (filter: SubjectSessionFilter | null = null): Promise<LibrarySessionCount> =>
+  call('count_library_sessions', { filter });
+/** Ends every live session the filter takes, in audited batches (security admins). */
+export const endLibrarySessions = (filter: SubjectSessionFilter, reason: string): Promise<BulkEnded> =>
+  call('end_library_sessions', { filter, reason });
 /** Ends every live session in the library's table, in audited batches. */
 export const signOutLibraryEveryone = (reason: string): Promise<BulkEnded> =>
   call('sign_out_library_everyone', { reason });

@@ -31,6 +31,11 @@ session_place: boolean,
  */
 session_start: boolean, 
 /**
+ * Users carry Better Auth's admin-plugin role, so the sessions of the application's admins can be
+ * told apart.
+ */
+admin_role: boolean, 
+/**
  * What the schema does not carry, in words: each shown where its column or action would be.
  */
 missing: Array<string>, 
