@@ -14,7 +14,7 @@ use warden_core::model::session_filter::SessionFilter;
 use warden_core::ops::admin::{self, SessionQuery, SessionSort, UserQuery, UserSort};
 use warden_core::ops::audit::{self, AuditFilter};
 use warden_core::ops::sessions::{self, ClientInfo};
-use warden_core::ops::subjects::{self, Across, RevokeStyle};
+use warden_core::ops::subjects::{self, Across, RevokeStyle, SubjectSessionFilter, SubjectSessionStatus};
 use warden_core::ops::{library, overview, timeline};
 use warden_core::{Clock, Db, Result, Secret, SystemClock};
 
@@ -406,6 +406,62 @@ pub async fn run_library(db: &Db, actor: &Admin, args: &BenchArgs, json: bool) -
             subjects::users_page(db, actor, Some("user12345@example.test"), None, 100)
                 .await
                 .map(|_| ())
+        })
+        .await?,
+    ));
+    let live = SubjectSessionFilter::default();
+    let status = SubjectSessionStatus::Live;
+    figures.push(figure(
+        "sessions page, first 100 live",
+        time(n, |_| async {
+            subjects::sessions_page(db, actor, &live, status, None, 100, now)
+                .await
+                .map(|_| ())
+        })
+        .await?,
+    ));
+    // A deep position: the cursor after the first 10,000 live sessions, walked to once.
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = subjects::sessions_page(db, actor, &live, status, cursor.as_deref(), 1_000, now).await?;
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    figures.push(figure(
+        "sessions page, 100 live after 10,000",
+        time(n, |_| async {
+            subjects::sessions_page(db, actor, &live, status, cursor.as_deref(), 100, now)
+                .await
+                .map(|_| ())
+        })
+        .await?,
+    ));
+    let first_ip = subjects::sessions_page(db, actor, &live, status, None, 1, now)
+        .await?
+        .sessions
+        .first()
+        .and_then(|r| r.session.ip.clone());
+    if let Some(ip) = first_ip {
+        let one = SubjectSessionFilter {
+            ip: Some(ip),
+            ..SubjectSessionFilter::default()
+        };
+        figures.push(figure(
+            "sessions page, one address",
+            time(n, |_| async {
+                subjects::sessions_page(db, actor, &one, status, None, 100, now)
+                    .await
+                    .map(|_| ())
+            })
+            .await?,
+        ));
+    }
+    figures.push(figure(
+        "overview",
+        time(n.min(20), |_| async {
+            subjects::overview(db, actor, now).await.map(|_| ())
         })
         .await?,
     ));

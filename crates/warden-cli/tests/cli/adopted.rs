@@ -905,3 +905,49 @@ fn the_policy_says_which_keys_reach_better_auths_sessions() {
         "{text}"
     );
 }
+
+#[test]
+fn authjs_sessions_are_listed_across_users_with_the_filters_it_can_answer() {
+    let Some((db, lib)) = postgres() else { return };
+    let url = fixture_url(&db.url);
+    lib.run(&["authjs", "setup", "--url", &url]);
+    let seeded = lib.run(&[
+        "authjs",
+        "seed",
+        "--url",
+        &url,
+        "--users",
+        "2",
+        "--sessions-per-user",
+        "2",
+    ]);
+    adopted_json(&db, &[]);
+    let all = db.json(&["sessions", "list"]);
+    let rows = all["sessions"].as_array().expect("sessions");
+    assert_eq!(rows.len(), 4, "{all}");
+    assert!(rows
+        .iter()
+        .all(|r| r["session"]["created_at"].is_null() && r["email"].is_string()));
+    let expiries: Vec<i64> = rows
+        .iter()
+        .map(|r| r["session"]["expires_at"].as_i64().unwrap())
+        .collect();
+    assert!(
+        expiries.windows(2).all(|w| w[0] >= w[1]),
+        "by expiry, latest first: {expiries:?}"
+    );
+    let email = seeded["users"][0]["email"].as_str().unwrap();
+    let count = db.json(&["sessions", "count", "--user", email]);
+    assert_eq!(count["sessions"], 2, "{count}");
+    for (args, says) in [
+        (&["sessions", "list", "--ip", "203.0.113.7"][..], "record no address"),
+        (
+            &["sessions", "list", "--created-from", "2026-01-01"][..],
+            "no creation time",
+        ),
+        (&["sessions", "list", "--privileged"][..], "no role column"),
+    ] {
+        let err = db.fails(args, 2);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

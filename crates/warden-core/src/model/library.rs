@@ -343,6 +343,57 @@ pub struct SubjectSessionsPage {
     pub next_cursor: Option<String>,
 }
 
+/// An address holding live sessions of the library's, with how many users they belong to: many users
+/// behind one address is what a credential-stuffing run or a shared proxy looks like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AddressShare {
+    pub ip: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub sessions: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub users: i64,
+}
+
+/// The console's first screen on a library's database that Warden adopted: its users and sessions at
+/// a glance, in what its schema records. A part the schema cannot fill is `None` (and the screen says
+/// why), never zero.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SubjectOverview {
+    /// The time it describes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: Millis,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub users: i64,
+    /// Users whose email is not verified.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub unverified: i64,
+    /// Users banned now (Better Auth's admin plugin).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub banned: Option<i64>,
+    /// Users with two-factor on (Better Auth's twoFactor plugin).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub two_factor: Option<i64>,
+    /// The application's admins (the admin plugin's `admin` role).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub admins: Option<i64>,
+    /// Sessions whose expiry is ahead, and their users.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub live_sessions: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub live_users: i64,
+    /// Sessions begun per hour (each a sign-in to the application), oldest first, one per hour of the
+    /// chart; `failures` is always 0, the library keeps no failed sign-ins. `None` where sessions
+    /// record no start (Auth.js).
+    pub begun: Option<Vec<crate::model::overview::HourCount>>,
+    /// The addresses holding the most live sessions, at most [`crate::model::overview::TOP`]; empty
+    /// where sessions record no address.
+    pub addresses: Vec<AddressShare>,
+    /// Warden's own latest administrative actions, newest first.
+    pub admin_actions: Vec<crate::model::audit::AuditEvent>,
+}
+
 /// One of the library's users with their sessions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

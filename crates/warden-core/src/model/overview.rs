@@ -15,11 +15,13 @@ pub const ADMIN_ACTIONS_LISTED: u32 = 10;
 
 /// The audit actions an administrator takes; each needs a reason (a self-service `session.revoked`,
 /// by the session's owner, has none and is left out).
-pub const ADMIN_ACTIONS: [&str; 11] = [
+pub const ADMIN_ACTIONS: [&str; 13] = [
     "session.revoked",
     "user.sessions_revoked",
     "session.bulk_revoked",
     "user.unlocked",
+    "user.banned",
+    "user.unbanned",
     "user.totp_reset",
     "policy.updated",
     "policy.rolled_back",

@@ -13,8 +13,8 @@ use crate::model::clock::Millis;
 use crate::model::error::{Error, Result};
 use crate::model::library::{subject_uuid, LibrarySchema, SubjectKind};
 pub use crate::model::library::{
-    EndedSession, SubjectDetail, SubjectSession, SubjectSessionFilter, SubjectSessionRow, SubjectSessionStatus,
-    SubjectSessionsPage, SubjectUser, SubjectUsersPage,
+    AddressShare, EndedSession, SubjectDetail, SubjectOverview, SubjectSession, SubjectSessionFilter,
+    SubjectSessionRow, SubjectSessionStatus, SubjectSessionsPage, SubjectUser, SubjectUsersPage,
 };
 use crate::model::session_filter::{SessionFilter, SessionState};
 use crate::model::vocab::{AuditAction, RevokeReason};
@@ -658,4 +658,40 @@ pub async fn enforce(db: &Db, staff: &Staff, now: Millis, batch: u32) -> Result<
         }
     }
     Ok(out)
+}
+
+/// The console's first screen on a library's database: its users and sessions at a glance, and
+/// Warden's latest administrative actions. Needs the support or security-admin role.
+pub async fn overview(db: &Db, staff: &Staff, now: Millis) -> Result<SubjectOverview> {
+    use crate::model::clock::HOUR;
+    use crate::model::overview::{HOURS, TOP};
+    use crate::ops::overview::{fill_hours, hour_of};
+    let actor = staff.actor();
+    for p in [Permission::ViewUsers, Permission::ViewSessions, Permission::ViewAudit] {
+        actor.require(p)?;
+    }
+    let (users, unverified, banned, two_factor, admins) = store::user_counts(db, now).await?;
+    let (live_sessions, live_users) = store::count_across(db, &Across::everyone(), now).await?;
+    let first = hour_of(now) - (HOURS as Millis - 1) * HOUR;
+    let begun = store::begun_by_hour(db, first)
+        .await?
+        .map(|counts| fill_hours(now, &counts));
+    let addresses = store::top_addresses(db, now, TOP as u32)
+        .await?
+        .into_iter()
+        .map(|(ip, sessions, users)| AddressShare { ip, sessions, users })
+        .collect();
+    Ok(SubjectOverview {
+        at: now,
+        users,
+        unverified,
+        banned,
+        two_factor,
+        admins,
+        live_sessions,
+        live_users,
+        begun,
+        addresses,
+        admin_actions: crate::store::overview::admin_actions(db).await?,
+    })
 }

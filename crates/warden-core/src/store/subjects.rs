@@ -107,17 +107,26 @@ fn flag_or_null(schema: &LibrarySchema, role: TableRole, field: &str) -> String 
     }
 }
 
+/// 1 when a user's email is verified, else 0. Better Auth keeps a boolean, Auth.js the instant it was
+/// verified.
+fn verified_sql(schema: &LibrarySchema) -> String {
+    match (schema.library, column(schema, TableRole::User, "emailVerified")) {
+        (crate::model::library::Library::BetterAuth, Some(c)) => format!("CASE WHEN {c} THEN 1 ELSE 0 END"),
+        (_, Some(c)) => format!("CASE WHEN {c} IS NULL THEN 0 ELSE 1 END"),
+        (_, None) => "0".into(),
+    }
+}
+
+/// The condition that a user's role, a comma-separated list in the `role` column `role`, holds `admin`
+/// (in any case, spaces aside), as [`SubjectUser::is_staff`] reads it.
+fn admin_role_sql(role: &str) -> String {
+    format!("(',' || replace(lower({role}), ' ', '') || ',') LIKE '%,admin,%'")
+}
+
 /// The select list of [`SubjectUser`], in its field order.
 fn user_columns(schema: &LibrarySchema) -> Result<String> {
     let u = TableRole::User;
-    let verified = match (schema.library, column(schema, u, "emailVerified")) {
-        // Better Auth: a boolean. Auth.js: the instant it was verified.
-        (crate::model::library::Library::BetterAuth, Some(c)) => {
-            format!("CAST(CASE WHEN {c} THEN 1 ELSE 0 END AS BIGINT)")
-        }
-        (_, Some(c)) => format!("CAST(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END AS BIGINT)"),
-        (_, None) => "CAST(0 AS BIGINT)".into(),
-    };
+    let verified = format!("CAST({} AS BIGINT)", verified_sql(schema));
     Ok(format!(
         "CAST({id} AS TEXT), {email}, {name}, {created}, {verified}, {role}, {banned}, {ban_reason}, {ban_expires}, {two_factor}",
         id = required(schema, u, "id")?,
@@ -682,9 +691,10 @@ fn staff_sql(schema: &LibrarySchema) -> Result<String> {
         )
     })?;
     Ok(format!(
-        "{} IN (SELECT {} FROM {users} WHERE (',' || replace(lower({role}), ' ', '') || ',') LIKE '%,admin,%')",
+        "{} IN (SELECT {} FROM {users} WHERE {})",
         required(schema, TableRole::Session, "userId")?,
         required(schema, TableRole::User, "id")?,
+        admin_role_sql(&role),
     ))
 }
 
@@ -960,6 +970,85 @@ pub async fn reset_two_factor(tx: &mut Tx, schema: &LibrarySchema, user_id: &str
         .await?
         .rows_affected());
     Ok(removed > 0)
+}
+
+/// The users' counts of the overview, in one read of the user table: all of them, those unverified,
+/// banned at `now`, with two-factor on, and the application's admins (`None`: the schema lacks it).
+pub async fn user_counts(db: &Db, now: Millis) -> Result<(i64, i64, Option<i64>, Option<i64>, Option<i64>)> {
+    let schema = schema(db)?;
+    let u = TableRole::User;
+    let t = table(schema, u).ok_or_else(|| Error::Unexpected("no user table".into()))?;
+    let mut args = Args::default();
+    let sum = |cond: String| format!("CAST(COALESCE(sum(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let banned = match (column(schema, u, "banned"), column(schema, u, "banExpires")) {
+        (Some(b), Some(e)) => {
+            let at = instant_sql(schema.dates, args.int(instant(schema.dates, now)));
+            sum(format!("{b} AND ({e} IS NULL OR {e} > {at})"))
+        }
+        (Some(b), None) => sum(b),
+        _ => "CAST(NULL AS BIGINT)".into(),
+    };
+    let two_factor = column(schema, u, "twoFactorEnabled")
+        .map(&sum)
+        .unwrap_or_else(|| "CAST(NULL AS BIGINT)".into());
+    let admins = column(schema, u, "role")
+        .map(|r| sum(admin_role_sql(&r)))
+        .unwrap_or_else(|| "CAST(NULL AS BIGINT)".into());
+    let sql = format!(
+        "SELECT count(*), {unverified}, {banned}, {two_factor}, {admins} FROM {t}",
+        unverified = sum(format!("({}) = 0", verified_sql(schema))),
+    );
+    Ok(with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args)
+        .fetch_one(p)
+        .await?))
+}
+
+/// Sessions begun per hour from `from` on: each hour's start (unix ms) and how many; `None` where the
+/// sessions record no start. Only hours with sessions are returned.
+pub async fn begun_by_hour(db: &Db, from: Millis) -> Result<Option<Vec<(Millis, i64, i64)>>> {
+    let schema = schema(db)?;
+    let Some(created) = column(schema, TableRole::Session, "createdAt") else {
+        return Ok(None);
+    };
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let mut args = Args::default();
+    let at = instant_sql(schema.dates, args.int(instant(schema.dates, from)));
+    let ms = millis_sql(schema.dates, &created);
+    let sql = format!(
+        "SELECT CAST(({ms}) / 3600000 * 3600000 AS BIGINT) AS hour, count(*), CAST(0 AS BIGINT) FROM {t} \
+         WHERE {created} >= {at} GROUP BY 1 ORDER BY 1"
+    );
+    Ok(Some(with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args)
+        .fetch_all(p)
+        .await?)))
+}
+
+/// The addresses holding the most live sessions at `now`, at most `limit`, with their sessions and
+/// users; none where the sessions record no address.
+pub async fn top_addresses(db: &Db, now: Millis, limit: u32) -> Result<Vec<(String, i64, i64)>> {
+    let schema = schema(db)?;
+    let Some(ip) = column(schema, TableRole::Session, "ipAddress") else {
+        return Ok(Vec::new());
+    };
+    let t = table(schema, TableRole::Session).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let mut args = Args::default();
+    let live = across_sql(
+        schema,
+        db.backend(),
+        &Across::everyone(),
+        SubjectSessionStatus::Live,
+        now,
+        &mut args,
+    )?;
+    let n = args.int(i64::from(limit));
+    let sql = format!(
+        "SELECT {ip}, count(*), count(DISTINCT {user}) FROM {t} WHERE {live} AND {ip} IS NOT NULL AND {ip} <> '' \
+         GROUP BY {ip} ORDER BY 2 DESC, 1 LIMIT ${n}",
+        user = required(schema, TableRole::Session, "userId")?,
+    );
+    Ok(with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args)
+        .fetch_all(p)
+        .await?))
 }
 
 #[cfg(test)]

@@ -202,3 +202,77 @@ async fn two_emergency_sign_outs_at_once_end_each_session_once() {
     let v = audit::verify(&db, &admin, now(), |_, _| {}).await.expect("verify");
     assert!(v.is_intact(), "{v:?}");
 }
+
+#[tokio::test]
+async fn the_overview_counts_what_the_library_holds() {
+    let Some((db, admin, seeded, _dbs)) = adopted(3, 2).await else {
+        return;
+    };
+    let staff: &warden_core::model::authz::Staff = &admin;
+    subjects::ban(&db, staff, "user2@example.test", "card fraud", None, now())
+        .await
+        .expect("ban");
+    let o = subjects::overview(&db, staff, now()).await.expect("the overview");
+    // Each figure as a plain scan of the library's table reads it.
+    let scan = |cond: &str| format!("SELECT count(*) FROM public.\"user\" WHERE {cond}");
+    assert_eq!(o.users, 3, "{o:?}");
+    assert_eq!(o.unverified, count(&db, &scan("NOT \"emailVerified\"")).await);
+    assert_eq!(o.banned, Some(1), "user2 is banned");
+    assert_eq!(o.admins, Some(1), "user1 holds the admin role");
+    assert_eq!(o.two_factor, Some(count(&db, &scan("\"twoFactorEnabled\"")).await));
+    assert_eq!((o.live_sessions, o.live_users), (4, 2), "the ban ended user2's two");
+    let begun = o.begun.expect("Better Auth records when a session began");
+    assert_eq!(begun.len(), 168, "a week of hours");
+    assert_eq!(begun.iter().map(|h| h.sign_ins).sum::<u32>(), 4);
+    assert_eq!(begun.last().map(|h| h.sign_ins), Some(4), "all begun this hour");
+    let ips: Vec<&str> = o.addresses.iter().map(|a| a.ip.as_str()).collect();
+    let seeded_ip = seeded["users"][0]["ip_addresses"][0].as_str().unwrap();
+    assert!(ips.contains(&seeded_ip), "{ips:?}");
+    assert_eq!(o.addresses.len(), 4, "each session from its own address: {ips:?}");
+    assert!(o.addresses.iter().all(|a| a.sessions == 1 && a.users == 1));
+    assert!(
+        o.admin_actions.iter().any(|e| e.action == "user.banned"),
+        "{:?}",
+        o.admin_actions
+    );
+}
+
+#[tokio::test]
+async fn the_overview_of_authjs_leaves_out_what_it_does_not_record() {
+    let Some(lib) = Libraries::find() else { return };
+    let Some((_dbs, url)) = TestDatabases::postgres() else {
+        return;
+    };
+    let fixture = fixture_url(&url);
+    tokio::task::spawn_blocking(move || {
+        lib.run(&["authjs", "setup", "--url", &fixture]);
+        lib.run(&[
+            "authjs",
+            "seed",
+            "--url",
+            &fixture,
+            "--users",
+            "2",
+            "--sessions-per-user",
+            "2",
+        ]);
+    })
+    .await
+    .expect("the fixture");
+    let admin = Admin::for_tests(Actor::cli(now()));
+    let db = Db::connect(&url, false).await.expect("connect");
+    let adopted = library::adopt(&db, &admin, now(), None, &TableNames::new())
+        .await
+        .expect("adopt");
+    let o = subjects::overview(&adopted.db, &admin, now())
+        .await
+        .expect("the overview");
+    assert_eq!((o.users, o.live_sessions, o.live_users), (2, 4, 2), "{o:?}");
+    assert_eq!(
+        (o.banned, o.two_factor, o.admins),
+        (None, None, None),
+        "Auth.js has no ban, two-factor or role: unknown, not zero"
+    );
+    assert!(o.begun.is_none(), "its sessions record no start");
+    assert!(o.addresses.is_empty(), "nor an address");
+}
