@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "verify_audit",
     "list_flags",
     "resolve_flag",
+    "library_overview",
     "list_library_users",
     "get_library_user",
     "revoke_library_session",

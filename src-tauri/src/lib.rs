@@ -28,8 +28,8 @@ use warden_core::ops::policy as policy_store;
 use warden_core::ops::policy::{PolicyForm, PolicyPreview, PolicyUpdate, PolicyVersionView};
 use warden_core::ops::sessions::{self, Authenticated, ClientInfo};
 use warden_core::ops::subjects::{
-    self, Across, BulkEnded, RevokeStyle, SubjectSessionFilter, SubjectSessionStatus, SubjectSessionsPage,
-    SubjectUsersPage,
+    self, Across, BulkEnded, RevokeStyle, SubjectOverview, SubjectSessionFilter, SubjectSessionStatus,
+    SubjectSessionsPage, SubjectUsersPage,
 };
 use warden_core::ops::timeline::{self, UserTimeline};
 use warden_core::ops::users::UserView;
@@ -611,6 +611,13 @@ async fn get_overview(console: State<'_, Console>) -> CommandResult<Overview> {
     Ok(overview::overview(&db, &me.staff()?, now()).await?)
 }
 
+/// The first screen on a library's database Warden adopted: its users and sessions at a glance.
+#[tauri::command]
+async fn library_overview(console: State<'_, Console>) -> CommandResult<SubjectOverview> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::overview(&db, &me.staff()?, now()).await?)
+}
+
 /// A page of suspicious-activity flags, newest first (open ones unless the query says otherwise).
 #[tauri::command]
 async fn list_flags(console: State<'_, Console>, query: FlagQuery) -> CommandResult<FlagsPage> {
@@ -1033,6 +1040,7 @@ pub fn run() {
             verify_audit,
             list_flags,
             resolve_flag,
+            library_overview,
             list_library_users,
             get_library_user,
             revoke_library_session,
@@ -1075,6 +1083,7 @@ mod bindings {
             warden_core::ops::subjects::SubjectUsersPage,
             warden_core::ops::subjects::BulkEnded,
             warden_core::ops::subjects::SubjectSessionsPage,
+            warden_core::ops::subjects::SubjectOverview,
             warden_core::ops::subjects::SubjectSessionFilter,
             warden_core::ops::subjects::SubjectSessionStatus,
             Me,

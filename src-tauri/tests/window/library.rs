@@ -98,7 +98,7 @@ async fn open_adopted() -> WebDriverResult<Option<Opened>> {
     c.click("sign-in").await?;
     c.wait_text("current-user", ADMIN).await?;
     c.wait_text("library-badge", "Better Auth").await?;
-    c.wait_text("library-summary", "3 users").await?;
+    c.wait("library-overview").await?;
     Ok(Some(Opened {
         c,
         lib,
@@ -122,14 +122,31 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     else {
         return Ok(());
     };
+    // The first screen: the library's users and sessions at a glance.
+    c.wait_text("lo-users", "3").await?;
+    c.wait_text("lo-live", "6").await?;
+    c.wait_text("lo-banned", "0").await?;
+    c.wait_text("lo-admins", "1").await?;
+    assert_eq!(
+        c.count("[data-testid=lo-address]").await?,
+        6,
+        "each seeded session has its own address"
+    );
     assert!(
-        c.absent("nav-overview").await?,
-        "Warden's own engine's screens are not shown"
+        !c.absent("lo-begun-chart").await?,
+        "Better Auth records when sessions begin"
+    );
+    c.shot("library-overview").await;
+    assert!(
+        c.absent("nav-flags").await?,
+        "no flags: the application's sign-ins do not go through Warden"
     );
     assert!(
         !c.absent("nav-policy").await?,
         "the policy, with where each key applies here"
     );
+    c.click("nav-users").await?;
+    c.wait_text("library-summary", "3 users").await?;
     c.wait_css("[data-testid=library-user-row][data-email='user1@example.test']")
         .await?;
     c.shot("library-users").await;
@@ -250,14 +267,17 @@ async fn sessions_ended_across_users_by_address_are_refused_by_better_auth() -> 
     );
     let ip = user1["ip_addresses"][0].as_str().expect("an address");
 
-    // Every live session across users, then those of one address.
+    // Every live session across users, then those of one address, opened from the overview.
     c.click("nav-sessions").await?;
     c.wait("library-sessions").await?;
     c.wait_text("ls-count", "6 live sessions of 3 users").await?;
     assert_eq!(c.count("[data-testid=ls-row]").await?, 6);
     c.shot("library-sessions").await;
-    c.fill("ls-filter-ip", ip).await?;
-    c.click("ls-apply").await?;
+    c.click("nav-overview").await?;
+    c.wait_css(&format!("[data-testid=lo-address][data-ip='{ip}'] button"))
+        .await?
+        .click()
+        .await?;
     c.wait_text("ls-count", "Matching: 1 live session of 1 user").await?;
     assert_eq!(c.count("[data-testid=ls-row]").await?, 1);
 

@@ -11,6 +11,7 @@ import {
   endMatchingConsequence,
   fieldErrorText,
   formFieldFor,
+  formForIp,
   hasSessionFilter,
   ipError,
   isIpAddress,
@@ -65,6 +66,13 @@ describe('the filter sent', () => {
       filter: { user: 'Ana@Example.test', ip: '203.0.113.7', created_from: DEC_1, created_to: DEC_8, admins_only: true },
     });
     if (built.ok) expect(hasSessionFilter(built.filter)).toBe(true);
+  });
+
+  it("for an address opened from the overview, is that address's and nothing else", () => {
+    expect(buildSessionFilter(formForIp(' 2001:db8::1 '), FULL)).toEqual({
+      ok: true,
+      filter: { ...NO_SESSION_FILTER, ip: '2001:db8::1' },
+    });
   });
 
   it('never sends a filter the schema cannot answer, whatever the form still holds', () => {

@@ -29,6 +29,11 @@ export interface LibrarySessionForm {
 
 export const EMPTY_SESSION_FORM: LibrarySessionForm = { user: '', ip: '', from: '', before: '', adminsOnly: false };
 
+/** The form for one address's sessions and nothing else (an address opened from the overview). */
+export function formForIp(ip: string): LibrarySessionForm {
+  return { ...EMPTY_SESSION_FORM, ip: ip.trim() };
+}
+
 export type SessionFormField = 'user' | 'ip' | 'from' | 'before';
 /** Each wrong field's rule ("one address at a time"), shown after its label. */
 export type SessionFormErrors = Partial<Record<SessionFormField, string>>;

@@ -36,6 +36,7 @@ import type {
   SessionQuery,
   SessionsPage,
   SignInStep,
+  SubjectOverview,
   SubjectSessionFilter,
   SubjectSessionsPage,
   SubjectSessionStatus,
@@ -203,6 +204,12 @@ export const resolveFlag = (id: string, resolution: Resolution, reason: string):
   call('resolve_flag', { id, resolution, reason });
 
 // A library's auth database that Warden adopted (Better Auth, Auth.js): its users, in its own terms
+/**
+ * The first screen on the library's database: its users and live sessions at a glance, sessions begun per
+ * hour, the addresses holding the most live sessions, Warden's latest admin actions. A count the schema
+ * cannot give is null, never 0.
+ */
+export const libraryOverview = (): Promise<SubjectOverview> => call('library_overview');
 /** A page of the library's users by email, those whose email or name starts with `search`. */
 export const listLibraryUsers = (search: string | null, after: string | null, limit: number): Promise<SubjectUsersPage> =>
   call('list_library_users', { search, after, limit });
