@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "library_overview",
     "list_library_users",
     "get_library_user",
+    "library_timeline",
     "revoke_library_session",
     "revoke_library_user",
     "ban_library_user",

@@ -686,6 +686,13 @@ async fn get_library_user(console: State<'_, Console>, id: String) -> CommandRes
     Ok(LibraryUserPage { detail, ended })
 }
 
+/// One of the library's users' sessions as a timeline over `from`..`to` (unix ms).
+#[tauri::command]
+async fn library_timeline(console: State<'_, Console>, id: String, from: i64, to: i64) -> CommandResult<UserTimeline> {
+    let (db, me) = operator(&*console.0.lock().await).await?;
+    Ok(subjects::timeline(&db, &me.staff()?, &id, from, to, now()).await?)
+}
+
 /// Ends one of the library's sessions by deleting its row, as the library does.
 #[tauri::command]
 async fn revoke_library_session(console: State<'_, Console>, key: String, reason: String) -> CommandResult<()> {
@@ -1043,6 +1050,7 @@ pub fn run() {
             library_overview,
             list_library_users,
             get_library_user,
+            library_timeline,
             revoke_library_session,
             revoke_library_user,
             ban_library_user,

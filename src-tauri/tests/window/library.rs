@@ -161,6 +161,15 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     c.wait_text("ban-status", "Not banned").await?;
     c.wait_text("session-count", "2").await?;
     c.wait_text("library-limits", "cookieCache").await?;
+    // Their sessions on the timeline, drawn from the library's table.
+    c.wait_css("[data-testid=timeline][data-loading=false] [data-testid=timeline-bar]")
+        .await?;
+    assert_eq!(c.count("[data-testid=timeline-bar]").await?, 2);
+    c.wait_text(
+        "timeline-summary",
+        "Better Auth records when each session began and ended",
+    )
+    .await?;
     c.shot("library-user").await;
     c.click("ban-button").await?;
     c.select("ban-span", "7d").await?;
@@ -169,6 +178,10 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     c.wait_text("ban-status", "Banned until").await?;
     c.wait_text("ban-reason", "card fraud").await?;
     c.wait_text("no-sessions", "No live session").await?;
+    // The timeline keeps both, ended by an administrator.
+    c.wait_css("[data-testid=timeline][data-loading=false] [data-testid=timeline-bar][data-outcome=admin]")
+        .await?;
+    assert_eq!(c.count("[data-testid=timeline-bar][data-outcome=admin]").await?, 2);
     assert_eq!(
         c.count("[data-testid=ended-session]").await?,
         2,

@@ -17,6 +17,7 @@ pub use crate::model::library::{
     SubjectSessionRow, SubjectSessionStatus, SubjectSessionsPage, SubjectUser, SubjectUsersPage,
 };
 use crate::model::session_filter::{SessionFilter, SessionState};
+use crate::model::timeline::UserTimeline;
 use crate::model::vocab::{AuditAction, RevokeReason};
 use crate::ops::admin::require_reason;
 pub use crate::store::subjects::RevokeStyle;
@@ -699,5 +700,105 @@ pub async fn overview(db: &Db, staff: &Staff, now: Millis) -> Result<SubjectOver
         begun,
         addresses,
         admin_actions,
+    })
+}
+
+/// One user's sessions as a timeline over `from`..`to`: the rows in the library's table (live, or kept
+/// past their expiry) and those Warden ended, each a bar from its start to its end, with a mark where
+/// Warden ended it. The library records no refresh, address change or failed sign-in, so those marks are
+/// never there; where its sessions record no start (Auth.js) there is no timeline, and it says so.
+pub async fn timeline(
+    db: &Db,
+    staff: &Staff,
+    ident: &str,
+    from: Millis,
+    to: Millis,
+    now: Millis,
+) -> Result<UserTimeline> {
+    use crate::model::timeline::{MarkKind, SessionOutcome, TimelineMark, TimelineSession, MAX_SESSIONS};
+    let user = find(db, staff, ident).await?;
+    staff.actor().require(Permission::ViewSessions)?;
+    crate::ops::timeline::check_range(from, to)?;
+    let schema = store::schema(db)?;
+    let limit = MAX_SESSIONS as u32 + 1;
+    let rows = store::sessions_of_in(db, &user.id, from, to, limit)
+        .await?
+        .ok_or_else(|| {
+            Error::SchemaIncompatible(format!(
+                "{} sessions record no start time, so they cannot be drawn on a timeline",
+                schema.library.name()
+            ))
+        })?;
+    let ended = store::ended_in(db, &user.id, from, to, limit).await?;
+    let bar = |s: &SubjectSession, ended_at: Option<Millis>, outcome: SessionOutcome, reason: Option<String>| {
+        let agent = crate::rules::useragent::parse(s.user_agent.as_deref());
+        let created_at = s.created_at.unwrap_or(0);
+        TimelineSession {
+            id: subject_uuid(SubjectKind::Session, &s.key),
+            created_at,
+            ended_at,
+            outcome,
+            revoke_reason: reason,
+            revoked_by: None,
+            last_seen_at: created_at,
+            expires_at: s.expires_at.unwrap_or(created_at),
+            device: agent.device,
+            browser: agent.browser,
+            os: agent.os,
+            ip: s.ip.clone(),
+            country: None,
+            city: None,
+            auth_method: format!("through {}", schema.library.name()),
+            client: None,
+            privileged: user.is_staff(),
+            is_current: false,
+        }
+    };
+    // A row kept with its expiry set to now (`--keep-row`) is also in Warden's history: drawn once, as ended.
+    let ended_keys: std::collections::HashSet<&str> = ended.iter().map(|e| e.session.key.as_str()).collect();
+    let mut sessions: Vec<TimelineSession> = rows
+        .iter()
+        .filter(|s| !ended_keys.contains(s.key.as_str()))
+        .map(|s| match s.expires_at {
+            Some(e) if e <= now => bar(s, Some(e), SessionOutcome::Expired, None),
+            _ => bar(s, None, SessionOutcome::Live, None),
+        })
+        .collect();
+    let mut ends = Vec::new();
+    for e in ended.iter().filter(|e| e.session.created_at.is_some()) {
+        let outcome = SessionOutcome::from_reason(Some(&e.reason));
+        sessions.push(bar(&e.session, Some(e.ended_at), outcome, Some(e.reason.clone())));
+        ends.push((e.session.key.clone(), e.ended_at, e.reason.clone()));
+    }
+    sessions.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+    let truncated = sessions.len() > MAX_SESSIONS;
+    if truncated {
+        sessions.drain(..sessions.len() - MAX_SESSIONS);
+    }
+    let mut marks: Vec<TimelineMark> = ends
+        .into_iter()
+        .filter(|(_, at, _)| (from..=to).contains(at))
+        .filter_map(|(key, at, reason)| {
+            let id = subject_uuid(SubjectKind::Session, &key);
+            let i = sessions.iter().position(|s| s.id == id)?;
+            Some(TimelineMark {
+                at,
+                kind: MarkKind::Revoked,
+                session: u32::try_from(i).ok(),
+                ip: None,
+                detail: Some(reason),
+                until: None,
+            })
+        })
+        .collect();
+    marks.sort_by_key(|m| m.at);
+    Ok(UserTimeline {
+        user_id: subject_uuid(SubjectKind::User, &user.id),
+        from,
+        to,
+        now,
+        sessions,
+        marks,
+        truncated,
     })
 }

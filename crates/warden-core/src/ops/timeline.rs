@@ -55,7 +55,7 @@ pub fn session_end(
     (Some(at.min(now)), outcome)
 }
 
-fn check_range(from: Millis, to: Millis) -> Result<()> {
+pub(crate) fn check_range(from: Millis, to: Millis) -> Result<()> {
     if from < 0 {
         return Err(Error::invalid("from", "must be a time after 1970-01-01"));
     }

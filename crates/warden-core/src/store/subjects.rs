@@ -847,24 +847,24 @@ pub async fn ended_of(db: &Db, user_id: &str, limit: u32) -> Result<Vec<EndedSes
     .bind(i64::from(limit))
     .fetch_all(p)
     .await?);
-    Ok(rows
-        .into_iter()
-        .map(
-            |(key, user_id, created_at, expires_at, ip, user_agent, ended_at, reason)| EndedSession {
-                session: SubjectSession {
-                    key,
-                    user_id,
-                    created_at,
-                    expires_at,
-                    ip,
-                    user_agent,
-                    impersonated_by: None,
-                },
-                ended_at,
-                reason,
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(ended_session).collect())
+}
+
+fn ended_session(t: EndedTuple) -> EndedSession {
+    let (key, user_id, created_at, expires_at, ip, user_agent, ended_at, reason) = t;
+    EndedSession {
+        session: SubjectSession {
+            key,
+            user_id,
+            created_at,
+            expires_at,
+            ip,
+            user_agent,
+            impersonated_by: None,
+        },
+        ended_at,
+        reason,
+    }
 }
 
 /// Reads one user under a row lock (PostgreSQL) for a change computed from it.
@@ -1049,6 +1049,55 @@ pub async fn top_addresses(db: &Db, now: Millis, limit: u32) -> Result<Vec<(Stri
     Ok(with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args)
         .fetch_all(p)
         .await?))
+}
+
+/// The session rows of one user, live or over, begun by `to` and expiring at `from` or later (those
+/// a timeline of that range shows), oldest first, at most `limit`; `None` where sessions record no start.
+pub async fn sessions_of_in(
+    db: &Db,
+    user_id: &str,
+    from: Millis,
+    to: Millis,
+    limit: u32,
+) -> Result<Option<Vec<SubjectSession>>> {
+    let schema = schema(db)?;
+    let s = TableRole::Session;
+    let Some(created) = column(schema, s, "createdAt") else {
+        return Ok(None);
+    };
+    let t = table(schema, s).ok_or_else(|| Error::Unexpected("no session table".into()))?;
+    let mut args = Args::default();
+    let user = user_id_param(schema, db.backend(), args.text(user_id));
+    let to = instant_sql(schema.dates, args.int(instant(schema.dates, to)));
+    let from = instant_sql(schema.dates, args.int(instant(schema.dates, from)));
+    let limit = args.int(i64::from(limit));
+    let sql = format!(
+        "SELECT {cols} FROM {t} WHERE {user_col} = {user} AND {created} <= {to} AND {expires} >= {from} \
+         ORDER BY {created} DESC LIMIT ${limit}",
+        cols = session_columns(schema)?,
+        user_col = required(schema, s, "userId")?,
+        expires = required(schema, s, schema.library.expiry_field())?,
+    );
+    let rows: Vec<SessionTuple> = with_db!(db, |p| bind_args!(sqlx::query_as(&sql), args).fetch_all(p).await?);
+    Ok(Some(rows.into_iter().map(subject_session).collect()))
+}
+
+/// The sessions of one user that Warden ended at `from` or later and that began by `to`, newest first.
+pub async fn ended_in(db: &Db, user_id: &str, from: Millis, to: Millis, limit: u32) -> Result<Vec<EndedSession>> {
+    let rows: Vec<EndedTuple> = with_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT session_key, user_key, created_at, expires_at, ip, user_agent, ended_at, reason \
+         FROM library_sessions_ended WHERE user_key = $1 AND ended_at >= $2 AND (created_at IS NULL OR created_at <= $3) \
+         ORDER BY ended_at DESC, id DESC LIMIT $4"
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .bind(i64::from(limit))
+    .fetch_all(p)
+    .await?
+    });
+    Ok(rows.into_iter().map(ended_session).collect())
 }
 
 #[cfg(test)]

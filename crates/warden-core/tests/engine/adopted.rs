@@ -275,4 +275,51 @@ async fn the_overview_of_authjs_leaves_out_what_it_does_not_record() {
     );
     assert!(o.begun.is_none(), "its sessions record no start");
     assert!(o.addresses.is_empty(), "nor an address");
+    let err = subjects::timeline(&adopted.db, &admin, "1", now() - 86_400_000, now(), now())
+        .await
+        .expect_err("no timeline without a start time");
+    assert!(err.to_string().contains("no start time"), "{err}");
+}
+
+#[tokio::test]
+async fn a_library_users_timeline_draws_the_sessions_in_its_table_and_those_warden_ended() {
+    use warden_core::model::timeline::{MarkKind, SessionOutcome};
+    let Some((db, admin, seeded, _dbs)) = adopted(2, 3).await else {
+        return;
+    };
+    let staff: &warden_core::model::authz::Staff = &admin;
+    let user = &seeded["users"][1];
+    let email = user["email"].as_str().unwrap();
+    let ids: Vec<&str> = user["session_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    subjects::revoke_session(&db, staff, ids[0], "lost phone", RevokeStyle::Delete, now())
+        .await
+        .expect("end one");
+    subjects::revoke_session(&db, staff, ids[1], "kept row", RevokeStyle::Expire, now())
+        .await
+        .expect("end one, keeping its row");
+    let at = now();
+    let t = subjects::timeline(&db, staff, email, at - 86_400_000, at + 1_000, at)
+        .await
+        .expect("the timeline");
+    assert_eq!(t.sessions.len(), 3, "each session drawn once: {:?}", t.sessions);
+    let outcomes: Vec<SessionOutcome> = t.sessions.iter().map(|s| s.outcome).collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == SessionOutcome::Admin).count(),
+        2,
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.iter().filter(|o| **o == SessionOutcome::Live).count(), 1);
+    assert!(t.sessions.iter().all(|s| s.ip.is_some() && !s.device.is_empty()));
+    assert_eq!(t.marks.iter().filter(|m| m.kind == MarkKind::Revoked).count(), 2);
+    assert!(t.marks.iter().all(|m| m.session.is_some()));
+    // A range before the sessions began holds none of them.
+    let early = subjects::timeline(&db, staff, email, at - 10 * 86_400_000, at - 5 * 86_400_000, at)
+        .await
+        .expect("an earlier range");
+    assert!(early.sessions.is_empty() && early.marks.is_empty());
 }

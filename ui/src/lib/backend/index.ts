@@ -215,6 +215,9 @@ export const listLibraryUsers = (search: string | null, after: string | null, li
   call('list_library_users', { search, after, limit });
 /** One of the library's users (by its id), with live sessions and those Warden ended. */
 export const getLibraryUser = (id: string): Promise<LibraryUserPage> => call('get_library_user', { id });
+/** One library user's sessions as a timeline over a range (where its sessions record their start). */
+export const libraryTimeline = (id: string, from: number, to: number): Promise<UserTimeline> =>
+  call('library_timeline', { id, from, to });
 /** Deletes one session row, as the library does. */
 export const revokeLibrarySession = (key: string, reason: string): Promise<void> =>
   call('revoke_library_session', { key, reason });
