@@ -536,6 +536,10 @@ fn flag_error(e: Error) -> Error {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `warden … | head`: when the reader goes away, end as other command-line tools do (killed by
+    // SIGPIPE, silently) rather than panic on the first write to the closed pipe, which is what Rust's
+    // default (SIGPIPE ignored) leads `println!` to do.
+    sigpipe::reset();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli).await {

@@ -114,6 +114,30 @@ both!(commands_on_an_unmigrated_database_say_to_migrate, |db| {
     }
 });
 
+/// `warden … | head`: the reader goes away before warden has written everything. Warden stops quietly,
+/// as other command-line tools do, instead of panicking on the closed pipe.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let db = TestDb::sqlite();
+    db.ok(&["migrate"]);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["--db", &db.url, "policy", "show"])
+        .env_remove("WARDEN_DB")
+        .stdout(writer)
+        .output()
+        .expect("run warden");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "ended by SIGPIPE or at once, not with an error: {:?} {err}",
+        out.status
+    );
+}
+
 #[test]
 fn a_malformed_url_is_refused_with_its_rule() {
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
