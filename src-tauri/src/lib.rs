@@ -769,6 +769,14 @@ async fn end_library_sessions(
     let (db, me) = operator(&*console.0.lock().await).await?;
     let staff = me.staff()?;
     let across = subjects::across(&db, &staff, &filter).await?;
+    if across.is_everyone() {
+        // Signing everyone out is its own action (`sign_out_library_everyone`), never an empty filter.
+        return Err(Error::invalid(
+            "filter",
+            "give at least one filter: signing everyone out is its own action",
+        )
+        .into());
+    }
     Ok(subjects::end_across(&db, &staff, &across, &reason, 1_000, now(), |_, _| {}, || false).await?)
 }
 

@@ -843,8 +843,17 @@ fn better_auths_sessions_are_listed_counted_and_ended_across_users_by_filter() {
     assert!(err.contains("not a range"), "{err}");
     let err = db.fails(&["sessions", "list", "--ip", "not-an-address"], 2);
     assert!(err.contains("ip") && err.contains("one IP address"), "{err}");
-    let err = db.fails(&["sessions", "list", "--user", "nobody@example.test"], 1);
+    let err = db.fails(&["sessions", "list", "--user", "nobody@example.test"], 2);
     assert!(err.contains("nobody@example.test"), "{err}");
+
+    // A filter given but blank (a script's unset variable) is refused, never read as "everyone".
+    for blank in [&["--ip", " "][..], &["--user", ""][..]] {
+        let mut args = vec!["sessions", "bulk-revoke", "--reason", "x", "--yes"];
+        args.extend_from_slice(blank);
+        let err = db.fails(&args, 2);
+        assert!(err.contains("must not be empty"), "{blank:?}: {err}");
+    }
+    assert_eq!(db.json(&["sessions", "count"])["sessions"], 6, "nothing ended");
 
     // A bulk end by user takes that user's sessions only, and Better Auth refuses them.
     let dry = db.json(&["sessions", "bulk-revoke", "--user", &email, "--reason", "stolen laptop"]);

@@ -308,18 +308,26 @@ pub struct BulkEnded {
 /// The sessions `filter` takes, as the store reads them: its user found (by email or id), each value
 /// checked, and each condition one this schema can answer.
 pub async fn across(db: &Db, staff: &Staff, filter: &SubjectSessionFilter) -> Result<Across> {
-    let user_id = match filter.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => Some(find(db, staff, u).await?.id),
+    // A value given but blank (a script's unset variable) is refused: read as no filter, it would widen
+    // a bulk end to everyone.
+    let given = |field: &str, v: &Option<String>| -> Result<Option<String>> {
+        match v.as_deref().map(str::trim) {
+            Some("") => Err(Error::invalid(field, "must not be empty: leave the filter out instead")),
+            other => Ok(other.map(str::to_owned)),
+        }
+    };
+    let user_id = match given("user", &filter.user)? {
+        Some(u) => Some(match find(db, staff, &u).await {
+            Err(Error::UserNotFound(_)) => {
+                return Err(Error::invalid("user", format!("no user has the email or id {u}")))
+            }
+            found => found?.id,
+        }),
         None => None,
     };
     let across = Across {
         user_id,
-        ip: filter
-            .ip
-            .as_deref()
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-            .map(str::to_owned),
+        ip: given("ip", &filter.ip)?,
         created_from: filter.created_from,
         created_to: filter.created_to,
         admins_only: filter.admins_only,
