@@ -2,9 +2,35 @@
 //! parse arguments, call one core function, print a table (or JSON with `--json`). Errors print their
 //! stable code and message and exit non-zero.
 
+/// `println!` for this binary, defined before its modules so that it is the one they use. When stdout's
+/// reader has gone (`warden … | head`), it ends the process at once with status 141, as a shell reports
+/// a tool ended by SIGPIPE, instead of panicking as the standard `println!` does. The signal itself stays
+/// ignored, so a closed database socket is still an error the command reports (and a long-running
+/// `warden enforce` still exits non-zero, which its unit restarts).
+macro_rules! println {
+    () => {
+        $crate::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
 mod adopted;
 mod bench;
 mod output;
+
+/// What [`println!`] does: one line to stdout.
+fn print_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        panic!("failed printing to stdout: {e}");
+    }
+}
 
 use std::process::ExitCode;
 
@@ -536,10 +562,6 @@ fn flag_error(e: Error) -> Error {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // `warden … | head`: when the reader goes away, end as other command-line tools do (killed by
-    // SIGPIPE, silently) rather than panic on the first write to the closed pipe, which is what Rust's
-    // default (SIGPIPE ignored) leads `println!` to do.
-    sigpipe::reset();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli).await {
