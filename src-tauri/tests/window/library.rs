@@ -127,11 +127,8 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     c.wait_text("lo-live", "6").await?;
     c.wait_text("lo-banned", "0").await?;
     c.wait_text("lo-admins", "1").await?;
-    assert_eq!(
-        c.count("[data-testid=lo-address]").await?,
-        6,
-        "each seeded session has its own address"
-    );
+    // Each seeded session has its own address.
+    c.wait_count("[data-testid=lo-address]", 6).await?;
     assert!(
         !c.absent("lo-begun-chart").await?,
         "Better Auth records when sessions begin"
@@ -164,7 +161,7 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     // Their sessions on the timeline, drawn from the library's table.
     c.wait_css("[data-testid=timeline][data-loading=false] [data-testid=timeline-bar]")
         .await?;
-    assert_eq!(c.count("[data-testid=timeline-bar]").await?, 2);
+    c.wait_count("[data-testid=timeline-bar]", 2).await?;
     c.wait_text(
         "timeline-summary",
         "Better Auth records when each session began and ended",
@@ -181,7 +178,8 @@ async fn a_user_banned_in_the_console_is_refused_by_better_auth() -> WebDriverRe
     // The timeline keeps both, ended by an administrator.
     c.wait_css("[data-testid=timeline][data-loading=false] [data-testid=timeline-bar][data-outcome=admin]")
         .await?;
-    assert_eq!(c.count("[data-testid=timeline-bar][data-outcome=admin]").await?, 2);
+    c.wait_count("[data-testid=timeline-bar][data-outcome=admin]", 2)
+        .await?;
     assert_eq!(
         c.count("[data-testid=ended-session]").await?,
         2,
@@ -284,7 +282,7 @@ async fn sessions_ended_across_users_by_address_are_refused_by_better_auth() -> 
     c.click("nav-sessions").await?;
     c.wait("library-sessions").await?;
     c.wait_text("ls-count", "6 live sessions of 3 users").await?;
-    assert_eq!(c.count("[data-testid=ls-row]").await?, 6);
+    c.wait_count("[data-testid=ls-row]", 6).await?;
     c.shot("library-sessions").await;
     c.click("nav-overview").await?;
     c.wait_css(&format!("[data-testid=lo-address][data-ip='{ip}'] button"))
@@ -292,7 +290,7 @@ async fn sessions_ended_across_users_by_address_are_refused_by_better_auth() -> 
         .click()
         .await?;
     c.wait_text("ls-count", "Matching: 1 live session of 1 user").await?;
-    assert_eq!(c.count("[data-testid=ls-row]").await?, 1);
+    c.wait_count("[data-testid=ls-row]", 1).await?;
 
     // End them, after a dialog that says how many and what Better Auth may still accept.
     c.click("ls-end-matching").await?;
@@ -319,11 +317,8 @@ async fn sessions_ended_across_users_by_address_are_refused_by_better_auth() -> 
     // The policy says which keys reach the application's sessions here.
     c.click("nav-policy").await?;
     c.wait_text("policy-library-scope", "Better Auth").await?;
-    assert_eq!(
-        c.count("[data-testid=policy-scope][data-applies=true]").await?,
-        2,
-        "session.max_lifetime and privileged.max_lifetime, applied by warden enforce"
-    );
+    // session.max_lifetime and privileged.max_lifetime, applied by warden enforce.
+    c.wait_count("[data-testid=policy-scope][data-applies=true]", 2).await?;
     assert!(c.count("[data-testid=policy-scope][data-applies=false]").await? > 10);
     c.shot("library-policy").await;
     c.quit().await

@@ -215,6 +215,22 @@ impl Console {
         Ok(true)
     }
 
+    /// Waits until exactly `n` elements match `css` (a list that loads apart from its heading).
+    pub async fn wait_count(&self, css: &str, n: usize) -> WebDriverResult<()> {
+        let started = Instant::now();
+        loop {
+            let seen = self.driver.find_all(By::Css(css)).await?.len();
+            if seen == n {
+                return Ok(());
+            }
+            if started.elapsed() > timeout() {
+                self.shot("failure").await;
+                panic!("{seen} elements match `{css}`, never {n}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn absent(&self, testid: &str) -> WebDriverResult<bool> {
         Ok(self.driver.find_all(Self::by(testid)).await?.is_empty())
     }
