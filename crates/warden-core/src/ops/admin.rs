@@ -41,7 +41,7 @@ pub(crate) fn require_reason(reason: &str) -> Result<&str> {
 }
 
 /// Privileged actions need an authentication newer than the policy's `privileged.reauth_after`.
-async fn require_fresh(db: &Db, actor: &Actor, now: Millis) -> Result<()> {
+pub(crate) async fn require_fresh(db: &Db, actor: &Actor, now: Millis) -> Result<()> {
     let (_, policy) = policy_versions::current(db).await?;
     actor.require_fresh(now, policy.privileged.reauth_after.as_millis())
 }

@@ -19,7 +19,7 @@ pub use crate::model::library::{
 use crate::model::session_filter::{SessionFilter, SessionState};
 use crate::model::timeline::UserTimeline;
 use crate::model::vocab::{AuditAction, RevokeReason};
-use crate::ops::admin::require_reason;
+use crate::ops::admin::{require_fresh, require_reason};
 pub use crate::store::subjects::RevokeStyle;
 use crate::store::subjects::{self as store, Which};
 use crate::store::{audit, Db};
@@ -116,6 +116,7 @@ pub async fn revoke_session(
     let actor = staff.actor();
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let schema = store::schema(db)?;
     let key = key.trim();
     let Some(found) = store::session(db, key).await? else {
@@ -162,6 +163,7 @@ pub async fn revoke_user(
     let actor = staff.actor();
     actor.require(Permission::RevokeUserSessions)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let schema = store::schema(db)?;
     let user = find(db, staff, ident).await?;
     require_over(staff, &user)?;
@@ -198,6 +200,7 @@ pub async fn ban(
 ) -> Result<usize> {
     let admin = staff.admin_for(Permission::BanUsers)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, admin.actor(), now).await?;
     if until.is_some_and(|u| u <= now) {
         return Err(Error::invalid("until", "must be in the future"));
     }
@@ -232,6 +235,7 @@ pub async fn ban(
 pub async fn unban(db: &Db, staff: &Staff, ident: &str, reason: &str, now: Millis) -> Result<()> {
     let admin = staff.admin_for(Permission::BanUsers)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, admin.actor(), now).await?;
     let schema = store::schema(db)?;
     let found = find(db, &admin, ident).await?;
     let mut tx = db.begin().await?;
@@ -264,6 +268,7 @@ pub async fn reset_two_factor(db: &Db, staff: &Staff, ident: &str, reason: &str,
     let actor = staff.actor();
     actor.require(Permission::ResetTotp)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, actor, now).await?;
     let schema = store::schema(db)?;
     let found = find(db, staff, ident).await?;
     require_over(staff, &found)?;
@@ -361,7 +366,7 @@ pub async fn sessions_page(
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last()
-            .and_then(|(s, _)| Some(format!("{}|{}", store::page_instant(schema, s)?, s.key)))
+            .map(|(s, _)| format!("{}|{}", store::page_instant(schema, s), s.key))
     } else {
         None
     };
@@ -505,6 +510,7 @@ pub async fn end_across(
 ) -> Result<BulkEnded> {
     let admin = staff.admin_for(Permission::BulkRevokeSessions)?;
     let reason = require_reason(reason)?;
+    require_fresh(db, admin.actor(), now).await?;
     check_across(across)?;
     if !(1..=5_000).contains(&batch) {
         return Err(Error::invalid("batch_size", "must be between 1 and 5000"));
@@ -772,11 +778,33 @@ pub async fn timeline(
             _ => bar(s, None, SessionOutcome::Live, None),
         })
         .collect();
-    let mut ends = Vec::new();
+    // A session Warden ended twice (kept with `--keep-row`, its row deleted later by a ban) is in its
+    // history twice: the first end counts. One that had expired before Warden removed its row ends at
+    // its expiry.
+    let mut first_ends: std::collections::BTreeMap<&str, &EndedSession> = std::collections::BTreeMap::new();
     for e in ended.iter().filter(|e| e.session.created_at.is_some()) {
-        let outcome = SessionOutcome::from_reason(Some(&e.reason));
-        sessions.push(bar(&e.session, Some(e.ended_at), outcome, Some(e.reason.clone())));
-        ends.push((e.session.key.clone(), e.ended_at, e.reason.clone()));
+        let kept = first_ends.entry(e.session.key.as_str()).or_insert(e);
+        if e.ended_at < kept.ended_at {
+            *kept = e;
+        }
+    }
+    let mut ends = Vec::new();
+    for e in first_ends.into_values() {
+        match e.session.expires_at {
+            Some(exp) if exp < e.ended_at => {
+                sessions.push(bar(
+                    &e.session,
+                    Some(exp),
+                    SessionOutcome::Expired,
+                    Some(e.reason.clone()),
+                ));
+            }
+            _ => {
+                let outcome = SessionOutcome::from_reason(Some(&e.reason));
+                sessions.push(bar(&e.session, Some(e.ended_at), outcome, Some(e.reason.clone())));
+                ends.push((e.session.key.clone(), e.ended_at, e.reason.clone()));
+            }
+        }
     }
     sessions.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
     let truncated = sessions.len() > MAX_SESSIONS;

@@ -425,7 +425,6 @@ pub fn policy_scope(schema: &LibrarySchema, key: &str) -> FieldScope {
     let started = schema
         .table(TableRole::Session)
         .is_some_and(|t| t.columns.has("createdAt"));
-    let roles = schema.table(TableRole::User).is_some_and(|t| t.columns.has("role"));
     let console = "it governs this console's own staff accounts, whose sign-ins go through Warden";
     let (applies, note) = match key {
         "session.max_lifetime" if started => (
@@ -439,7 +438,7 @@ pub fn policy_scope(schema: &LibrarySchema, key: &str) -> FieldScope {
             false,
             format!("Not applied to the application's sessions: {lib} records no session creation time, so a cap cannot be told from them."),
         ),
-        "privileged.max_lifetime" if started && roles => (
+        "privileged.max_lifetime" if started && schema.plugins.admin => (
             true,
             format!(
                 "Applied in place by `warden enforce` to the sessions of the application's admins (the admin \

@@ -548,12 +548,15 @@ pub async fn count(db: &Db, across: &Across, status: SubjectSessionStatus, now: 
 }
 
 /// How a page of sessions across users is ordered: newest first by when they began, where the schema
-/// records it, else by their expiry; the key breaks ties.
+/// records it, else by their expiry; the key breaks ties. The instant is read as whole milliseconds (0
+/// when missing), the very number the cursor carries, so a cursor never repeats nor skips a row whatever
+/// finer precision the column holds.
 fn page_order(schema: &LibrarySchema) -> Result<String> {
-    match column(schema, TableRole::Session, "createdAt") {
-        Some(c) => Ok(c),
-        None => required(schema, TableRole::Session, schema.library.expiry_field()),
-    }
+    let column = match column(schema, TableRole::Session, "createdAt") {
+        Some(c) => c,
+        None => required(schema, TableRole::Session, schema.library.expiry_field())?,
+    };
+    Ok(format!("COALESCE({}, 0)", millis_sql(schema.dates, &column)))
 }
 
 /// Up to `limit` sessions `across` and `status` take, newest first, after the session at `after`
@@ -574,9 +577,9 @@ pub async fn sessions_page(
     let order = page_order(schema)?;
     let key = session_key_sql(schema)?;
     if let Some((at, k)) = after {
-        let at = instant_sql(schema.dates, args.int(instant(schema.dates, at)));
+        let at = args.int(at);
         let k = args.text(k);
-        cond = format!("{cond} AND ({order} < {at} OR ({order} = {at} AND {key} < ${k}))");
+        cond = format!("{cond} AND ({order} < ${at} OR ({order} = ${at} AND {key} < ${k}))");
     }
     let limit = args.int(i64::from(limit) + 1);
     // The email by a lookup per row on the user table's primary key (the names of the two tables' columns
@@ -610,14 +613,14 @@ type RowTuple = (
 
 /// The instant a session stands at in [`sessions_page`]'s order: its start, or its expiry where the
 /// schema records no start.
-pub fn page_instant(schema: &LibrarySchema, s: &SubjectSession) -> Option<Millis> {
+pub fn page_instant(schema: &LibrarySchema, s: &SubjectSession) -> Millis {
     if schema
         .table(TableRole::Session)
         .is_some_and(|t| t.columns.has("createdAt"))
     {
-        s.created_at
+        s.created_at.unwrap_or(0)
     } else {
-        s.expires_at
+        s.expires_at.unwrap_or(0)
     }
 }
 
@@ -1052,7 +1055,7 @@ pub async fn top_addresses(db: &Db, now: Millis, limit: u32) -> Result<Vec<(Stri
 }
 
 /// The session rows of one user, live or over, begun by `to` and expiring at `from` or later (those
-/// a timeline of that range shows), oldest first, at most `limit`; `None` where sessions record no start.
+/// a timeline of that range shows), newest first, at most `limit`; `None` where sessions record no start.
 pub async fn sessions_of_in(
     db: &Db,
     user_id: &str,

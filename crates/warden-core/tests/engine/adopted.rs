@@ -323,3 +323,55 @@ async fn a_library_users_timeline_draws_the_sessions_in_its_table_and_those_ward
         .expect("an earlier range");
     assert!(early.sessions.is_empty() && early.marks.is_empty());
 }
+
+#[tokio::test]
+async fn a_console_admin_signed_in_long_ago_must_reauthenticate_before_acting_on_the_library() {
+    use warden_core::model::authz::ActorKind;
+    let Some((db, _, seeded, _dbs)) = adopted(2, 2).await else {
+        return;
+    };
+    let stale = Admin::for_tests(Actor {
+        id: Some(uuid::Uuid::now_v7()),
+        kind: ActorKind::User,
+        label: "security@example.test".into(),
+        role: warden_core::Role::SecurityAdmin,
+        authenticated_at: now() - 2 * 86_400_000,
+        session_id: None,
+        ip: None,
+    });
+    let staff: &warden_core::model::authz::Staff = &stale;
+    let email = seeded["users"][0]["email"].as_str().unwrap();
+    let key = seeded["users"][0]["session_ids"][0].as_str().unwrap();
+    let code = |r: Result<(), Error>| r.expect_err("refused").code();
+    assert_eq!(
+        code(
+            subjects::end_across(
+                &db,
+                staff,
+                &subjects::Across::everyone(),
+                "breach",
+                100,
+                now(),
+                |_, _| {},
+                || false
+            )
+            .await
+            .map(|_| ())
+        ),
+        "reauth_required"
+    );
+    assert_eq!(
+        code(subjects::ban(&db, staff, email, "fraud", None, now()).await.map(|_| ())),
+        "reauth_required"
+    );
+    assert_eq!(
+        code(
+            subjects::revoke_session(&db, staff, key, "lost", RevokeStyle::Delete, now())
+                .await
+                .map(|_| ())
+        ),
+        "reauth_required"
+    );
+    let live = count(&db, "SELECT count(*) FROM public.\"session\"").await;
+    assert_eq!(live, 4, "nothing was ended");
+}
