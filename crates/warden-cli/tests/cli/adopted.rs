@@ -51,6 +51,23 @@ fn better_auth(lib: &Libraries, db: &TestDb, variant: &str, plugins: &str) -> Va
     )
 }
 
+/// Makes and fills an Auth.js database with its PostgreSQL adapter: `users` users, `sessions` sessions each.
+fn authjs(lib: &Libraries, db: &TestDb, users: u32, sessions: u32) -> Value {
+    let url = fixture_url(&db.url);
+    lib.run(&["authjs", "setup", "--url", &url]);
+    let (users, sessions) = (users.to_string(), sessions.to_string());
+    lib.run(&[
+        "authjs",
+        "seed",
+        "--url",
+        &url,
+        "--users",
+        &users,
+        "--sessions-per-user",
+        &sessions,
+    ])
+}
+
 /// `warden adopt` with the first security admin's password in the environment.
 fn adopt(db: &TestDb, more: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -469,17 +486,7 @@ fn resetting_two_factor_is_obeyed_by_better_auth() {
 fn sessions_ended_by_warden_are_refused_by_authjs() {
     let Some((db, lib)) = postgres() else { return };
     let url = fixture_url(&db.url);
-    lib.run(&["authjs", "setup", "--url", &url]);
-    let seeded = lib.run(&[
-        "authjs",
-        "seed",
-        "--url",
-        &url,
-        "--users",
-        "2",
-        "--sessions-per-user",
-        "2",
-    ]);
+    let seeded = authjs(&lib, &db, 2, 2);
     adopted_json(&db, &[]);
     let check = |token: &str| lib.run(&["authjs", "check-session", "--url", &url, "--token", token])["valid"] == true;
     let u1 = &seeded["users"][0];
@@ -678,18 +685,7 @@ fn enforce_applies_the_lifetime_cap_to_better_auths_sessions_in_place() {
 #[test]
 fn enforce_says_why_authjs_sessions_cannot_be_capped() {
     let Some((db, lib)) = postgres() else { return };
-    let url = fixture_url(&db.url);
-    lib.run(&["authjs", "setup", "--url", &url]);
-    lib.run(&[
-        "authjs",
-        "seed",
-        "--url",
-        &url,
-        "--users",
-        "1",
-        "--sessions-per-user",
-        "1",
-    ]);
+    authjs(&lib, &db, 1, 1);
     adopted_json(&db, &[]);
     let err = db.fails(&["enforce"], 1);
     assert!(err.contains("Auth.js sessions record no creation time"), "{err}");
@@ -918,18 +914,7 @@ fn the_policy_says_which_keys_reach_better_auths_sessions() {
 #[test]
 fn authjs_sessions_are_listed_across_users_with_the_filters_it_can_answer() {
     let Some((db, lib)) = postgres() else { return };
-    let url = fixture_url(&db.url);
-    lib.run(&["authjs", "setup", "--url", &url]);
-    let seeded = lib.run(&[
-        "authjs",
-        "seed",
-        "--url",
-        &url,
-        "--users",
-        "2",
-        "--sessions-per-user",
-        "2",
-    ]);
+    let seeded = authjs(&lib, &db, 2, 2);
     adopted_json(&db, &[]);
     let all = db.json(&["sessions", "list"]);
     let rows = all["sessions"].as_array().expect("sessions");
